@@ -1,0 +1,92 @@
+"""The EPCS token enrollment wizard."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from wizard.authority.local import LocalOathAuthority
+from wizard.config import from_environment
+from wizard.extensions import csrf, db, htmx, server_session
+from wizard.store.crypto import SeedCipher
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(test_config: dict | None = None, environ: dict | None = None) -> Flask:
+    """Build the application. Settings come from WIZARD_* variables, then test_config."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(from_environment(app.instance_path, environ))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="wizard_session",
+        SESSION_PERMANENT=True,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server session
+        CLOCK=utcnow,
+        RETURN_ORIGINS=(),
+    )
+    if test_config:
+        app.config.update(test_config)
+    _configure_session_store(app)
+    configure_logging(app)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    with app.app_context():
+        server_session.init_app(app)
+
+    cipher = SeedCipher.from_text(app.config["SEED_KEY"])
+    app.extensions["seed_cipher"] = cipher
+    app.extensions["token_authority"] = LocalOathAuthority(cipher)
+
+    from wizard import cli, web
+
+    web.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _configure_session_store(app: Flask) -> None:
+    redis_url = app.config.get("SESSION_REDIS_URL")
+    if redis_url:
+        import redis
+
+        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(redis_url))
+    else:
+        app.config.update(SESSION_TYPE="sqlalchemy", SESSION_SQLALCHEMY=db)
+    app.config.setdefault("SESSION_SQLALCHEMY_TABLE", "server_sessions")
+
+
+def configure_logging(app: Flask) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """Foreign keys on, and WAL so readers don't block the writer."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()

@@ -1,0 +1,83 @@
+"""Command-line tasks: flask --app wizard <command>."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import inspect
+
+from wizard.extensions import db
+from wizard.services import sandbox
+
+
+def _now() -> datetime:
+    return current_app.config["CLOCK"]()
+
+
+def create_schema() -> bool:
+    """Create missing tables; True when the database was new (had no prescribers table)."""
+    was_new = not inspect(db.engine).has_table("prescribers")
+    db.create_all()
+    return was_new
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database schema (safe to run again)."""
+    was_new = create_schema()
+    click.echo("Created the database schema." if was_new else "The database schema is up to date.")
+
+
+sandbox_cli = click.Group("sandbox", help="Practice tokens and demo data (WIZARD_SANDBOX=1 only).")
+
+
+def _sandbox_guard() -> None:
+    if not current_app.config.get("SANDBOX"):
+        raise click.ClickException(
+            "Sandbox mode is off. Set WIZARD_SANDBOX=1 to use the sandbox commands."
+        )
+
+
+@sandbox_cli.command("seed")
+def sandbox_seed() -> None:
+    """Create the demo prescriber (once) and print it as JSON."""
+    _sandbox_guard()
+    create_schema()
+    click.echo(json.dumps(sandbox.seed_demo(_now()), indent=2))
+
+
+@sandbox_cli.command("issue")
+@click.option("--prefix", default="SYMC", show_default=True, help="Credential ID prefix.")
+@click.option(
+    "--kind", type=click.Choice(["vip", "onespan"]), default="vip", show_default=True,
+    help="vip: a VIP Access app credential; onespan: a 10-digit Digipass-style serial.",
+)
+def sandbox_issue(prefix: str, kind: str) -> None:
+    """Issue a new virtual credential bound to no one."""
+    _sandbox_guard()
+    try:
+        issued = sandbox.issue(_now(), prefix=prefix.upper(), kind=kind)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--prefix") from None
+    click.echo(json.dumps(issued.__dict__))
+
+
+@sandbox_cli.command("otp")
+@click.argument("credential_id")
+@click.option("--at", "at", type=int, default=None, help="Unix time (seconds) instead of now.")
+def sandbox_otp(credential_id: str, at: int | None) -> None:
+    """Print the current code of a sandbox credential (digits only)."""
+    _sandbox_guard()
+    now = datetime.fromtimestamp(at, UTC) if at is not None else _now()
+    current = sandbox.current_code(credential_id.strip().upper(), now)
+    if current is None:
+        raise click.ClickException(f"No sandbox credential {credential_id}.")
+    click.echo(current.code)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(sandbox_cli)

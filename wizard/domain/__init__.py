@@ -1,0 +1,1 @@
+"""Pure rules of the EPCS token domain: no Flask, no SQL."""

@@ -1,0 +1,119 @@
+"""Credential ID (token serial number) formats and their normalisation.
+
+The prefixes are medium-confidence facts (see DOMAIN.md), so they are data
+here and the application may replace them through configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TokenKind(StrEnum):
+    SOFT = "soft"
+    HARD = "hard"
+
+
+class Manufacturer(StrEnum):
+    SYMANTEC = "SYMANTEC"
+    ONESPAN = "ONESPAN"
+
+
+# Prefixes of the VIP Access app's Credential IDs accepted for soft tokens.
+SOFT_PREFIXES: tuple[str, ...] = ("SYMC", "SYMZ", "SYDC", "VSMT", "VSST")
+# Symantec hard tokens: letter prefix then 6 to 12 digits (length unverified).
+SYMANTEC_HARD_PREFIXES: tuple[str, ...] = ("AVT", "FT")
+SYMANTEC_HARD_DIGITS = (6, 12)
+ONESPAN_SERIAL_DIGITS = 10
+
+# People type O for 0 and I or L for 1 when reading a small screen.
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-_.]")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """The outcome of reading a typed credential ID."""
+
+    value: str | None
+    error: str | None = None
+    corrected_lookalikes: bool = False
+
+
+def accepted_soft_forms(prefixes: tuple[str, ...] = SOFT_PREFIXES) -> str:
+    names = ", ".join(prefixes[:-1]) + " or " + prefixes[-1]
+    return f"4 letters ({names}) then 8 digits, for example {prefixes[0]}12345678"
+
+
+def _split_prefix(text: str, prefixes: tuple[str, ...]) -> tuple[str, str] | None:
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if text.startswith(prefix):
+            return prefix, text[len(prefix):]
+    return None
+
+
+def _digits(body: str) -> tuple[str, bool]:
+    fixed = body.translate(_LOOKALIKES)
+    return fixed, fixed != body
+
+
+def normalise_soft(typed: str, prefixes: tuple[str, ...] = SOFT_PREFIXES) -> Normalised:
+    """Read a VIP Access Credential ID as typed: case, spaces, dashes and O/I/L slips allowed."""
+    text = _SEPARATORS.sub("", typed or "").upper()
+    if not text:
+        return Normalised(None, "Enter the Credential ID shown in the VIP Access app")
+    split = _split_prefix(text, prefixes)
+    if split is None:
+        return Normalised(None, f"A Credential ID starts with {accepted_soft_forms(prefixes)}")
+    prefix, body = split
+    digits, corrected = _digits(body)
+    if not digits.isdigit() or len(digits) != 8:
+        return Normalised(
+            None,
+            f"A Credential ID is 12 characters: {accepted_soft_forms(prefixes)}. "
+            f"You entered {len(text)} characters",
+        )
+    return Normalised(prefix + digits, None, corrected)
+
+
+def normalise_onespan(typed: str) -> Normalised:
+    """A Digipass GO 6/7 serial: 10 digits, often typed with the printed dashes."""
+    text = _SEPARATORS.sub("", typed or "").upper()
+    if not text:
+        return Normalised(None, "Enter the serial number printed on the back of the token")
+    digits, corrected = _digits(text)
+    if not digits.isdigit() or len(digits) != ONESPAN_SERIAL_DIGITS:
+        return Normalised(
+            None,
+            f"A OneSpan Digipass serial number is {ONESPAN_SERIAL_DIGITS} digits, "
+            "for example 1234567890",
+        )
+    return Normalised(digits, None, corrected)
+
+
+def normalise_symantec_hard(typed: str) -> Normalised:
+    """A Symantec key fob or card serial: AVT or FT, then 6 to 12 digits."""
+    text = _SEPARATORS.sub("", typed or "").upper()
+    if not text:
+        return Normalised(None, "Enter the serial number printed on the token")
+    split = _split_prefix(text, SYMANTEC_HARD_PREFIXES)
+    low, high = SYMANTEC_HARD_DIGITS
+    message = (
+        f"A Symantec token serial number starts with AVT or FT, then {low} to {high} digits, "
+        "for example AVT12345678"
+    )
+    if split is None:
+        return Normalised(None, message)
+    prefix, body = split
+    digits, corrected = _digits(body)
+    if not digits.isdigit() or not low <= len(digits) <= high:
+        return Normalised(None, message)
+    return Normalised(prefix + digits, None, corrected)
+
+
+def grouped(credential_id: str) -> str:
+    """The Credential ID as the app shows it: SYMC 1234 5678."""
+    m = re.fullmatch(r"([A-Z]{4})(\d{4})(\d{4})", credential_id)
+    return " ".join(m.groups()) if m else credential_id

@@ -1,0 +1,89 @@
+"""Token statuses, the backup-token rule and the VIP Access app catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_TOKENS = 5  # EPCS Gold allows five per account (medium confidence: configurable)
+NICKNAME_MAX = 40
+ISSUER = "DRFIRST"
+
+
+class Status(StrEnum):
+    ACTIVE = "Active"
+    INACTIVE = "Inactive"
+    DELETED = "Deleted"
+    LOST = "Lost"
+
+
+class TokenType(StrEnum):
+    SOFT = "OTP SOFT TOKEN"
+    HARD = "OTP HARD TOKEN"
+
+
+def needs_backup(active_tokens: int) -> bool:
+    """Without a second Active token, losing the first means identity proofing again."""
+    return active_tokens < 2
+
+
+@dataclass(frozen=True)
+class Platform:
+    key: str
+    label: str  # what the prescriber picks
+    store: str  # where the app comes from
+    app_name: str  # the exact name to look for
+    url: str
+    nickname: str  # suggested token name
+
+
+PLATFORMS: dict[str, Platform] = {
+    p.key: p
+    for p in (
+        Platform(
+            "iphone",
+            "iPhone or iPad",
+            "the App Store",
+            "VIP Access for iPhone",
+            "https://apps.apple.com/us/app/vip-access-for-iphone/id307658513",
+            "iPhone VIP Access",
+        ),
+        Platform(
+            "android",
+            "Android phone or tablet",
+            "Google Play",
+            "Symantec VIP Access",
+            "https://play.google.com/store/apps/details?id=com.verisign.mvip.main",
+            "Android VIP Access",
+        ),
+        Platform(
+            "windows",
+            "Windows computer",
+            "the VIP Access website",
+            "VIP Access for Windows",
+            "https://vip.symantec.com",
+            "Windows VIP Access",
+        ),
+        Platform(
+            "mac",
+            "Mac computer",
+            "the VIP Access website",
+            "VIP Access for Mac",
+            "https://vip.symantec.com",
+            "Mac VIP Access",
+        ),
+    )
+}
+
+
+def suggest_nickname(platform_key: str, taken: set[str]) -> str:
+    """The device's name for the token, made unique among the prescriber's tokens."""
+    platform = PLATFORMS.get(platform_key)
+    base = platform.nickname if platform else "VIP Access"
+    lowered = {t.casefold() for t in taken}
+    if base.casefold() not in lowered:
+        return base
+    n = 2
+    while f"{base} {n}".casefold() in lowered:
+        n += 1
+    return f"{base} {n}"

@@ -1,0 +1,1 @@
+"""Use cases, one transaction each, each writing its audit event."""

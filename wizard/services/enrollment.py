@@ -1,0 +1,214 @@
+"""Adding a token: credential availability, code check with lockout, and save."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from wizard.authority import authority
+from wizard.domain.otp import Outcome
+from wizard.domain.tokens import Status, TokenType
+from wizard.extensions import db
+from wizard.services import audit
+from wizard.store.models import Prescriber, Token
+
+
+class Availability(StrEnum):
+    FREE = "free"
+    TAKEN = "taken"  # a live token somewhere has it; we never say whose
+    LOST = "lost"  # reported lost: never again
+    UNKNOWN = "unknown"  # no authority can check its codes
+
+
+def actor_of(prescriber: Prescriber) -> str:
+    return f"prescriber:{prescriber.npi}"
+
+
+def availability(credential_id: str) -> Availability:
+    status = db.session.scalar(
+        select(Token.status).where(
+            Token.credential_id == credential_id, Token.status != Status.DELETED
+        )
+    )
+    if status == Status.LOST:
+        return Availability.LOST
+    if status is not None:
+        return Availability.TAKEN
+    if not authority().knows(credential_id):
+        return Availability.UNKNOWN
+    return Availability.FREE
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    outcome: str  # an Outcome value, or "locked"
+    locked_until: datetime | None = None
+    failures_left: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == Outcome.ACCEPTED
+
+
+def locked_until(prescriber: Prescriber, now: datetime) -> datetime | None:
+    until = prescriber.code_locked_until
+    return until if until and until > now else None
+
+
+def check_enrollment_code(
+    prescriber: Prescriber, credential_id: str, code: str, now: datetime
+) -> CodeCheck:
+    """Verify the code of a credential being added, counting failures toward the lock."""
+    until = locked_until(prescriber, now)
+    if until:
+        return CodeCheck("locked", until)
+    verdict = authority().verify(credential_id, code, now)
+    actor = actor_of(prescriber)
+    if verdict.accepted:
+        prescriber.code_failures = 0
+        audit.record(
+            "enrollment.code", "accepted", actor=actor, now=now,
+            prescriber_id=prescriber.id, credential_id=credential_id,
+        )
+        db.session.commit()
+        return CodeCheck(Outcome.ACCEPTED)
+    return _count_failure(prescriber, credential_id, verdict.outcome, now, actor)
+
+
+def _count_failure(
+    prescriber: Prescriber, credential_id: str, outcome: Outcome, now: datetime, actor: str
+) -> CodeCheck:
+    limit = current_app.config["CODE_MAX_FAILURES"]
+    # Increment in SQL so parallel wrong codes are each counted.
+    db.session.execute(
+        update(Prescriber)
+        .where(Prescriber.id == prescriber.id)
+        .values(code_failures=Prescriber.code_failures + 1)
+    )
+    failures = db.session.scalar(
+        select(Prescriber.code_failures).where(Prescriber.id == prescriber.id)
+    )
+    audit.record(
+        "enrollment.code", str(outcome), actor=actor, now=now,
+        prescriber_id=prescriber.id, credential_id=credential_id, failures=failures,
+    )
+    if failures >= limit:
+        until = now + timedelta(minutes=current_app.config["CODE_LOCK_MINUTES"])
+        db.session.execute(
+            update(Prescriber)
+            .where(Prescriber.id == prescriber.id)
+            .values(code_locked_until=until, code_failures=0)
+        )
+        audit.record(
+            "enrollment.lock", "locked", actor=actor, now=now,
+            prescriber_id=prescriber.id, until=until.isoformat(),
+        )
+        db.session.commit()
+        return CodeCheck("locked", until)
+    db.session.commit()
+    db.session.refresh(prescriber)
+    return CodeCheck(str(outcome), failures_left=limit - failures)
+
+
+def nickname_taken(prescriber: Prescriber, nickname: str, except_id: int | None = None) -> bool:
+    query = select(func.count(Token.id)).where(
+        Token.prescriber_id == prescriber.id,
+        Token.nickname_key == nickname.casefold(),
+        Token.status != Status.DELETED,
+    )
+    if except_id is not None:
+        query = query.where(Token.id != except_id)
+    return bool(db.session.scalar(query))
+
+
+def live_nicknames(prescriber: Prescriber) -> set[str]:
+    return set(
+        db.session.scalars(
+            select(Token.nickname).where(
+                Token.prescriber_id == prescriber.id, Token.status != Status.DELETED
+            )
+        )
+    )
+
+
+def active_count(prescriber: Prescriber) -> int:
+    return db.session.scalar(
+        select(func.count(Token.id)).where(
+            Token.prescriber_id == prescriber.id, Token.status == Status.ACTIVE
+        )
+    )
+
+
+class SaveError(Exception):
+    """The token could not be saved; the message is for the prescriber."""
+
+
+@dataclass(frozen=True)
+class NewToken:
+    credential_id: str
+    nickname: str
+    manufacturer: str = "SYMANTEC"
+    token_type: str = TokenType.SOFT
+    model: str = "VIP"
+
+
+def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Token:
+    """Save a verified token as Active. Saving the same credential twice returns the first save.
+
+    Raises SaveError when the credential or the nickname belongs to another live token.
+    """
+    existing = _live_token(new.credential_id)
+    if existing is not None:
+        if existing.prescriber_id == prescriber.id and existing.status == Status.ACTIVE:
+            return existing
+        raise SaveError("This Credential ID is already registered. Check the ID in the app.")
+    if nickname_taken(prescriber, new.nickname):
+        raise SaveError("You already have a token with this name. Choose another name.")
+    token = Token(
+        prescriber_id=prescriber.id,
+        nickname=new.nickname,
+        nickname_key=new.nickname.casefold(),
+        credential_id=new.credential_id,
+        manufacturer=new.manufacturer,
+        token_type=new.token_type,
+        model=new.model,
+        status=Status.ACTIVE,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(token)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request saved it between our check and our insert.
+        db.session.rollback()
+        return register_token(prescriber, new, now)
+    audit.record(
+        "token.add", "success", actor=actor_of(prescriber), now=now,
+        prescriber_id=prescriber.id, token_id=token.id, credential_id=new.credential_id,
+        nickname=new.nickname,
+    )
+    db.session.commit()
+    return token
+
+
+def _live_token(credential_id: str) -> Token | None:
+    return db.session.scalar(
+        select(Token).where(Token.credential_id == credential_id, Token.status != Status.DELETED)
+    )
+
+
+def decide_backup(prescriber: Prescriber, decision: str, now: datetime) -> None:
+    """Store the prescriber's answer to the backup-token recommendation."""
+    prescriber.backup_decision = decision
+    prescriber.backup_decided_at = now
+    audit.record(
+        "backup.decision", decision, actor=actor_of(prescriber), now=now,
+        prescriber_id=prescriber.id,
+    )
+    db.session.commit()

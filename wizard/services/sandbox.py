@@ -1,0 +1,195 @@
+"""Sandbox mode: a demo prescriber and virtual tokens for practice and test suites."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from flask import current_app
+from sqlalchemy import select
+
+from wizard.domain.credentials import SOFT_PREFIXES
+from wizard.domain.otp import (
+    Algorithm,
+    OathSecret,
+    code_at,
+    new_secret,
+    provisioning_uri,
+    seconds_left,
+    time_step,
+)
+from wizard.domain.tokens import Status, TokenType
+from wizard.extensions import db
+from wizard.services import audit
+from wizard.store.models import OathCredential, OrganisationGrant, Prescriber, Token
+
+DEMO_NPI = "1234567893"
+DEMO_PASSPHRASE = "correct horse battery staple"
+DEMO_NAME = "Dr. Alex Demo"
+DEMO_ORGANISATION = "CalMHSA"
+DEMO_DEA = "AB1234563"
+ISSUER_LABEL = "EPCS Sandbox"
+
+
+class SandboxOff(Exception):
+    """Sandbox features were asked for while sandbox mode is off."""
+
+
+def require_sandbox() -> None:
+    if not current_app.config.get("SANDBOX"):
+        raise SandboxOff("Sandbox mode is off. Set WIZARD_SANDBOX=1 to use sandbox features.")
+
+
+@dataclass(frozen=True)
+class Issued:
+    credential_id: str
+    secret: str
+    otpauth_uri: str
+
+
+def _cipher():
+    return current_app.extensions["seed_cipher"]
+
+
+def _unused_id(make) -> str:
+    while True:
+        candidate = make()
+        taken = db.session.scalar(
+            select(OathCredential.id).where(OathCredential.credential_id == candidate)
+        )
+        if taken is None:
+            return candidate
+
+
+def issue(now: datetime, prefix: str = "SYMC", kind: str = "vip") -> Issued:
+    """A new virtual credential bound to no one, with a TOTP seed."""
+    require_sandbox()
+    issued = _add_credential(now, prefix, kind)
+    db.session.commit()
+    return issued
+
+
+def _add_credential(now: datetime, prefix: str, kind: str) -> Issued:
+    if kind == "onespan":
+        credential_id = _unused_id(lambda: str(secrets.randbelow(9 * 10**9) + 10**9))
+        manufacturer = "ONESPAN"
+    else:
+        if prefix not in SOFT_PREFIXES:
+            raise ValueError(f"prefix must be one of {', '.join(SOFT_PREFIXES)}")
+        credential_id = _unused_id(lambda: f"{prefix}{secrets.randbelow(10**8):08d}")
+        manufacturer = "SYMANTEC"
+    secret = new_secret()
+    db.session.add(
+        OathCredential(
+            credential_id=credential_id,
+            algorithm=Algorithm.TOTP,
+            sealed_secret=_cipher().seal(secret, credential_id),
+            manufacturer=manufacturer,
+            source="sandbox",
+            created_at=now,
+        )
+    )
+    audit.record("sandbox.issue", "success", actor="sandbox", now=now, credential_id=credential_id)
+    uri = provisioning_uri(OathSecret(secret), credential_id, ISSUER_LABEL)
+    return Issued(credential_id, secret, uri)
+
+
+def _row(credential_id: str) -> OathCredential | None:
+    return db.session.scalar(
+        select(OathCredential).where(
+            OathCredential.credential_id == credential_id, OathCredential.source == "sandbox"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CurrentCode:
+    credential_id: str
+    code: str
+    valid_for_seconds: int
+    otpauth_uri: str
+
+
+def current_code(credential_id: str, now: datetime) -> CurrentCode | None:
+    """The code a sandbox credential shows at now; None for a credential not issued here."""
+    require_sandbox()
+    row = _row(credential_id)
+    if row is None:
+        return None
+    oath = current_app.extensions["token_authority"].secret_of(row)
+    return CurrentCode(
+        credential_id,
+        code_at(oath, time_step(now, oath.period)),
+        seconds_left(now, oath.period),
+        provisioning_uri(oath, credential_id, ISSUER_LABEL),
+    )
+
+
+def secret_of(credential_id: str) -> str:
+    row = _row(credential_id)
+    return current_app.extensions["token_authority"].secret_of(row).secret
+
+
+def seed_demo(now: datetime) -> dict:
+    """Create the demo prescriber once; describe it (with its tokens' secrets) every time."""
+    require_sandbox()
+    prescriber = db.session.scalar(select(Prescriber).where(Prescriber.npi == DEMO_NPI))
+    if prescriber is None:
+        prescriber = _create_demo(now)
+    tokens = [t for t in prescriber.tokens if t.status != Status.DELETED]
+    return {
+        "npi": prescriber.npi,
+        "passphrase": DEMO_PASSPHRASE,
+        "name": prescriber.name,
+        "grants": [
+            {"organisation": g.organisation, "dea_number": g.dea_number, "status": g.status}
+            for g in prescriber.grants
+        ],
+        "tokens": [
+            {
+                "nickname": t.nickname,
+                "credential_id": t.credential_id,
+                "status": t.status,
+                "secret": secret_of(t.credential_id),
+            }
+            for t in tokens
+        ],
+    }
+
+
+def _create_demo(now: datetime) -> Prescriber:
+    prescriber = Prescriber(
+        npi=DEMO_NPI,
+        name=DEMO_NAME,
+        email="alex.demo@example.org",
+        passphrase_hash=PasswordHasher().hash(DEMO_PASSPHRASE),
+        identity_proofed=True,
+        created_at=now,
+    )
+    prescriber.grants.append(
+        OrganisationGrant(organisation=DEMO_ORGANISATION, dea_number=DEMO_DEA, status="ACTIVE")
+    )
+    db.session.add(prescriber)
+    db.session.flush()
+    for nickname, status in (("iPhone token app", Status.ACTIVE), ("Old Android", Status.INACTIVE)):
+        issued = _add_credential(now, "SYMC", "vip")
+        db.session.add(
+            Token(
+                prescriber_id=prescriber.id,
+                nickname=nickname,
+                nickname_key=nickname.casefold(),
+                credential_id=issued.credential_id,
+                manufacturer="SYMANTEC",
+                token_type=TokenType.SOFT,
+                model="VIP",
+                status=status,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    audit.record("sandbox.seed", "success", actor="sandbox", now=now, prescriber_id=prescriber.id)
+    db.session.commit()
+    db.session.refresh(prescriber)
+    return prescriber

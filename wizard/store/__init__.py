@@ -1,0 +1,1 @@
+"""Models and queries: the only place SQL is written."""

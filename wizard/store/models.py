@@ -1,0 +1,171 @@
+"""SQLAlchemy 2 models. Times are stored as UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wizard.domain.tokens import ISSUER, Status
+from wizard.extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in Python, naive UTC in the database (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Prescriber(db.Model):
+    __tablename__ = "prescribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    npi: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    passphrase_hash: Mapped[str | None] = mapped_column(String(200))
+    identity_proofed: Mapped[bool] = mapped_column(default=True)
+    # Failed one-time pins while adding a token, and the lock they lead to.
+    code_failures: Mapped[int] = mapped_column(Integer, default=0)
+    code_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The backup-token recommendation: "declined" and when, or empty.
+    backup_decision: Mapped[str] = mapped_column(String(20), default="")
+    backup_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    grants: Mapped[list[OrganisationGrant]] = relationship(
+        back_populates="prescriber", order_by="OrganisationGrant.id"
+    )
+    tokens: Mapped[list[Token]] = relationship(back_populates="prescriber", order_by="Token.id")
+
+
+class OrganisationGrant(db.Model):
+    __tablename__ = "organisation_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prescriber_id: Mapped[int] = mapped_column(ForeignKey("prescribers.id"))
+    organisation: Mapped[str] = mapped_column(String(200))
+    dea_number: Mapped[str] = mapped_column(String(9))
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")
+
+    prescriber: Mapped[Prescriber] = relationship(back_populates="grants")
+
+
+class OathCredential(db.Model):
+    """A credential whose codes we can check: its encrypted seed and replay floor.
+
+    Kept apart from Token because a seed exists before anyone registers it
+    (sandbox issues, imported hard-token files) and its replay floor must
+    outlive a deleted-and-registered-again token.
+    """
+
+    __tablename__ = "oath_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[str] = mapped_column(String(32), unique=True)
+    algorithm: Mapped[str] = mapped_column(String(4), default="totp")
+    sealed_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    digits: Mapped[int] = mapped_column(default=6)
+    period: Mapped[int] = mapped_column(default=30)
+    last_step: Mapped[int | None] = mapped_column(Integer)
+    manufacturer: Mapped[str] = mapped_column(String(20), default="SYMANTEC")
+    source: Mapped[str] = mapped_column(String(20), default="sandbox")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class Token(db.Model):
+    __tablename__ = "tokens"
+    __table_args__ = (
+        # A credential ID belongs to one live token across all accounts; Deleted
+        # rows stay for history. Lost rows stay live, so a lost one never returns.
+        Index(
+            "uq_tokens_live_credential",
+            "credential_id",
+            unique=True,
+            sqlite_where=text("status != 'Deleted'"),
+            postgresql_where=text("status != 'Deleted'"),
+        ),
+        Index(
+            "uq_tokens_live_nickname",
+            "prescriber_id",
+            "nickname_key",
+            unique=True,
+            sqlite_where=text("status != 'Deleted'"),
+            postgresql_where=text("status != 'Deleted'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prescriber_id: Mapped[int] = mapped_column(ForeignKey("prescribers.id"), index=True)
+    nickname: Mapped[str] = mapped_column(String(40))
+    nickname_key: Mapped[str] = mapped_column(String(40))  # casefolded, for uniqueness
+    credential_id: Mapped[str] = mapped_column(String(32), index=True)
+    manufacturer: Mapped[str] = mapped_column(String(20))
+    issuer: Mapped[str] = mapped_column(String(20), default=ISSUER)
+    token_type: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default=Status.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    prescriber: Mapped[Prescriber] = relationship(back_populates="tokens")
+
+
+class AuditEvent(db.Model):
+    """Append-only. Each row carries the hash of the one before it."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    prescriber_id: Mapped[int | None] = mapped_column(ForeignKey("prescribers.id"), index=True)
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("tokens.id"))
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    npi: Mapped[str] = mapped_column(String(10), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    dea_number: Mapped[str] = mapped_column(String(9), default="")
+    identity_proofed: Mapped[bool] = mapped_column(default=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
