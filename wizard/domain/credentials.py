@@ -43,7 +43,9 @@ class Normalised:
 
 
 def accepted_soft_forms(prefixes: tuple[str, ...] = SOFT_PREFIXES) -> str:
-    names = ", ".join(prefixes[:-1]) + " or " + prefixes[-1]
+    names = prefixes[0]
+    if len(prefixes) > 1:
+        names = ", ".join(prefixes[:-1]) + " or " + prefixes[-1]
     return f"4 letters ({names}) then 8 digits, for example {prefixes[0]}12345678"
 
 
@@ -59,6 +61,11 @@ def _digits(body: str) -> tuple[str, bool]:
     return fixed, fixed != body
 
 
+def _ascii_digits(text: str) -> bool:
+    """str.isdigit alone also passes full-width and superscript digits."""
+    return text.isascii() and text.isdigit()
+
+
 def normalise_soft(typed: str, prefixes: tuple[str, ...] = SOFT_PREFIXES) -> Normalised:
     """Read a VIP Access Credential ID as typed: case, spaces, dashes and O/I/L slips allowed."""
     text = _SEPARATORS.sub("", typed or "").upper()
@@ -69,7 +76,7 @@ def normalise_soft(typed: str, prefixes: tuple[str, ...] = SOFT_PREFIXES) -> Nor
         return Normalised(None, f"A Credential ID starts with {accepted_soft_forms(prefixes)}")
     prefix, body = split
     digits, corrected = _digits(body)
-    if not digits.isdigit() or len(digits) != 8:
+    if not _ascii_digits(digits) or len(digits) != 8:
         return Normalised(
             None,
             f"A Credential ID is 12 characters: {accepted_soft_forms(prefixes)}. "
@@ -84,7 +91,7 @@ def normalise_onespan(typed: str) -> Normalised:
     if not text:
         return Normalised(None, "Enter the serial number printed on the back of the token")
     digits, corrected = _digits(text)
-    if not digits.isdigit() or len(digits) != ONESPAN_SERIAL_DIGITS:
+    if not _ascii_digits(digits) or len(digits) != ONESPAN_SERIAL_DIGITS:
         return Normalised(
             None,
             f"A OneSpan Digipass serial number is {ONESPAN_SERIAL_DIGITS} digits, "
@@ -108,7 +115,7 @@ def normalise_symantec_hard(typed: str) -> Normalised:
         return Normalised(None, message)
     prefix, body = split
     digits, corrected = _digits(body)
-    if not digits.isdigit() or not low <= len(digits) <= high:
+    if not _ascii_digits(digits) or not low <= len(digits) <= high:
         return Normalised(None, message)
     return Normalised(prefix + digits, None, corrected)
 

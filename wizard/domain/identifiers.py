@@ -7,7 +7,7 @@ import re
 from stdnum import luhn
 
 _NPI = re.compile(r"\d{10}")
-_DEA = re.compile(r"[A-Z][A-Z9]\d{7}")
+_DEA = re.compile(r"[A-Z][A-Z9][0-9]{7}")  # [0-9], not \d: ASCII digits only
 # An NPI's Luhn check digit is computed as if the number were prefixed by the
 # ISO health-card issuer identifier 80840.
 _NPI_PREFIX = "80840"

@@ -64,7 +64,7 @@ def code_error(code: str, digits: int = 6) -> str | None:
     """A message for a code that cannot be right whatever the token says."""
     if not code:
         return "Enter the security code"
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):  # str.isdigit alone passes "１" and "²"
         return "The security code is numbers only"
     if len(code) != digits:
         return f"The security code is {digits} digits"

@@ -1,0 +1,75 @@
+import pytest
+
+from wizard.domain.tokens import NICKNAME_MAX, PLATFORMS, needs_backup, suggest_nickname
+
+
+@pytest.mark.parametrize(
+    "active_tokens, needed",
+    [
+        (0, True),
+        (1, True),
+        (2, False),
+        (5, False),
+    ],
+)
+def test_should_recommend_a_backup_until_there_are_two_active_tokens(active_tokens, needed):
+    assert needs_backup(active_tokens) is needed
+
+
+@pytest.mark.parametrize(
+    "platform, nickname",
+    [
+        ("iphone", "iPhone VIP Access"),
+        ("android", "Android VIP Access"),
+        ("windows", "Windows VIP Access"),
+        ("mac", "Mac VIP Access"),
+        ("", "VIP Access"),
+        ("blackberry", "VIP Access"),
+    ],
+)
+def test_should_suggest_the_devices_name_for_a_first_token(platform, nickname):
+    assert suggest_nickname(platform, set()) == nickname
+
+
+@pytest.mark.parametrize(
+    "taken, nickname",
+    [
+        ({"Android VIP Access"}, "iPhone VIP Access"),
+        ({"iPhone VIP Access"}, "iPhone VIP Access 2"),
+        ({"iphone vip access"}, "iPhone VIP Access 2"),
+        ({"IPHONE VIP ACCESS"}, "iPhone VIP Access 2"),
+        ({"iPhone VIP Access", "iPhone VIP Access 2"}, "iPhone VIP Access 3"),
+        ({"iPhone VIP Access", "IPHONE VIP ACCESS 2"}, "iPhone VIP Access 3"),
+        ({"iPhone VIP Access", "iPhone VIP Access 3"}, "iPhone VIP Access 2"),
+        ({"iPhone VIP Access 2"}, "iPhone VIP Access"),
+        (
+            {"iPhone VIP Access", "iPhone VIP Access 2", "iPhone VIP Access 3"},
+            "iPhone VIP Access 4",
+        ),
+    ],
+)
+def test_should_make_the_suggested_nickname_unique_ignoring_case(taken, nickname):
+    assert suggest_nickname("iphone", taken) == nickname
+
+
+def test_should_make_the_fallback_nickname_unique_too():
+    assert suggest_nickname("unknown", {"vip access"}) == "VIP Access 2"
+
+
+def test_should_not_change_the_taken_names():
+    taken = {"iPhone VIP Access"}
+
+    suggest_nickname("iphone", taken)
+
+    assert taken == {"iPhone VIP Access"}
+
+
+@pytest.mark.parametrize("key", list(PLATFORMS))
+def test_should_suggest_nicknames_that_fit_the_nickname_field(key):
+    assert len(suggest_nickname(key, {PLATFORMS[key].nickname})) <= NICKNAME_MAX
+
+
+@pytest.mark.parametrize("key, platform", PLATFORMS.items())
+def test_should_key_each_platform_by_its_own_key_with_an_https_link(key, platform):
+    assert platform.key == key
+    assert platform.url.startswith("https://")
