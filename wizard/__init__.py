@@ -75,9 +75,7 @@ def _configure_session_store(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 @event.listens_for(Engine, "connect")

@@ -52,7 +52,10 @@ def sandbox_seed() -> None:
 @sandbox_cli.command("issue")
 @click.option("--prefix", default="SYMC", show_default=True, help="Credential ID prefix.")
 @click.option(
-    "--kind", type=click.Choice(["vip", "onespan"]), default="vip", show_default=True,
+    "--kind",
+    type=click.Choice(["vip", "onespan"]),
+    default="vip",
+    show_default=True,
     help="vip: a VIP Access app credential; onespan: a 10-digit Digipass-style serial.",
 )
 def sandbox_issue(prefix: str, kind: str) -> None:

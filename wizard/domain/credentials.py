@@ -52,7 +52,7 @@ def accepted_soft_forms(prefixes: tuple[str, ...] = SOFT_PREFIXES) -> str:
 def _split_prefix(text: str, prefixes: tuple[str, ...]) -> tuple[str, str] | None:
     for prefix in sorted(prefixes, key=len, reverse=True):
         if text.startswith(prefix):
-            return prefix, text[len(prefix):]
+            return prefix, text[len(prefix) :]
     return None
 
 

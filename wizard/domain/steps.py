@@ -54,6 +54,7 @@ class Progress:
     backup: str = Backup.NONE
     furthest: str = Step.GET_APP
     is_backup_run: bool = False  # started from "Add a backup token"
+    previous_platform: str = ""  # the first token's device, to suggest another
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Progress:

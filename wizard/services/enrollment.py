@@ -72,8 +72,12 @@ def check_enrollment_code(
     if verdict.accepted:
         prescriber.code_failures = 0
         audit.record(
-            "enrollment.code", "accepted", actor=actor, now=now,
-            prescriber_id=prescriber.id, credential_id=credential_id,
+            "enrollment.code",
+            "accepted",
+            actor=actor,
+            now=now,
+            prescriber_id=prescriber.id,
+            credential_id=credential_id,
         )
         db.session.commit()
         return CodeCheck(Outcome.ACCEPTED)
@@ -94,8 +98,13 @@ def _count_failure(
         select(Prescriber.code_failures).where(Prescriber.id == prescriber.id)
     )
     audit.record(
-        "enrollment.code", str(outcome), actor=actor, now=now,
-        prescriber_id=prescriber.id, credential_id=credential_id, failures=failures,
+        "enrollment.code",
+        str(outcome),
+        actor=actor,
+        now=now,
+        prescriber_id=prescriber.id,
+        credential_id=credential_id,
+        failures=failures,
     )
     if failures >= limit:
         until = now + timedelta(minutes=current_app.config["CODE_LOCK_MINUTES"])
@@ -105,8 +114,12 @@ def _count_failure(
             .values(code_locked_until=until, code_failures=0)
         )
         audit.record(
-            "enrollment.lock", "locked", actor=actor, now=now,
-            prescriber_id=prescriber.id, until=until.isoformat(),
+            "enrollment.lock",
+            "locked",
+            actor=actor,
+            now=now,
+            prescriber_id=prescriber.id,
+            until=until.isoformat(),
         )
         db.session.commit()
         return CodeCheck("locked", until)
@@ -189,8 +202,13 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
         db.session.rollback()
         return register_token(prescriber, new, now)
     audit.record(
-        "token.add", "success", actor=actor_of(prescriber), now=now,
-        prescriber_id=prescriber.id, token_id=token.id, credential_id=new.credential_id,
+        "token.add",
+        "success",
+        actor=actor_of(prescriber),
+        now=now,
+        prescriber_id=prescriber.id,
+        token_id=token.id,
+        credential_id=new.credential_id,
         nickname=new.nickname,
     )
     db.session.commit()
@@ -208,7 +226,10 @@ def decide_backup(prescriber: Prescriber, decision: str, now: datetime) -> None:
     prescriber.backup_decision = decision
     prescriber.backup_decided_at = now
     audit.record(
-        "backup.decision", decision, actor=actor_of(prescriber), now=now,
+        "backup.decision",
+        decision,
+        actor=actor_of(prescriber),
+        now=now,
         prescriber_id=prescriber.id,
     )
     db.session.commit()

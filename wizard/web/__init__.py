@@ -1,7 +1,46 @@
 """Blueprints, security headers, error pages and the htmx helpers."""
 
-from flask import Flask
+from __future__ import annotations
+
+from flask import Flask, Response, g, request
+
+from wizard.domain.tokens import needs_backup
+
+
+def _htmx_redirects(response: Response) -> Response:
+    """htmx requests that end in a redirect load the target as a whole page."""
+    if request.headers.get("HX-Request") == "true" and response.status_code in (301, 302, 303):
+        response.headers["HX-Redirect"] = response.headers["Location"]
+        response.status_code = 200
+        del response.headers["Location"]
+    return response
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from wizard.web import errors, htmx, security, session
+    from wizard.web.enrol import bp as enrol_bp
+    from wizard.web.main import bp as main_bp
+    from wizard.web.sandbox import bp as sandbox_bp
+
+    security.init_app(app)
+    errors.init_app(app)
+    htmx.init_app(app)
+    session.init_app(app)
+    app.after_request(_htmx_redirects)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(enrol_bp)
+    app.register_blueprint(sandbox_bp)
+
+    @app.context_processor
+    def page_context():
+        prescriber = g.get("prescriber")
+        return {
+            "sandbox": app.config.get("SANDBOX"),
+            "prescriber": prescriber,
+            "backup_reminder": prescriber is not None and _needs_backup_reminder(prescriber),
+        }
+
+
+def _needs_backup_reminder(prescriber) -> bool:
+    active = sum(1 for t in prescriber.tokens if t.status == "Active")
+    return needs_backup(active)

@@ -1,0 +1,377 @@
+"""The enrollment wizard: one view to show each step, one to take its form."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+
+from wizard.domain import steps
+from wizard.domain.credentials import accepted_soft_forms, grouped, normalise_soft
+from wizard.domain.otp import Outcome, clean_code, code_error
+from wizard.domain.steps import Backup, Progress, Step
+from wizard.domain.tokens import ISSUER, PLATFORMS, TokenType, needs_backup, suggest_nickname
+from wizard.services import enrollment
+from wizard.services.enrollment import Availability, NewToken, SaveError
+from wizard.web.enrol import bp
+from wizard.web.enrol.forms import CodeForm, CredentialForm, DeviceForm, GetAppForm, NameForm
+from wizard.web.forms import EmptyForm, add_error
+from wizard.web.htmx import render_page, wants_partial
+from wizard.web.qr import qr_svg
+from wizard.web.session import login_required, now
+
+ENDPOINTS = {
+    Step.GET_APP: "enrol.get_app",
+    Step.CREDENTIAL_ID: "enrol.credential_id",
+    Step.SECURITY_CODE: "enrol.security_code",
+    Step.NAME: "enrol.name",
+    Step.DONE: "enrol.done",
+}
+
+WRONG_CODE = (
+    "That code did not match. Wait for the next code and enter it within 30 seconds. "
+    "If it keeps failing, check that your phone sets its time automatically."
+)
+REUSED_CODE = (
+    "That code has already been used. Each code works once: wait for the app to show "
+    "a new code, then enter it."
+)
+UNKNOWN_CREDENTIAL = (
+    "We could not find this Credential ID with Symantec. Check each character against the "
+    "VIP Access app, then enter it again."
+)
+
+
+def load_progress() -> Progress:
+    return Progress.from_dict(session.get("enrol"))
+
+
+def store_progress(progress: Progress) -> None:
+    session["enrol"] = progress.to_dict()
+
+
+def guarded(step: Step):
+    """Show a step only when the steps before it are done; else go to the furthest allowed."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            progress = load_progress()
+            if not steps.may_show(progress, step, now()):
+                return redirect(url_for(ENDPOINTS[steps.allowed(progress, now())]))
+            return view(progress, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def go_to(step: Step):
+    """After a valid post: htmx gets the next step at once, a plain post a 303 redirect."""
+    if wants_partial():
+        return current_app.view_functions[ENDPOINTS[step]]()
+    return redirect(url_for(ENDPOINTS[step]), 303)
+
+
+def render_step(step: Step, progress: Progress, status: int = 200, **context):
+    forms = [f for f in context.values() if hasattr(f, "error_summary")]
+    errors = [e for form in forms for e in form.error_summary()]
+    return render_page(
+        f"enrol/{step}.html",
+        status=status,
+        push_url=url_for(ENDPOINTS[step]) if status == 200 else "false",
+        step=step,
+        progress=progress,
+        errors=errors,
+        title=steps.TITLES[step],
+        step_number=steps.number(step),
+        grouped=grouped,
+        step_titles=steps.TITLES,
+        platforms=PLATFORMS,
+        **context,
+    )
+
+
+@bp.get("")
+@login_required
+def start():
+    return redirect(url_for(ENDPOINTS[steps.allowed(load_progress(), now())]))
+
+
+@bp.post("/start-over")
+@login_required
+def start_over():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    session.pop("enrol", None)
+    flash("We cleared what you entered. Start again from the first step.", "info")
+    return go_to(Step.GET_APP)
+
+
+# Step 1: get the app --------------------------------------------------------
+
+
+def _get_app_page(progress: Progress, device_form: DeviceForm, app_form: GetAppForm, status=200):
+    platform = PLATFORMS.get(app_form.platform.data or "")
+    qr = qr_svg(platform.url, f"QR code linking to {platform.app_name}") if platform else None
+    return render_step(
+        Step.GET_APP,
+        progress,
+        status,
+        device_form=device_form,
+        app_form=app_form,
+        platform=platform,
+        qr=qr,
+    )
+
+
+@bp.get("/get-app")
+@guarded(Step.GET_APP)
+def get_app(progress: Progress):
+    chosen = request.args.get("device")
+    device_form = DeviceForm(request.args if chosen is not None else None)
+    status = 200
+    if chosen is not None and not device_form.validate():
+        status, chosen = 422, None
+    chosen = chosen or progress.platform or None
+    if device_form.device.data is None and chosen:
+        device_form.device.data = chosen
+    app_form = GetAppForm(
+        formdata=None,
+        platform=chosen,
+        different_device=progress.device_confirmed and chosen == progress.platform,
+    )
+    return _get_app_page(progress, device_form, app_form, status)
+
+
+@bp.post("/get-app")
+@guarded(Step.GET_APP)
+def save_get_app(progress: Progress):
+    app_form = GetAppForm()
+    device_form = DeviceForm(formdata=None, device=app_form.platform.data)
+    valid = app_form.validate_on_submit()
+    if app_form.platform.data not in PLATFORMS:
+        add_error(device_form.device, "Select the device that will hold your token")
+        app_form.platform.data = None
+        valid = False
+    if not valid:
+        return _get_app_page(progress, device_form, app_form, 422)
+    if progress.platform != app_form.platform.data:
+        progress.nickname = ""  # the suggestion follows the device
+    progress.platform = app_form.platform.data
+    progress.device_confirmed = True
+    steps.advance(progress, Step.CREDENTIAL_ID)
+    store_progress(progress)
+    return go_to(Step.CREDENTIAL_ID)
+
+
+# Step 2: the Credential ID --------------------------------------------------
+
+
+@bp.get("/credential-id")
+@guarded(Step.CREDENTIAL_ID)
+def credential_id(progress: Progress):
+    form = CredentialForm(formdata=None, credential_id=progress.credential_id)
+    return render_step(Step.CREDENTIAL_ID, progress, form=form, accepted=accepted_soft_forms())
+
+
+@bp.post("/credential-id")
+@guarded(Step.CREDENTIAL_ID)
+def save_credential_id(progress: Progress):
+    form = CredentialForm()
+    normalised = None
+    if form.validate_on_submit():
+        normalised = normalise_soft(form.credential_id.data)
+        if normalised.error:
+            add_error(form.credential_id, normalised.error)
+        else:
+            problem = _credential_problem(normalised.value)
+            if problem:
+                add_error(form.credential_id, problem)
+    if form.errors or normalised is None or normalised.error:
+        return render_step(
+            Step.CREDENTIAL_ID, progress, 422, form=form, accepted=accepted_soft_forms()
+        )
+    if progress.credential_id != normalised.value:
+        progress.verified_at = None  # a code checked for another credential proves nothing here
+    progress.credential_id = normalised.value
+    steps.advance(progress, Step.SECURITY_CODE)
+    store_progress(progress)
+    session["enrol_lookalikes"] = normalised.corrected_lookalikes
+    return go_to(Step.SECURITY_CODE)
+
+
+def _credential_problem(credential_id: str) -> str | None:
+    state = enrollment.availability(credential_id)
+    mine = next(
+        (
+            t
+            for t in g.prescriber.tokens
+            if t.credential_id == credential_id and t.status != "Deleted"
+        ),
+        None,
+    )
+    if state is Availability.LOST:
+        return (
+            "This token was reported lost, so it cannot be registered again. Reinstall the "
+            "VIP Access app to get a new Credential ID, then enter the new one."
+        )
+    if state is Availability.TAKEN and mine is not None:
+        return f"This token is already on your account as \u201c{mine.nickname}\u201d."
+    if state is Availability.TAKEN:
+        return (
+            "This Credential ID is already registered to another EPCS account. Check that "
+            "you are reading it from your own VIP Access app. If it is yours, call the help desk."
+        )
+    if state is Availability.UNKNOWN:
+        return UNKNOWN_CREDENTIAL
+    return None
+
+
+# Step 3: the security code --------------------------------------------------
+
+
+def _code_page(progress: Progress, form: CodeForm, status: int = 200, **context):
+    lock = enrollment.locked_until(g.prescriber, now())
+    return render_step(
+        Step.SECURITY_CODE,
+        progress,
+        status,
+        form=form,
+        locked_until=lock,
+        clear=request.args.get("clear") == "1",
+        lookalikes=session.get("enrol_lookalikes", False),
+        **context,
+    )
+
+
+@bp.get("/security-code")
+@guarded(Step.SECURITY_CODE)
+def security_code(progress: Progress):
+    return _code_page(progress, CodeForm(formdata=None))
+
+
+@bp.post("/security-code")
+@guarded(Step.SECURITY_CODE)
+def save_security_code(progress: Progress):
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return _code_page(progress, form, 422)
+    code = clean_code(form.code.data)
+    shape_error = code_error(code)
+    if shape_error:
+        add_error(form.code, shape_error)
+        return _code_page(progress, form, 422)
+    check = enrollment.check_enrollment_code(g.prescriber, progress.credential_id, code, now())
+    if not check.accepted:
+        add_error(form.code, _code_message(check))
+        return _code_page(progress, form, 422, failures_left=check.failures_left)
+    progress.verified_at = now().timestamp()
+    steps.advance(progress, Step.NAME)
+    store_progress(progress)
+    return go_to(Step.NAME)
+
+
+def _code_message(check: enrollment.CodeCheck) -> str:
+    if check.outcome == "locked":
+        return (
+            "You entered too many codes that did not match. For your security, adding a token "
+            f"is paused until {check.locked_until:%H:%M} UTC. Then wait for a new code and try again."
+        )
+    if check.outcome == Outcome.REUSED:
+        return REUSED_CODE
+    if check.outcome == Outcome.UNKNOWN:
+        return UNKNOWN_CREDENTIAL
+    return WRONG_CODE
+
+
+# Step 4: name and save ------------------------------------------------------
+
+
+def _summary(progress: Progress, nickname: str) -> list[tuple[str, str, str | None]]:
+    """(label, value, change link) rows of the check-your-answers list."""
+    platform = PLATFORMS.get(progress.platform)
+    return [
+        ("Device", platform.label if platform else "", url_for("enrol.get_app")),
+        ("Credential ID", progress.credential_id, url_for("enrol.credential_id")),
+        ("Token name", nickname, "#nickname"),
+        ("Manufacturer", "SYMANTEC", None),
+        ("Issuer", ISSUER, None),
+        ("Type", TokenType.SOFT.value, None),
+        ("Model", "VIP", None),
+    ]
+
+
+def _name_page(progress: Progress, form: NameForm, status: int = 200):
+    return render_step(
+        Step.NAME, progress, status, form=form, summary=_summary(progress, form.nickname.data or "")
+    )
+
+
+@bp.get("/name")
+@guarded(Step.NAME)
+def name(progress: Progress):
+    nickname = progress.nickname or suggest_nickname(
+        progress.platform, enrollment.live_nicknames(g.prescriber)
+    )
+    return _name_page(progress, NameForm(formdata=None, nickname=nickname))
+
+
+@bp.post("/name")
+@guarded(Step.NAME)
+def save_name(progress: Progress):
+    form = NameForm()
+    if form.validate_on_submit() and enrollment.nickname_taken(g.prescriber, form.nickname.data):
+        add_error(form.nickname, "You already have a token with this name. Choose another name.")
+    if form.errors or not form.is_submitted():
+        return _name_page(progress, form, 422)
+    progress.nickname = form.nickname.data
+    try:
+        token = enrollment.register_token(
+            g.prescriber, NewToken(progress.credential_id, progress.nickname), now()
+        )
+    except SaveError as error:
+        add_error(form.nickname, str(error))
+        return _name_page(progress, form, 422)
+    progress.token_id = token.id
+    progress.backup = Backup.SHOWN if needs_backup(enrollment.active_count(g.prescriber)) else ""
+    steps.advance(progress, Step.DONE)
+    store_progress(progress)
+    return go_to(Step.DONE)
+
+
+# Step 5: done, and the backup recommendation --------------------------------
+
+
+@bp.get("/done")
+@guarded(Step.DONE)
+def done(progress: Progress):
+    token = next((t for t in g.prescriber.tokens if t.id == progress.token_id), None)
+    return render_step(
+        Step.DONE,
+        progress,
+        token=token,
+        form=EmptyForm(formdata=None),
+        active=enrollment.active_count(g.prescriber),
+    )
+
+
+@bp.post("/backup")
+@guarded(Step.DONE)
+def backup(progress: Progress):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    choice = request.form.get("choice")
+    if choice == "add":
+        previous = progress.platform
+        fresh = Progress(is_backup_run=True, previous_platform=previous)
+        store_progress(fresh)
+        return go_to(Step.GET_APP)
+    if choice == "not-now" and progress.backup == Backup.SHOWN:
+        progress.backup = Backup.CONFIRM_DECLINE
+    elif choice == "decline" and progress.backup == Backup.CONFIRM_DECLINE:
+        enrollment.decide_backup(g.prescriber, "declined", now())
+        progress.backup = Backup.DECLINED
+    store_progress(progress)
+    return go_to(Step.DONE)

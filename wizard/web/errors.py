@@ -1,0 +1,73 @@
+"""One error page per status; a failed request never leaves half a change behind."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from wizard.extensions import db
+
+log = logging.getLogger("wizard.errors")
+
+MESSAGES = {
+    400: ("Your request could not be read", "Go back, reload the page and try again."),
+    403: ("You cannot open this page", "Sign in with an account that may see it."),
+    404: ("Page not found", "Check the address, or start again from the home page."),
+    405: ("That action is not available here", "Go back and use the buttons on the page."),
+    413: ("That was too much to send", "Go back and enter less text."),
+    429: ("Too many attempts", "Wait a minute, then try again."),
+    500: (
+        "Something went wrong on our side",
+        "Nothing you entered was saved. Try again in a few minutes.",
+    ),
+    503: (
+        "The service is unavailable",
+        "We cannot reach our database right now. Nothing was saved. Try again in a few minutes.",
+    ),
+}
+
+
+def render_error(status: int, title: str | None = None, message: str | None = None):
+    default_title, default_message = MESSAGES.get(status, MESSAGES[500])
+    return (
+        render_template(
+            "error.html",
+            status=status,
+            title=title or default_title,
+            message=message or default_message,
+        ),
+        status,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        db.session.rollback()
+        return render_error(
+            400,
+            "This form has expired",
+            "For your security, forms stop working when the page is too old or was opened "
+            "in another session. Nothing was saved. Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        return render_error(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def database_down(error):
+        log.error("database unavailable: %s", type(error.orig).__name__)
+        db.session.rollback()
+        return render_error(503)
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        log.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500)

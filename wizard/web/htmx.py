@@ -1,0 +1,31 @@
+"""One template serves a page and its htmx partial."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, make_response, render_template, request
+
+
+def wants_partial() -> bool:
+    """An htmx swap, but not htmx restoring history (which needs the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def render_page(
+    template: str, status: int = 200, push_url: str | None = None, **context
+) -> Response:
+    """Render the full page, or only its partial for htmx; push_url names the URL to show."""
+    partial = wants_partial()
+    response = make_response(render_template(template, partial=partial, **context), status)
+    if partial and push_url:
+        response.headers["HX-Push-Url"] = push_url
+    return response
+
+
+def _vary(response: Response) -> Response:
+    response.vary.add("HX-Request")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_vary)

@@ -1,0 +1,38 @@
+"""Home page and health check."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from wizard.extensions import db
+from wizard.services import enrollment
+from wizard.web.forms import EmptyForm
+from wizard.web.main import bp
+
+
+@bp.get("/")
+def home():
+    prescriber = g.get("prescriber")
+    if prescriber is None:
+        return render_template("main/welcome.html", title="Add a token for EPCS", form=EmptyForm())
+    return render_template(
+        "main/dashboard.html",
+        title="Your EPCS account",
+        prescriber=prescriber,
+        active=enrollment.active_count(prescriber),
+        form=EmptyForm(),
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 otherwise."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("health check: database unavailable")
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

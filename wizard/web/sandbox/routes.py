@@ -1,0 +1,81 @@
+"""The practice VIP Access app, its code API, and the demo sign-in."""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from wizard.domain.credentials import grouped
+from wizard.extensions import db
+from wizard.services import sandbox
+from wizard.store.models import Prescriber
+from wizard.web.forms import EmptyForm
+from wizard.web.qr import qr_svg
+from wizard.web.sandbox import bp
+from wizard.web.session import now, sign_in
+
+_CREDENTIAL = re.compile(r"[A-Z0-9]{6,32}")
+
+
+@bp.get("/vip-access")
+def vip_access():
+    """A new practice credential per visit, or the one named by ?credential=ID."""
+    credential_id = (request.args.get("credential") or "").strip().upper()
+    if not credential_id:
+        issued = sandbox.issue(now())
+        return redirect(url_for("sandbox.vip_access", credential=issued.credential_id))
+    current = (
+        sandbox.current_code(credential_id, now()) if _CREDENTIAL.fullmatch(credential_id) else None
+    )
+    if current is None:
+        abort(404)
+    return render_template(
+        "sandbox/vip-access.html",
+        title="Practice VIP Access app",
+        current=current,
+        grouped_id=grouped(current.credential_id),
+        qr=qr_svg(
+            current.otpauth_uri,
+            "QR code to load this practice credential into an authenticator app",
+        ),
+    )
+
+
+@bp.get("/vip-access/code")
+def code_fragment():
+    """The code and countdown alone, polled by the practice app page."""
+    credential_id = (request.args.get("credential") or "").strip().upper()
+    current = (
+        sandbox.current_code(credential_id, now()) if _CREDENTIAL.fullmatch(credential_id) else None
+    )
+    if current is None:
+        abort(404)
+    return render_template("sandbox/_code.html", current=current)
+
+
+@bp.get("/api/otp/<credential_id>")
+def api_otp(credential_id: str):
+    credential_id = credential_id.strip().upper()
+    current = (
+        sandbox.current_code(credential_id, now()) if _CREDENTIAL.fullmatch(credential_id) else None
+    )
+    if current is None:
+        return jsonify(error="unknown credential", credential_id=credential_id), 404
+    return jsonify(
+        credential_id=current.credential_id,
+        code=current.code,
+        valid_for_seconds=current.valid_for_seconds,
+    )
+
+
+@bp.post("/sign-in-demo")
+def sign_in_demo():
+    """Practice shortcut: sign in as the demo prescriber (sandbox mode only)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    sandbox.seed_demo(now())
+    prescriber = db.session.scalar(select(Prescriber).where(Prescriber.npi == sandbox.DEMO_NPI))
+    sign_in(prescriber)
+    return redirect(url_for("main.home"), 303)

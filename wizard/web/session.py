@@ -1,0 +1,74 @@
+"""Who is signed in, the idle timeout, and the clock the views use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+
+from wizard.extensions import db
+from wizard.store.models import Prescriber
+
+
+def now() -> datetime:
+    return current_app.config["CLOCK"]()
+
+
+def sign_in(prescriber: Prescriber) -> None:
+    """Start a signed-in session under a new id (no session fixation)."""
+    kept = {k: session[k] for k in ("enrol",) if k in session}
+    session.clear()
+    current_app.session_interface.regenerate(session)
+    session.update(kept)
+    session["prescriber_id"] = prescriber.id
+    session["last_seen"] = now().timestamp()
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def _load_prescriber() -> None:
+    g.prescriber = None
+    prescriber_id = session.get("prescriber_id")
+    if prescriber_id is None:
+        return
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    if now().timestamp() - session.get("last_seen", 0) > idle:
+        sign_out()
+        flash(
+            f"You were signed out because there was no activity for "
+            f"{current_app.config['SESSION_IDLE_MINUTES']} minutes. Sign in again to continue.",
+            "info",
+        )
+        return
+    g.prescriber = db.session.get(Prescriber, prescriber_id)
+    if g.prescriber is None:
+        sign_out()
+        return
+    if not request.path.startswith("/static/"):
+        session["last_seen"] = now().timestamp()
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("prescriber") is None:
+            return redirect(url_for("main.home", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_load_prescriber)
