@@ -69,8 +69,8 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
         SeedCipher.from_text(seed_key)
     except ValueError:
         raise ConfigError(
-            "WIZARD_SEED_KEY must be 32 bytes in URL-safe base64 "
-            "(python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"
+            "WIZARD_SEED_KEY must be 32 bytes in URL-safe base64, as printed by "
+            "python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
         ) from None
     idle = _int(env, "WIZARD_SESSION_IDLE_MINUTES", 15)
     database_url = env.get("WIZARD_DATABASE_URL") or f"sqlite:///{instance / 'wizard.sqlite3'}"

@@ -26,7 +26,7 @@ from wizard.services import audit
 from wizard.store.models import OathCredential, OrganisationGrant, Prescriber, Token
 
 DEMO_NPI = "1234567893"
-DEMO_PASSPHRASE = "correct horse battery staple"
+DEMO_PASSPHRASE = "correct horse battery staple"  # noqa: S105 - published practice account
 DEMO_NAME = "Dr. Alex Demo"
 DEMO_ORGANISATION = "CalMHSA"
 DEMO_DEA = "AB1234563"

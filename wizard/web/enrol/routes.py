@@ -10,7 +10,14 @@ from wizard.domain import steps
 from wizard.domain.credentials import accepted_soft_forms, grouped, normalise_soft
 from wizard.domain.otp import Outcome, clean_code, code_error
 from wizard.domain.steps import Backup, Progress, Step
-from wizard.domain.tokens import ISSUER, PLATFORMS, TokenType, needs_backup, suggest_nickname
+from wizard.domain.tokens import (
+    ISSUER,
+    PLATFORMS,
+    Status,
+    TokenType,
+    needs_backup,
+    suggest_nickname,
+)
 from wizard.services import enrollment
 from wizard.services.enrollment import Availability, NewToken, SaveError
 from wizard.web.enrol import bp
@@ -207,7 +214,7 @@ def _credential_problem(credential_id: str) -> str | None:
         (
             t
             for t in g.prescriber.tokens
-            if t.credential_id == credential_id and t.status != "Deleted"
+            if t.credential_id == credential_id and t.status != Status.DELETED
         ),
         None,
     )
@@ -275,8 +282,9 @@ def save_security_code(progress: Progress):
 def _code_message(check: enrollment.CodeCheck) -> str:
     if check.outcome == "locked":
         return (
-            "You entered too many codes that did not match. For your security, adding a token "
-            f"is paused until {check.locked_until:%H:%M} UTC. Then wait for a new code and try again."
+            "You entered too many codes that did not match. For your security, adding a "
+            f"token is paused until {check.locked_until:%H:%M} UTC. Then wait for a new code "
+            "and try again."
         )
     if check.outcome == Outcome.REUSED:
         return REUSED_CODE

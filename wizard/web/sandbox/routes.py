@@ -19,16 +19,21 @@ from wizard.web.session import now, sign_in
 _CREDENTIAL = re.compile(r"[A-Z0-9]{6,32}")
 
 
+def _current(credential_id: str) -> sandbox.CurrentCode | None:
+    credential_id = credential_id.strip().upper()
+    if not _CREDENTIAL.fullmatch(credential_id):
+        return None
+    return sandbox.current_code(credential_id, now())
+
+
 @bp.get("/vip-access")
 def vip_access():
     """A new practice credential per visit, or the one named by ?credential=ID."""
-    credential_id = (request.args.get("credential") or "").strip().upper()
-    if not credential_id:
+    credential_id = request.args.get("credential") or ""
+    if not credential_id.strip():
         issued = sandbox.issue(now())
         return redirect(url_for("sandbox.vip_access", credential=issued.credential_id))
-    current = (
-        sandbox.current_code(credential_id, now()) if _CREDENTIAL.fullmatch(credential_id) else None
-    )
+    current = _current(credential_id)
     if current is None:
         abort(404)
     return render_template(
@@ -46,10 +51,7 @@ def vip_access():
 @bp.get("/vip-access/code")
 def code_fragment():
     """The code and countdown alone, polled by the practice app page."""
-    credential_id = (request.args.get("credential") or "").strip().upper()
-    current = (
-        sandbox.current_code(credential_id, now()) if _CREDENTIAL.fullmatch(credential_id) else None
-    )
+    current = _current(request.args.get("credential") or "")
     if current is None:
         abort(404)
     return render_template("sandbox/_code.html", current=current)
@@ -57,12 +59,9 @@ def code_fragment():
 
 @bp.get("/api/otp/<credential_id>")
 def api_otp(credential_id: str):
-    credential_id = credential_id.strip().upper()
-    current = (
-        sandbox.current_code(credential_id, now()) if _CREDENTIAL.fullmatch(credential_id) else None
-    )
+    current = _current(credential_id)
     if current is None:
-        return jsonify(error="unknown credential", credential_id=credential_id), 404
+        return jsonify(error="unknown credential", credential_id=credential_id.strip().upper()), 404
     return jsonify(
         credential_id=current.credential_id,
         code=current.code,
