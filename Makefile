@@ -1,0 +1,109 @@
+# The EPCS token enrollment wizard.
+#   make run    set up, then serve the wizard in sandbox mode on http://127.0.0.1:5000/
+#   make test   set up (with Chromium), then ruff and the whole pytest suite
+# Each setup step runs again only when the file it depends on has changed.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+VENV := .venv
+BIN := $(VENV)/bin
+PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
+
+RUNTIME_STAMP := $(VENV)/.stamp-runtime
+DEV_STAMP := $(VENV)/.stamp-dev
+NPM_STAMP := node_modules/.stamp-npm
+HTMX := static/vendor/htmx.min.js
+
+.PHONY: help setup run test lint format chromium clean constraints
+
+help:
+	@echo "make run          set up and serve the wizard in sandbox mode on http://$(HOST):$(PORT)/"
+	@echo "make test         set up (with Chromium), then ruff check and pytest (unit, web, e2e)"
+	@echo "make setup        create .venv with the dev dependencies and copy htmx into static/vendor/"
+	@echo "make lint         ruff check ."
+	@echo "make format       ruff format . and ruff check --fix ."
+	@echo "make chromium     check for Chromium (installs Debian's package when run as root)"
+	@echo "make constraints  regenerate constraints.txt from a fresh virtual environment"
+	@echo "make clean        remove .venv, node_modules, static/vendor and caches (keeps instance/)"
+
+# --- Python -----------------------------------------------------------------
+
+$(BIN)/python:
+	@echo "==> Creating the virtual environment $(VENV)/ ($(PYTHON) -m venv)"
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	@echo "==> Installing the wizard and its runtime dependencies into $(VENV)/ (pinned by constraints.txt)"
+	$(PIP_INSTALL) -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml constraints.txt $(RUNTIME_STAMP)
+	@echo "==> Installing the development dependencies into $(VENV)/ (pytest, Playwright, ruff, ...)"
+	$(PIP_INSTALL) -e '.[dev]'
+	@touch $@
+
+# --- Front-end assets -------------------------------------------------------
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to fetch htmx: install Node.js 20 and npm." >&2; exit 1; }
+	@echo "==> Installing the front-end packages from package-lock.json (npm ci)"
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(HTMX): $(NPM_STAMP)
+	@echo "==> Copying htmx into static/vendor/"
+	@mkdir -p $(@D)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# --- Tasks ------------------------------------------------------------------
+
+setup: $(DEV_STAMP) $(HTMX)
+	@echo "==> Set up: $(VENV)/ and $(HTMX) are current."
+
+run: $(RUNTIME_STAMP) $(HTMX)
+	@HOST=$(HOST) PORT=$(PORT) scripts/run-sandbox
+
+chromium:
+	@scripts/ensure-chromium
+
+lint: $(DEV_STAMP)
+	@echo "==> ruff check ."
+	$(BIN)/ruff check .
+
+format: $(DEV_STAMP)
+	@echo "==> ruff format . and ruff check --fix ."
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Runs pytest even when ruff finds problems, so one run reports both; fails if either failed.
+test: setup chromium
+	@status=0; \
+	echo "==> ruff check ."; \
+	$(BIN)/ruff check . || status=1; \
+	echo "==> pytest (tests/unit, tests/web, tests/e2e)"; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
+	if [ $$status -ne 0 ]; then echo "==> make test failed (see the ruff or pytest output above)." >&2; fi; \
+	exit $$status
+
+constraints:
+	@echo "==> Regenerating constraints.txt: fresh venv, pip install -e '.[dev,postgres]', pip freeze"
+	@tmp=$$(mktemp -d); \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e '.[dev,postgres]'; \
+	{ echo "# Pinned versions for reproducible installs: pip install -c constraints.txt -e '.[dev]'"; \
+	  echo "# Regenerate with \`make constraints\` after changing dependencies in pyproject.toml."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; } > constraints.txt; \
+	rm -rf "$$tmp"
+	@echo "==> constraints.txt rewritten; the next make run or make test reinstalls from it."
+
+clean:
+	@echo "==> Removing $(VENV)/, node_modules/, static/vendor/, test-results/ and caches (instance/ is kept)"
+	rm -rf $(VENV) node_modules static/vendor test-results .pytest_cache .ruff_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,181 @@
+"""Fixtures shared by the web and end-to-end tests.
+
+`app` is built with create_app over a fresh SQLite file and an injected clock; `client` and
+`runner` are Flask's test client and CLI runner for it. Settings come from the test values
+here only: the developer's own WIZARD_* variables never reach the app under test.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from wizard import create_app
+from wizard.cli import create_schema
+from wizard.extensions import db
+from wizard.store.crypto import SeedCipher
+
+TEST_SECRET_KEY = "test-secret-key-for-the-wizard-tests-only"
+TEST_SEED_KEY = SeedCipher.new_key_text()  # 32 random bytes, URL-safe base64; fixed for a run
+
+# 2025-03-03 15:00:00 UTC: a weekday afternoon, on a 30-second TOTP step boundary.
+CLOCK_START = datetime(2025, 3, 3, 15, 0, 0, tzinfo=UTC)
+
+
+class Clock:
+    """The time the app sees (config "CLOCK"). Call it to read; set .now or advance() to move it."""
+
+    def __init__(self, now: datetime = CLOCK_START) -> None:
+        self.now = now
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("the test clock needs an aware datetime (tzinfo=UTC)")
+        self._now = value.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float = 0, **delta: float) -> datetime:
+        """Move forward by seconds (and/or timedelta keywords: minutes=, hours=); return now."""
+        self.now = self._now + timedelta(seconds=seconds, **delta)
+        return self._now
+
+
+def wizard_environ(database_url: str, **extra: str) -> dict[str, str]:
+    """WIZARD_* variables for create_app(environ=...); with the keys set, instance/ is untouched."""
+    return {
+        "WIZARD_SANDBOX": "1",
+        "WIZARD_DATABASE_URL": database_url,
+        "WIZARD_SECRET_KEY": TEST_SECRET_KEY,
+        "WIZARD_SEED_KEY": TEST_SEED_KEY,
+        **extra,
+    }
+
+
+def build_app(test_config: dict | None = None, environ: dict | None = None) -> Flask:
+    """create_app, callable many times in one process (each test builds its own app).
+
+    Flask-Session 0.8 declares its session model on our db.Model every time an app is
+    created, and SQLAlchemy refuses to define the same table twice on one MetaData
+    (pallets-eco/flask-session#245). One app per process, as in production, never meets
+    this; the tests forget the previous declaration first.
+    """
+    table = db.metadata.tables.get("server_sessions")
+    if table is not None:
+        db.metadata.remove(table)
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*flask_session.*Session.*will be replaced", category=Warning
+        )
+        return create_app(test_config, environ=environ if environ is not None else {})
+
+
+@pytest.fixture(scope="session")
+def app_factory() -> Callable[..., Flask]:
+    """build_app(test_config, environ): for tests that need an app with other settings."""
+    return build_app
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+    """The app over a fresh SQLite file with its schema, sandbox on, CSRF on, the test clock."""
+    database_url = f"sqlite:///{tmp_path / 'wizard.sqlite3'}"
+    app = build_app(
+        {
+            "TESTING": True,
+            "SANDBOX": True,
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "SEED_KEY": TEST_SEED_KEY,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "CLOCK": clock,
+        },
+        environ=wizard_environ(database_url),
+    )
+    with app.app_context():
+        create_schema()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class WizardCliRunner(FlaskCliRunner):
+    """Runs commands inside an app context, as the `flask` command itself does (FlaskGroup
+    pushes one before any app command); Flask's runner invokes app.cli without it."""
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Result:
+        with self.app.app_context():
+            return super().invoke(cli, args, **kwargs)
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """runner.invoke(args=["sandbox", "seed"]) runs `flask --app wizard sandbox seed`."""
+    return WizardCliRunner(app)
+
+
+class _CsrfTokenFinder(HTMLParser):
+    """Finds <input name="csrf_token" value=...> and <meta name="csrf-token" content=...>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.input_token: str | None = None
+        self.meta_token: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("name") == "csrf_token" and self.input_token is None:
+            self.input_token = found.get("value")
+        elif tag == "meta" and found.get("name") == "csrf-token" and self.meta_token is None:
+            self.meta_token = found.get("content")
+
+
+def find_csrf_token(html: str) -> str | None:
+    """The CSRF token in a page: the hidden input's value, else the meta tag's content."""
+    finder = _CsrfTokenFinder()
+    finder.feed(html)
+    finder.close()
+    return finder.input_token or finder.meta_token
+
+
+def get_csrf_token(client: FlaskClient, url: str) -> str:
+    """GET url (redirects are not followed) and return its CSRF token; fails when it has none."""
+    response = client.get(url)
+    token = find_csrf_token(response.get_data(as_text=True))
+    if not token:
+        raise AssertionError(
+            f"GET {url} answered {response.status} without a CSRF token "
+            '(no <input name="csrf_token"> and no <meta name="csrf-token">)'
+        )
+    return token
+
+
+@pytest.fixture
+def csrf_token() -> Callable[[FlaskClient, str], str]:
+    """csrf_token(client, url): GET a page and return the CSRF token it carries."""
+    return get_csrf_token

@@ -1,0 +1,147 @@
+"""Browser tests: the wizard on a live server in a thread, driven in Debian's Chromium.
+
+Every test in tests/e2e is marked `e2e` (run the rest alone with `pytest -m "not e2e"`).
+pytest-playwright provides `browser`, `context` and `page`; pages get the live server as
+their base URL, so `page.goto("/healthz")` works as well as `page.goto(base_url + "/healthz")`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import BrowserContext, Page
+from werkzeug.serving import make_server
+
+from wizard.cli import create_schema
+from wizard.extensions import db
+from wizard.services.sandbox import seed_demo
+from wizard.store.crypto import SeedCipher
+
+E2E_DIR = Path(__file__).resolve().parent
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+# Without the networking flags Chromium keeps trying to reach Google's services, which this
+# closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    app: Flask
+    demo: dict
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, app_factory: Callable[..., Flask]
+) -> Iterator[LiveServer]:
+    """The wizard in sandbox mode on 127.0.0.1 and a free port, real clock, demo data seeded."""
+    database = tmp_path_factory.mktemp("live-server") / "wizard.sqlite3"
+    app = app_factory(
+        environ={
+            "WIZARD_SANDBOX": "1",
+            "WIZARD_DATABASE_URL": f"sqlite:///{database}",
+            "WIZARD_SECRET_KEY": secrets.token_hex(32),
+            "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
+        }
+    )
+    with app.app_context():
+        create_schema()
+        demo = seed_demo(app.config["CLOCK"]())
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.port}", app=app, demo=demo)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    """The live server's address, e.g. http://127.0.0.1:41234 (no trailing slash)."""
+    return live_server.url
+
+
+@pytest.fixture
+def demo(live_server: LiveServer) -> dict:
+    """The sandbox demo prescriber as seed_demo() described it: npi, passphrase, grants, tokens."""
+    return copy.deepcopy(live_server.demo)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's Chromium ($CHROMIUM or /usr/bin/chromium): Playwright cannot download one here."""
+    headed = browser_type_launch_args.get("headless") is False
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM") or DEFAULT_CHROMIUM,
+        "args": [arg for arg in CHROMIUM_ARGS if not (headed and arg == "--headless")],
+    }
+
+
+@pytest.fixture
+def nojs_context(new_context: Callable[..., BrowserContext]) -> BrowserContext:
+    """A browser context with JavaScript off: the wizard must work as plain HTML forms."""
+    return new_context(java_script_enabled=False)
+
+
+@pytest.fixture
+def nojs_page(nojs_context: BrowserContext) -> Page:
+    return nojs_context.new_page()
+
+
+@pytest.fixture
+def phone_context(new_context: Callable[..., BrowserContext]) -> BrowserContext:
+    """A phone-sized touch context (390 x 844)."""
+    return new_context(**PHONE)
+
+
+@pytest.fixture
+def phone_page(phone_context: BrowserContext) -> Page:
+    return phone_context.new_page()
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """screenshot(name, page=None): save test-results/screenshots/<name>.png (the test's `page`
+    unless another is given) and return its path."""
+    folder = request.config.rootpath / "test-results" / "screenshots"
+
+    def take(name: str, page: Page | None = None, *, full_page: bool = True) -> Path:
+        target = page if page is not None else request.getfixturevalue("page")
+        path = folder / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
