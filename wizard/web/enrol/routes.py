@@ -65,7 +65,16 @@ def guarded(step: Step):
         def wrapped(*args, **kwargs):
             progress = load_progress()
             if not steps.may_show(progress, step, now()):
-                return redirect(url_for(ENDPOINTS[steps.allowed(progress, now())]))
+                target = steps.allowed(progress, now())
+                if target is Step.SECURITY_CODE and progress.verified_at is not None:
+                    progress.verified_at = None
+                    store_progress(progress)
+                    flash(
+                        "Your code was checked more than 10 minutes ago. For your security, "
+                        "enter the code the app shows now.",
+                        "info",
+                    )
+                return redirect(url_for(ENDPOINTS[target]), 303)
             return view(progress, *args, **kwargs)
 
         return login_required(wrapped)
