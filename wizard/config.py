@@ -85,6 +85,8 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "CODE_MAX_FAILURES": _int(env, "WIZARD_CODE_MAX_FAILURES", 5),
         "CODE_LOCK_MINUTES": _int(env, "WIZARD_CODE_LOCK_MINUTES", 15),
+        "SIGN_IN_MAX_FAILURES": _int(env, "WIZARD_SIGN_IN_MAX_FAILURES", 5),
+        "SIGN_IN_LOCK_MINUTES": _int(env, "WIZARD_SIGN_IN_LOCK_MINUTES", 15),
         "MAX_TOKENS": _int(env, "WIZARD_MAX_TOKENS", 5),
         # Storage outlives the idle timeout so the next request can say why the user was signed out.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle) + timedelta(hours=12),

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
-from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from wizard.authority import authority
 from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
-from wizard.services import audit
+from wizard.services import audit, lockout
+from wizard.services.lockout import Counter, Lock
 from wizard.store.models import Prescriber, Token
 
 
@@ -47,30 +47,28 @@ def availability(credential_id: str) -> Availability:
 @dataclass(frozen=True)
 class CodeCheck:
     outcome: str  # an Outcome value, or "locked"
-    locked_until: datetime | None = None
-    failures_left: int | None = None
+    lock: Lock = Lock()
 
     @property
     def accepted(self) -> bool:
         return self.outcome == Outcome.ACCEPTED
 
 
-def locked_until(prescriber: Prescriber, now: datetime) -> datetime | None:
-    until = prescriber.code_locked_until
-    return until if until and until > now else None
+def code_lock(prescriber: Prescriber, now: datetime) -> Lock:
+    return lockout.state(prescriber, Counter.CODE, now)
 
 
 def check_enrollment_code(
     prescriber: Prescriber, credential_id: str, code: str, now: datetime
 ) -> CodeCheck:
     """Verify the code of a credential being added, counting failures toward the lock."""
-    until = locked_until(prescriber, now)
-    if until:
-        return CodeCheck("locked", until)
+    lock = code_lock(prescriber, now)
+    if lock.locked:
+        return CodeCheck("locked", lock)
     verdict = authority().verify(credential_id, code, now)
     actor = actor_of(prescriber)
     if verdict.accepted:
-        prescriber.code_failures = 0
+        lockout.succeed(prescriber, Counter.CODE)
         audit.record(
             "enrollment.code",
             "accepted",
@@ -81,51 +79,16 @@ def check_enrollment_code(
         )
         db.session.commit()
         return CodeCheck(Outcome.ACCEPTED)
-    return _count_failure(prescriber, credential_id, verdict.outcome, now, actor)
-
-
-def _count_failure(
-    prescriber: Prescriber, credential_id: str, outcome: Outcome, now: datetime, actor: str
-) -> CodeCheck:
-    limit = current_app.config["CODE_MAX_FAILURES"]
-    # Increment in SQL so parallel wrong codes are each counted.
-    db.session.execute(
-        update(Prescriber)
-        .where(Prescriber.id == prescriber.id)
-        .values(code_failures=Prescriber.code_failures + 1)
-    )
-    failures = db.session.scalar(
-        select(Prescriber.code_failures).where(Prescriber.id == prescriber.id)
-    )
-    audit.record(
-        "enrollment.code",
-        str(outcome),
+    lock = lockout.fail(
+        prescriber,
+        Counter.CODE,
+        now,
+        action="enrollment.code",
+        outcome=str(verdict.outcome),
         actor=actor,
-        now=now,
-        prescriber_id=prescriber.id,
         credential_id=credential_id,
-        failures=failures,
     )
-    if failures >= limit:
-        until = now + timedelta(minutes=current_app.config["CODE_LOCK_MINUTES"])
-        db.session.execute(
-            update(Prescriber)
-            .where(Prescriber.id == prescriber.id)
-            .values(code_locked_until=until, code_failures=0)
-        )
-        audit.record(
-            "enrollment.lock",
-            "locked",
-            actor=actor,
-            now=now,
-            prescriber_id=prescriber.id,
-            until=until.isoformat(),
-        )
-        db.session.commit()
-        return CodeCheck("locked", until)
-    db.session.commit()
-    db.session.refresh(prescriber)
-    return CodeCheck(str(outcome), failures_left=limit - failures)
+    return CodeCheck("locked" if lock.locked else str(verdict.outcome), lock)
 
 
 def nickname_taken(prescriber: Prescriber, nickname: str, except_id: int | None = None) -> bool:

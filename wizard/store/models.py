@@ -51,6 +51,12 @@ class Prescriber(db.Model):
     email: Mapped[str] = mapped_column(String(320), default="")
     passphrase_hash: Mapped[str | None] = mapped_column(String(200))
     identity_proofed: Mapped[bool] = mapped_column(default=True)
+    # Consecutive failed sign-ins (passphrase or code), and the lock they lead to.
+    sign_in_failures: Mapped[int] = mapped_column(Integer, default=0)
+    sign_in_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A one-time passphrase reset code issued by an administrator (hash only).
+    reset_code_hash: Mapped[str | None] = mapped_column(String(64))
+    reset_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Failed one-time pins while adding a token, and the lock they lead to.
     code_failures: Mapped[int] = mapped_column(Integer, default=0)
     code_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -43,6 +43,10 @@ REUSED_CODE = (
     "That code has already been used. Each code works once: wait for the app to show "
     "a new code, then enter it."
 )
+LOCKED_FOR_GOOD = (
+    "Too many codes did not match, so adding a token is blocked on your account. "
+    "Call your organisation's EPCS help desk."
+)
 UNKNOWN_CREDENTIAL = (
     "We could not find this Credential ID with Symantec. Check each character against the "
     "VIP Access app, then enter it again."
@@ -248,13 +252,13 @@ def _credential_problem(credential_id: str) -> str | None:
 
 
 def _code_page(progress: Progress, form: CodeForm, status: int = 200, **context):
-    lock = enrollment.locked_until(g.prescriber, now())
+    lock = enrollment.code_lock(g.prescriber, now())
     return render_step(
         Step.SECURITY_CODE,
         progress,
         status,
         form=form,
-        locked_until=lock,
+        lock=lock,
         clear=request.args.get("clear") == "1",
         lookalikes=session.get("enrol_lookalikes", False),
         **context,
@@ -281,7 +285,7 @@ def save_security_code(progress: Progress):
     check = enrollment.check_enrollment_code(g.prescriber, progress.credential_id, code, now())
     if not check.accepted:
         add_error(form.code, _code_message(check))
-        return _code_page(progress, form, 422, failures_left=check.failures_left)
+        return _code_page(progress, form, 422, failures_left=check.lock.left)
     progress.verified_at = now().timestamp()
     steps.advance(progress, Step.NAME)
     store_progress(progress)
@@ -289,10 +293,12 @@ def save_security_code(progress: Progress):
 
 
 def _code_message(check: enrollment.CodeCheck) -> str:
-    if check.outcome == "locked":
+    if check.lock.for_good:
+        return LOCKED_FOR_GOOD
+    if check.lock.locked:
         return (
             "You entered too many codes that did not match. For your security, adding a "
-            f"token is paused until {check.locked_until:%H:%M} UTC. Then wait for a new code "
+            f"token is paused until {check.lock.until:%H:%M} UTC. Then wait for a new code "
             "and try again."
         )
     if check.outcome == Outcome.REUSED:
