@@ -6,13 +6,14 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+from argon2 import PasswordHasher, profiles
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from wizard.authority.local import LocalOathAuthority
 from wizard.config import from_environment
-from wizard.extensions import csrf, db, htmx, server_session
+from wizard.extensions import csrf, db, htmx, limiter, server_session
 from wizard.store.crypto import SeedCipher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,6 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server session
         CLOCK=utcnow,
-        RETURN_ORIGINS=(),
     )
     if test_config:
         app.config.update(test_config)
@@ -49,12 +49,26 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
+    # Flask-Session declares its table on our metadata for every app it meets; drop the
+    # previous declaration so a second app in one process (tests, tools) can be built.
+    stale = db.metadata.tables.get(app.config["SESSION_SQLALCHEMY_TABLE"])
+    if stale is not None:
+        db.metadata.remove(stale)
     with app.app_context():
         server_session.init_app(app)
 
     cipher = SeedCipher.from_text(app.config["SEED_KEY"])
     app.extensions["seed_cipher"] = cipher
     app.extensions["token_authority"] = LocalOathAuthority(cipher)
+    hasher = (
+        PasswordHasher.from_parameters(profiles.CHEAPEST)
+        if app.config.get("ARGON2_CHEAP")  # tests only: hashing speed, not strength
+        else PasswordHasher()
+    )
+    app.extensions["password_hasher"] = hasher
+    # Verified against when an NPI is unknown, so both paths cost the same.
+    app.extensions["dummy_passphrase_hash"] = hasher.hash("not anyone's passphrase")
 
     from wizard import cli, web
 

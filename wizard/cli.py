@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from wizard.extensions import db
@@ -25,13 +26,14 @@ def create_schema() -> bool:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database schema (safe to run again)."""
     was_new = create_schema()
     click.echo("Created the database schema." if was_new else "The database schema is up to date.")
 
 
-sandbox_cli = click.Group("sandbox", help="Practice tokens and demo data (WIZARD_SANDBOX=1 only).")
+sandbox_cli = AppGroup("sandbox", help="Practice tokens and demo data (WIZARD_SANDBOX=1 only).")
 
 
 def _sandbox_guard() -> None:

@@ -88,6 +88,17 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
         "SIGN_IN_MAX_FAILURES": _int(env, "WIZARD_SIGN_IN_MAX_FAILURES", 5),
         "SIGN_IN_LOCK_MINUTES": _int(env, "WIZARD_SIGN_IN_LOCK_MINUTES", 15),
         "MAX_TOKENS": _int(env, "WIZARD_MAX_TOKENS", 5),
+        "RATELIMIT_STORAGE_URI": env.get("WIZARD_RATELIMIT_STORAGE_URL", "memory://"),
+        "SIGN_IN_RATE_LIMIT": env.get("WIZARD_SIGN_IN_RATE_LIMIT", "30 per minute;300 per hour"),
+        "RETURN_ORIGINS": tuple(
+            o.strip().rstrip("/")
+            for o in env.get("WIZARD_RETURN_ORIGINS", "").split(",")
+            if o.strip()
+        ),
+        "HELP_DESK_TEXT": env.get(
+            "WIZARD_HELP_DESK_TEXT",
+            "Call your organisation's EPCS help desk. They will start identity proofing again.",
+        ),
         # Storage outlives the idle timeout so the next request can say why the user was signed out.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle) + timedelta(hours=12),
     }

@@ -1,5 +1,7 @@
 """Extensions, created unbound and initialised in create_app."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -15,3 +17,5 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
 server_session = Session()
+# Per client address, on the forms that check a passphrase or a code.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from argon2 import PasswordHasher
 from flask import current_app
 from sqlalchemy import select
 
@@ -22,7 +21,7 @@ from wizard.domain.otp import (
 )
 from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
-from wizard.services import audit
+from wizard.services import accounts, audit
 from wizard.store.models import OathCredential, OrganisationGrant, Prescriber, Token
 
 DEMO_NPI = "1234567893"
@@ -164,7 +163,7 @@ def _create_demo(now: datetime) -> Prescriber:
         npi=DEMO_NPI,
         name=DEMO_NAME,
         email="alex.demo@example.org",
-        passphrase_hash=PasswordHasher().hash(DEMO_PASSPHRASE),
+        passphrase_hash=accounts.hash_passphrase(DEMO_PASSPHRASE),
         identity_proofed=True,
         created_at=now,
     )
