@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from wizard.extensions import db
-from wizard.services import sandbox
+from wizard.services import accounts, invitations, sandbox
 
 
 def _now() -> datetime:
@@ -83,6 +83,53 @@ def sandbox_otp(credential_id: str, at: int | None) -> None:
     click.echo(current.code)
 
 
+@click.command("invite")
+@click.option("--npi", required=True, help="The prescriber's 10-digit NPI.")
+@click.option("--name", required=True, help="The prescriber's name as it should appear.")
+@click.option("--email", required=True, help="Where the invitation is sent (out of band).")
+@click.option("--organization", "organisation", default="", help="Organisation granting access.")
+@click.option("--dea", default="", help="DEA number for that organisation's grant.")
+@click.option(
+    "--proofed/--not-proofed",
+    default=True,
+    show_default=True,
+    help="Whether identity proofing is complete (token registration waits for it).",
+)
+@with_appcontext
+def invite_command(npi, name, email, organisation, dea, proofed) -> None:
+    """Invite a new prescriber; prints a single-use Invitation ID valid 14 days."""
+    try:
+        code, invitation = invitations.create(
+            npi=npi,
+            name=name,
+            email=email,
+            organisation=organisation,
+            dea=dea,
+            proofed=proofed,
+            now=_now(),
+        )
+    except invitations.InvitationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Invitation ID: {code}")
+    click.echo(f"For: {invitation.name} (NPI {invitation.npi})")
+    click.echo(f"Valid until: {invitation.expires_at:%Y-%m-%d %H:%M} UTC. Use it once at /start.")
+
+
+@click.command("reset-passphrase")
+@click.option("--npi", required=True, help="The prescriber's 10-digit NPI.")
+@with_appcontext
+def reset_passphrase_command(npi: str) -> None:
+    """Issue a one-time passphrase reset code (valid 24 hours) to send out of band."""
+    try:
+        code = accounts.issue_reset_code(npi, _now())
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Reset code: {code}")
+    click.echo("Valid for 24 hours, once. The prescriber also needs a code from an Active token.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(sandbox_cli)
+    app.cli.add_command(invite_command)
+    app.cli.add_command(reset_passphrase_command)

@@ -12,25 +12,33 @@
     if (target) target.focus();
   });
 
-  // "Show clear text": switch the code field between masked and plain in place.
+  // "Show clear text": switch masked fields to plain text in place. The link's
+  // data-toggle-clear names one or more field ids, separated by spaces.
+  function fields(link) {
+    return link.getAttribute("data-toggle-clear").split(" ")
+      .map(function (id) { return document.getElementById(id); })
+      .filter(Boolean);
+  }
+
+  function label(link, shown) {
+    link.setAttribute("aria-checked", shown ? "true" : "false");
+    link.textContent = (shown ? "Hide " : "Show ") + (link.getAttribute("data-label") || "clear text");
+  }
+
   function toggleClear(link) {
-    var input = document.getElementById(link.getAttribute("data-toggle-clear"));
-    if (!input) return;
-    var show = input.type === "password";
-    input.type = show ? "text" : "password";
-    link.setAttribute("aria-checked", show ? "true" : "false");
-    link.textContent = show ? "Hide clear text" : "Show clear text";
+    var inputs = fields(link);
+    var show = inputs.length > 0 && inputs[0].type === "password";
+    inputs.forEach(function (input) { input.type = show ? "text" : "password"; });
+    label(link, show);
   }
 
   function enhance(root) {
     root.querySelectorAll("[data-toggle-clear]").forEach(function (link) {
       if (link.dataset.enhanced) return;
       link.dataset.enhanced = "1";
-      var input = document.getElementById(link.getAttribute("data-toggle-clear"));
+      var inputs = fields(link);
       link.setAttribute("role", "switch");
-      link.setAttribute("aria-checked", input && input.type === "text" ? "true" : "false");
-      link.textContent = "Show clear text";
-      if (input && input.type === "text") link.textContent = "Hide clear text";
+      label(link, inputs.length > 0 && inputs[0].type === "text");
       link.addEventListener("click", function (e) { e.preventDefault(); toggleClear(link); });
       link.addEventListener("keydown", function (e) {
         if (e.key === " ") { e.preventDefault(); toggleClear(link); }

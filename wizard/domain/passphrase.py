@@ -18,7 +18,7 @@ def _common() -> frozenset[str]:
     # zxcvbn ships the most common passwords of public breach corpora.
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-    return frozenset(FREQUENCY_LISTS["passwords"].split(","))
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def normalise(passphrase: str) -> str:

@@ -57,6 +57,7 @@ def actor_for(npi: str) -> str:
 class Attempt:
     prescriber: Prescriber | None = None
     lock: Lock = Lock()
+    outcome: str = ""  # for a refused code: an Outcome value
 
     @property
     def ok(self) -> bool:

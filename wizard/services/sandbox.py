@@ -192,3 +192,18 @@ def _create_demo(now: datetime) -> Prescriber:
     db.session.commit()
     db.session.refresh(prescriber)
     return prescriber
+
+
+def demo_summary() -> dict | None:
+    """What the welcome page shows a trainee: the demo sign-in and its Active token."""
+    prescriber = db.session.scalar(select(Prescriber).where(Prescriber.npi == DEMO_NPI))
+    if prescriber is None:
+        return None
+    active = next((t for t in prescriber.tokens if t.status == Status.ACTIVE), None)
+    return {
+        "name": prescriber.name,
+        "npi": prescriber.npi,
+        "passphrase": DEMO_PASSPHRASE,
+        "credential_id": active.credential_id if active else None,
+        "nickname": active.nickname if active else None,
+    }

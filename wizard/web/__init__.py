@@ -18,6 +18,7 @@ def _htmx_redirects(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     from wizard.web import errors, htmx, security, session
+    from wizard.web.auth import bp as auth_bp
     from wizard.web.enrol import bp as enrol_bp
     from wizard.web.main import bp as main_bp
     from wizard.web.sandbox import bp as sandbox_bp
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     session.init_app(app)
     app.after_request(_htmx_redirects)
     app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
     app.register_blueprint(enrol_bp)
     app.register_blueprint(sandbox_bp)
 

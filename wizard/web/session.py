@@ -38,6 +38,30 @@ def sign_out() -> None:
     session.clear()
 
 
+def flow_start(name: str, **data) -> None:
+    """Remember a short step-by-step task (pending sign-in, lost token…) in the session."""
+    session[name] = {**data, "at": now().timestamp()}
+
+
+def flow(name: str, max_age_seconds: int) -> dict | None:
+    """The task's record while it is younger than max_age_seconds; None (and forgotten) after."""
+    record = session.get(name)
+    if not record:
+        return None
+    if now().timestamp() - record.get("at", 0) > max_age_seconds:
+        session.pop(name, None)
+        return None
+    return record
+
+
+def flow_update(name: str, **data) -> None:
+    session[name] = {**session.get(name, {}), **data}
+
+
+def flow_end(name: str) -> None:
+    session.pop(name, None)
+
+
 def _load_prescriber() -> None:
     g.prescriber = None
     prescriber_id = session.get("prescriber_id")
@@ -64,7 +88,7 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("prescriber") is None:
-            return redirect(url_for("main.home", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.sign_in_page", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapped

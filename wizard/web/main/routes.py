@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.extensions import db
-from wizard.services import enrollment
+from wizard.services import enrollment, sandbox
 from wizard.web.forms import EmptyForm
 from wizard.web.main import bp
 
@@ -16,7 +16,12 @@ from wizard.web.main import bp
 def home():
     prescriber = g.get("prescriber")
     if prescriber is None:
-        return render_template("main/welcome.html", title="Add a token for EPCS", form=EmptyForm())
+        return render_template(
+            "main/welcome.html",
+            title="Add a token for EPCS",
+            form=EmptyForm(),
+            demo=sandbox.demo_summary() if current_app.config.get("SANDBOX") else None,
+        )
     return render_template(
         "main/dashboard.html",
         title="Your EPCS account",

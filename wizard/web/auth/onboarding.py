@@ -1,0 +1,151 @@
+"""First-time onboarding: Invitation ID and NPI, confirm name, create a passphrase."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+
+from wizard.extensions import limiter
+from wizard.services import invitations
+from wizard.services.invitations import InvitationError, Problem
+from wizard.web.auth import bp
+from wizard.web.auth.forms import InvitationForm, NewPassphraseForm, check_npi_shape
+from wizard.web.auth.reset import check_new_passphrase
+from wizard.web.auth.routes import rate_limit
+from wizard.web.forms import EmptyForm, add_error
+from wizard.web.session import flow, flow_end, flow_start, flow_update, now, sign_in
+
+FLOW_SECONDS = 30 * 60
+
+
+def _problem_message(lookup: invitations.Lookup) -> str:
+    if lookup.problem is Problem.USED:
+        return (
+            "This invitation has already been used. If you created your passphrase, sign in. "
+            "Otherwise ask your organisation's EPCS administrator for a new invitation"
+        )
+    if lookup.problem is Problem.EXPIRED:
+        return (
+            f"This invitation expired on {lookup.invitation.expires_at:%d %B %Y}. Ask your "
+            "organisation's EPCS administrator for a new invitation"
+        )
+    return (
+        "We could not find an invitation with that Invitation ID and NPI. Check both and try again"
+    )
+
+
+def _invitation():
+    record = flow("invite", FLOW_SECONDS)
+    invitation = invitations.get(record["invitation_id"]) if record else None
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= now():
+        return None, record
+    return invitation, record
+
+
+def _again():
+    return redirect(url_for("auth.start"), 303)
+
+
+@bp.get("/start")
+def start():
+    return render_template(
+        "auth/start.html",
+        title="Set up your EPCS account",
+        form=InvitationForm(formdata=None),
+        errors=[],
+    )
+
+
+@bp.post("/start")
+@limiter.limit(rate_limit, methods=["POST"])
+def start_post():
+    form = InvitationForm()
+    if form.validate_on_submit() and check_npi_shape(form):
+        lookup = invitations.find(form.invitation.data, form.npi.data, now())
+        if lookup.problem is None:
+            flow_start("invite", invitation_id=lookup.invitation.id, confirmed=False)
+            return redirect(url_for("auth.start_confirm"), 303)
+        add_error(form.invitation, _problem_message(lookup))
+    return render_template(
+        "auth/start.html",
+        title="Set up your EPCS account",
+        form=form,
+        errors=form.error_summary(),
+    ), 422
+
+
+@bp.get("/start/confirm")
+def start_confirm():
+    invitation, _ = _invitation()
+    if invitation is None:
+        return _again()
+    return render_template(
+        "auth/start-confirm.html",
+        title="Is this you?",
+        invitation=invitation,
+        form=EmptyForm(formdata=None),
+    )
+
+
+@bp.post("/start/confirm")
+def start_confirm_post():
+    invitation, _ = _invitation()
+    if invitation is None:
+        return _again()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if request.form.get("answer") != "yes":
+        flow_end("invite")
+        return render_template("auth/start-not-you.html", title="This invitation is not yours")
+    if not invitation.identity_proofed:
+        return redirect(url_for("auth.start_proofing"), 303)
+    flow_update("invite", confirmed=True)
+    return redirect(url_for("auth.start_passphrase"), 303)
+
+
+@bp.get("/start/identity-proofing")
+def start_proofing():
+    invitation, _ = _invitation()
+    if invitation is None:
+        return _again()
+    return render_template(
+        "auth/start-proofing.html",
+        title="Complete identity proofing first",
+        invitation=invitation,
+    )
+
+
+def _passphrase_page(invitation, form, status=200):
+    return render_template(
+        "auth/start-passphrase.html",
+        title="Create your passphrase",
+        form=form,
+        errors=form.error_summary(),
+        invitation=invitation,
+        clear=request.args.get("clear") == "1",
+    ), status
+
+
+@bp.get("/start/passphrase")
+def start_passphrase():
+    invitation, record = _invitation()
+    if invitation is None or not record.get("confirmed") or not invitation.identity_proofed:
+        return _again()
+    return _passphrase_page(invitation, NewPassphraseForm(formdata=None))
+
+
+@bp.post("/start/passphrase")
+def start_passphrase_post():
+    invitation, record = _invitation()
+    if invitation is None or not record.get("confirmed") or not invitation.identity_proofed:
+        return _again()
+    form = NewPassphraseForm()
+    if not check_new_passphrase(form, invitation.npi, invitation.name):
+        return _passphrase_page(invitation, form, 422)
+    try:
+        prescriber = invitations.redeem(invitation, form.passphrase.data, now())
+    except InvitationError as error:
+        add_error(form.passphrase, str(error))
+        return _passphrase_page(invitation, form, 422)
+    flow_end("invite")
+    sign_in(prescriber)
+    return redirect(url_for("enrol.start"), 303)

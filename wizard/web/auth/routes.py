@@ -1,0 +1,139 @@
+"""Sign in with NPI and passphrase, then a code from one of your tokens; sign out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+
+from wizard.extensions import db, limiter
+from wizard.services import accounts
+from wizard.store.models import Prescriber
+from wizard.web.auth import bp
+from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
+from wizard.web.codes import code_message, valid_code
+from wizard.web.forms import EmptyForm, add_error
+from wizard.web.session import flow, flow_end, flow_start, now, sign_in, sign_out
+
+CODE_STEP_SECONDS = 5 * 60
+# Deliberately vague: it must not tell which NPIs have accounts.
+NOT_SIGNED_IN = "We could not sign you in with those details"
+
+
+def rate_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Follow next= only to a path on this site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def errors_of(form) -> list[tuple[str, str]]:
+    return form.error_summary()
+
+
+@bp.get("/sign-in")
+def sign_in_page():
+    if g.get("prescriber"):
+        return redirect(url_for("main.home"))
+    form = SignInForm(formdata=None)
+    return render_template("auth/sign-in.html", title="Sign in", form=form, errors=[])
+
+
+@bp.post("/sign-in")
+@limiter.limit(rate_limit, methods=["POST"])
+def sign_in_post():
+    form = SignInForm()
+    if form.validate_on_submit() and check_npi_shape(form):
+        attempt = accounts.check_passphrase(
+            form.npi.data, form.passphrase.data, now(), "sign-in.passphrase"
+        )
+        if attempt.ok:
+            flow_start(
+                "pending",
+                prescriber_id=attempt.prescriber.id,
+                next=safe_next(request.args.get("next")),
+            )
+            return redirect(url_for("auth.sign_in_code"), 303)
+        add_error(form.npi, NOT_SIGNED_IN)
+    return render_template(
+        "auth/sign-in.html", title="Sign in", form=form, errors=errors_of(form), failed=True
+    ), 422
+
+
+def _pending() -> tuple[dict | None, Prescriber | None]:
+    record = flow("pending", CODE_STEP_SECONDS)
+    prescriber = db.session.get(Prescriber, record["prescriber_id"]) if record else None
+    return record, prescriber
+
+
+def _code_form(prescriber: Prescriber, **kwargs) -> TokenCodeForm:
+    form = TokenCodeForm(**kwargs)
+    tokens = accounts.active_tokens(prescriber)
+    form.token.choices = [(t.id, f"{t.nickname} ({t.credential_id})") for t in tokens]
+    if len(tokens) == 1 and form.token.data is None:
+        form.token.data = tokens[0].id
+    return form
+
+
+def _code_page(prescriber, form, status=200, **context):
+    return render_template(
+        "auth/sign-in-code.html",
+        title="Enter a code from your token",
+        form=form,
+        errors=form.error_summary(),
+        prescriber=prescriber,
+        tokens=accounts.active_tokens(prescriber),
+        clear=request.args.get("clear") == "1",
+        **context,
+    ), status
+
+
+def _expired():
+    flash("Your sign-in took more than 5 minutes, so we stopped it. Start again.", "info")
+    return redirect(url_for("auth.sign_in_page"), 303)
+
+
+@bp.get("/sign-in/code")
+def sign_in_code():
+    record, prescriber = _pending()
+    if prescriber is None:
+        return _expired()
+    return _code_page(prescriber, _code_form(prescriber, formdata=None))
+
+
+@bp.post("/sign-in/code")
+@limiter.limit(rate_limit, methods=["POST"])
+def sign_in_code_post():
+    record, prescriber = _pending()
+    if prescriber is None:
+        return _expired()
+    form = _code_form(prescriber)
+    if not form.validate_on_submit() or not valid_code(form.code):
+        return _code_page(prescriber, form, 422)
+    attempt = accounts.check_token_code(
+        prescriber, form.token.data, form.code.data, now(), "sign-in.code"
+    )
+    if not attempt.ok:
+        add_error(form.code, code_message(attempt.lock, attempt.outcome, "sign-in"))
+        if attempt.lock.locked:
+            flow_end("pending")
+        return _code_page(prescriber, form, 422, lock=attempt.lock)
+    target = record.get("next")
+    flow_end("pending")
+    sign_in(prescriber)
+    return redirect(target or url_for("main.home"), 303)
+
+
+@bp.post("/sign-out")
+def sign_out_post():
+    EmptyForm().validate_on_submit()
+    sign_out()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.sign_in_page"), 303)

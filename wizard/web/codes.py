@@ -1,0 +1,51 @@
+"""Messages and checks shared by every form that takes a one-time code."""
+
+from __future__ import annotations
+
+from wtforms import Field
+
+from wizard.domain.otp import Outcome, clean_code, code_error
+from wizard.services.lockout import Lock
+from wizard.web.forms import add_error
+
+WRONG_CODE = (
+    "That code did not match. Wait for the next code and enter it within 30 seconds. "
+    "If it keeps failing, check that your phone sets its time automatically."
+)
+REUSED_CODE = (
+    "That code has already been used. Each code works once: wait for the app to show "
+    "a new code, then enter it."
+)
+LOCKED_FOR_GOOD = (
+    "Too many attempts failed, so your account is blocked. Reset your passphrase, or call "
+    "your organisation's EPCS help desk."
+)
+
+
+def valid_code(field: Field) -> bool:
+    """Clean the typed code in place; add the shape error (not digits, not 6) if any."""
+    field.data = clean_code(field.data)
+    problem = code_error(field.data)
+    if problem:
+        add_error(field, problem)
+        return False
+    return True
+
+
+def locked_message(lock: Lock, what: str) -> str:
+    if lock.for_good:
+        return LOCKED_FOR_GOOD
+    return (
+        f"Too many attempts did not match. For your security, {what} is paused until "
+        f"{lock.until:%H:%M} UTC. Then wait for a new code and try again."
+    )
+
+
+def code_message(lock: Lock, outcome: str = Outcome.WRONG, attempt_kind: str = "") -> str:
+    """What to tell the prescriber after a code was refused."""
+    if lock.locked:
+        what = "signing in" if attempt_kind == "sign-in" else "adding a token"
+        return locked_message(lock, what)
+    if outcome == Outcome.REUSED:
+        return REUSED_CODE
+    return WRONG_CODE
