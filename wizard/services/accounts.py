@@ -109,16 +109,17 @@ def check_token_code(
     token = next((t for t in active_tokens(prescriber) if t.id == token_id), None)
     verdict = authority().verify(token.credential_id, code, now) if token else None
     if verdict is None or not verdict.accepted:
+        outcome = str(verdict.outcome) if verdict else "no-token"
         lock = lockout.fail(
             prescriber,
             Counter.SIGN_IN,
             now,
             action=action,
-            outcome=str(verdict.outcome) if verdict else "no-token",
+            outcome=outcome,
             actor=actor_for(prescriber.npi),
             token_id=token.id if token else None,
         )
-        return Attempt(lock=lock)
+        return Attempt(lock=lock, outcome=outcome)
     lockout.succeed(prescriber, Counter.SIGN_IN)
     audit.record(
         action,

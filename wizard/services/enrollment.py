@@ -196,3 +196,16 @@ def decide_backup(prescriber: Prescriber, decision: str, now: datetime) -> None:
         prescriber_id=prescriber.id,
     )
     db.session.commit()
+
+
+def refuse_return(prescriber: Prescriber, url: str, now: datetime) -> None:
+    """Audit a return_to address that is not on the allow-list (kept short: no query)."""
+    audit.record(
+        "enrollment.return-to",
+        "refused",
+        actor=actor_of(prescriber),
+        now=now,
+        prescriber_id=prescriber.id,
+        target=url.split("?", 1)[0][:200],
+    )
+    db.session.commit()

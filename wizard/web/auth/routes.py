@@ -88,7 +88,7 @@ def _code_page(prescriber, form, status=200, **context):
         title="Enter a code from your token",
         form=form,
         errors=form.error_summary(),
-        prescriber=prescriber,
+        account=prescriber,
         tokens=accounts.active_tokens(prescriber),
         clear=request.args.get("clear") == "1",
         **context,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 
@@ -18,6 +19,7 @@ from wizard.domain.tokens import (
     needs_backup,
     suggest_nickname,
 )
+from wizard.domain.urls import allowed_return
 from wizard.services import enrollment
 from wizard.services.enrollment import Availability, NewToken, SaveError
 from wizard.web.enrol import bp
@@ -115,6 +117,14 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
 @bp.get("")
 @login_required
 def start():
+    """Entry point, also from an EHR: ?return_to= an allowed URL to go back to at the end."""
+    target = request.args.get("return_to")
+    if target is not None:
+        allowed = allowed_return(target, current_app.config["RETURN_ORIGINS"])
+        if allowed:
+            session["return_to"] = allowed
+        else:
+            enrollment.refuse_return(g.prescriber, target, now())
     return redirect(url_for(ENDPOINTS[steps.allowed(load_progress(), now())]))
 
 
@@ -370,9 +380,12 @@ def save_name(progress: Progress):
 @guarded(Step.DONE)
 def done(progress: Progress):
     token = next((t for t in g.prescriber.tokens if t.id == progress.token_id), None)
+    return_to = session.get("return_to")
     return render_step(
         Step.DONE,
         progress,
+        return_to=return_to,
+        return_host=urlsplit(return_to).netloc if return_to else None,
         token=token,
         form=EmptyForm(formdata=None),
         active=enrollment.active_count(g.prescriber),

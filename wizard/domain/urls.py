@@ -1,0 +1,21 @@
+"""Where the wizard may send a prescriber back to after enrollment (an EHR)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def allowed_return(url: str | None, origins: tuple[str, ...]) -> str | None:
+    """url when it is an http(s) URL on one of the allowed origins; None otherwise."""
+    if not url or len(url) > 2000 or any(ch in url for ch in "\r\n\t\\"):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or "@" in parts.netloc:
+        return None
+    allowed = {o.lower().rstrip("/") for o in origins}
+    return url if origin_of(url) in allowed else None
