@@ -7,8 +7,20 @@
   // so keyboard and screen reader users start at the top of the new step.
   document.addEventListener("htmx:afterSettle", function (event) {
     var panel = document.getElementById("step-panel");
-    if (!panel || !panel.contains(event.detail.elt) && event.detail.elt !== panel) return;
-    var target = panel.querySelector("[data-error-summary]") || panel.querySelector("h1");
+    if (panel && (panel === event.detail.elt || panel.contains(event.detail.elt))) {
+      var heading = panel.querySelector("[data-error-summary]") || panel.querySelector("h1");
+      if (heading) heading.focus();
+      return;
+    }
+    // Elsewhere (a token row swapped in place): the error summary, or what asks for focus.
+    var swapped = event.detail.elt;
+    if (!swapped || !swapped.isConnected) {
+      var id = event.detail.target && event.detail.target.id;
+      swapped = id ? document.getElementById(id) : null;
+    }
+    if (!swapped) return;
+    var target = swapped.querySelector("[data-error-summary]") || swapped.querySelector("[data-autofocus]");
+    if (!target && swapped.hasAttribute("data-autofocus")) target = swapped;
     if (target) target.focus();
   });
 

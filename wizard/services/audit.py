@@ -16,6 +16,11 @@ from wizard.store.models import AuditEvent
 log = logging.getLogger("wizard.audit")
 
 
+def actor_of(prescriber) -> str:
+    """How a prescriber is named in the audit log."""
+    return f"prescriber:{prescriber.npi}"
+
+
 def _client_address() -> str:
     return (request.remote_addr or "") if has_request_context() else ""
 

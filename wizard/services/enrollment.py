@@ -25,10 +25,6 @@ class Availability(StrEnum):
     UNKNOWN = "unknown"  # no authority can check its codes
 
 
-def actor_of(prescriber: Prescriber) -> str:
-    return f"prescriber:{prescriber.npi}"
-
-
 def availability(credential_id: str) -> Availability:
     status = db.session.scalar(
         select(Token.status).where(
@@ -58,19 +54,24 @@ def code_lock(prescriber: Prescriber, now: datetime) -> Lock:
     return lockout.state(prescriber, Counter.CODE, now)
 
 
-def check_enrollment_code(
-    prescriber: Prescriber, credential_id: str, code: str, now: datetime
+def check_code(
+    prescriber: Prescriber,
+    credential_id: str,
+    code: str,
+    now: datetime,
+    action: str = "enrollment.code",
 ) -> CodeCheck:
-    """Verify the code of a credential being added, counting failures toward the lock."""
+    """Verify a code for one credential (adding, enabling, or confirming a token),
+    counting failures toward the account's code lock."""
     lock = code_lock(prescriber, now)
     if lock.locked:
         return CodeCheck("locked", lock)
     verdict = authority().verify(credential_id, code, now)
-    actor = actor_of(prescriber)
+    actor = audit.actor_of(prescriber)
     if verdict.accepted:
         lockout.succeed(prescriber, Counter.CODE)
         audit.record(
-            "enrollment.code",
+            action,
             "accepted",
             actor=actor,
             now=now,
@@ -83,7 +84,7 @@ def check_enrollment_code(
         prescriber,
         Counter.CODE,
         now,
-        action="enrollment.code",
+        action=action,
         outcome=str(verdict.outcome),
         actor=actor,
         credential_id=credential_id,
@@ -167,7 +168,7 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
     audit.record(
         "token.add",
         "success",
-        actor=actor_of(prescriber),
+        actor=audit.actor_of(prescriber),
         now=now,
         prescriber_id=prescriber.id,
         token_id=token.id,
@@ -191,7 +192,7 @@ def decide_backup(prescriber: Prescriber, decision: str, now: datetime) -> None:
     audit.record(
         "backup.decision",
         decision,
-        actor=actor_of(prescriber),
+        actor=audit.actor_of(prescriber),
         now=now,
         prescriber_id=prescriber.id,
     )
@@ -203,7 +204,7 @@ def refuse_return(prescriber: Prescriber, url: str, now: datetime) -> None:
     audit.record(
         "enrollment.return-to",
         "refused",
-        actor=actor_of(prescriber),
+        actor=audit.actor_of(prescriber),
         now=now,
         prescriber_id=prescriber.id,
         target=url.split("?", 1)[0][:200],

@@ -188,6 +188,18 @@ def _create_demo(now: datetime) -> Prescriber:
                 updated_at=now,
             )
         )
+    db.session.flush()
+    for token in prescriber.tokens:
+        audit.record(
+            "token.add",
+            "success",
+            actor="sandbox",
+            now=now,
+            prescriber_id=prescriber.id,
+            token_id=token.id,
+            credential_id=token.credential_id,
+            nickname=token.nickname,
+        )
     audit.record("sandbox.seed", "success", actor="sandbox", now=now, prescriber_id=prescriber.id)
     db.session.commit()
     db.session.refresh(prescriber)

@@ -1,17 +1,29 @@
-"""Changing a token's status, each change audited."""
+"""Managing tokens: disable, enable, delete, rename, report lost. Each change audited."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+
+from flask import current_app
+from sqlalchemy import select
 
 from wizard.domain.tokens import Status
 from wizard.extensions import db
-from wizard.services import audit
-from wizard.store.models import Prescriber, Token
+from wizard.services import audit, enrollment
+from wizard.services.enrollment import CodeCheck
+from wizard.store.models import AuditEvent, Prescriber, Token
+
+LIVE = (Status.ACTIVE, Status.INACTIVE)
 
 
-def actor_of(prescriber: Prescriber) -> str:
-    return f"prescriber:{prescriber.npi}"
+class Reason(StrEnum):
+    TEMPORARY = "temporary"  # reversible: Inactive
+    LOST = "lost"  # lost, stolen or compromised: Lost for good
+
+
+class TokenError(ValueError):
+    """The change is not allowed in the token's state; the message is for the prescriber."""
 
 
 def own_token(prescriber: Prescriber, token_id: int | None) -> Token | None:
@@ -20,25 +32,110 @@ def own_token(prescriber: Prescriber, token_id: int | None) -> Token | None:
 
 def reportable(prescriber: Prescriber) -> list[Token]:
     """Tokens that can still be reported lost: Active and Inactive ones."""
-    return [t for t in prescriber.tokens if t.status in (Status.ACTIVE, Status.INACTIVE)]
+    return [t for t in prescriber.tokens if t.status in LIVE]
 
 
-def report_lost(prescriber: Prescriber, token: Token, now: datetime) -> Token:
-    """Mark a token Lost at once. Lost is final: never enabled, never registered again."""
-    if token.prescriber_id != prescriber.id or token.status not in (Status.ACTIVE, Status.INACTIVE):
-        raise ValueError("only an Active or Inactive token of your own can be reported lost")
+def not_deleted(prescriber: Prescriber) -> list[Token]:
+    return [t for t in prescriber.tokens if t.status != Status.DELETED]
+
+
+def at_limit(prescriber: Prescriber) -> bool:
+    """True when no more tokens may be added (deleted ones do not count)."""
+    return len(not_deleted(prescriber)) >= current_app.config["MAX_TOKENS"]
+
+
+def is_last_active(prescriber: Prescriber, token: Token) -> bool:
+    active = [t for t in prescriber.tokens if t.status == Status.ACTIVE]
+    return token.status == Status.ACTIVE and len(active) == 1
+
+
+def _change(
+    prescriber: Prescriber, token: Token, status: Status, action: str, now: datetime, **detail
+) -> Token:
     previous = token.status
-    token.status = Status.LOST
+    token.status = status
     token.updated_at = now
     audit.record(
-        "token.lost",
+        action,
         "success",
-        actor=actor_of(prescriber),
+        actor=audit.actor_of(prescriber),
         now=now,
         prescriber_id=prescriber.id,
         token_id=token.id,
         credential_id=token.credential_id,
         previous=previous,
+        **detail,
     )
     db.session.commit()
     return token
+
+
+def _require(token: Token, prescriber: Prescriber, *allowed: Status) -> None:
+    if token.prescriber_id != prescriber.id:
+        raise TokenError("This token is not on your account.")
+    if token.status not in allowed:
+        raise TokenError(f"This token is {token.status}, so that cannot be done.")
+
+
+def confirm_with_code(
+    prescriber: Prescriber, token: Token, code: str, now: datetime, action: str
+) -> CodeCheck:
+    """A current code from this token, proving it is in hand (replay and lock rules apply)."""
+    return enrollment.check_code(prescriber, token.credential_id, code, now, action)
+
+
+def disable(prescriber: Prescriber, token: Token, reason: Reason, now: datetime) -> Token:
+    """Temporarily unavailable → Inactive; lost, stolen or compromised → Lost for good."""
+    _require(token, prescriber, Status.ACTIVE)
+    if reason is Reason.LOST:
+        return _change(prescriber, token, Status.LOST, "token.lost", now, reason=reason)
+    return _change(prescriber, token, Status.INACTIVE, "token.disable", now, reason=reason)
+
+
+def enable(prescriber: Prescriber, token: Token, now: datetime) -> Token:
+    """Inactive → Active, after the caller checked a fresh code from the token."""
+    _require(token, prescriber, Status.INACTIVE)
+    return _change(prescriber, token, Status.ACTIVE, "token.enable", now)
+
+
+def delete(prescriber: Prescriber, token: Token, now: datetime) -> Token:
+    """Active or Inactive → Deleted; its credential ID may then be registered again."""
+    _require(token, prescriber, *LIVE)
+    return _change(prescriber, token, Status.DELETED, "token.delete", now)
+
+
+def report_lost(prescriber: Prescriber, token: Token, now: datetime) -> Token:
+    """Mark a token Lost at once. Lost is final: never enabled, never registered again."""
+    _require(token, prescriber, *LIVE)
+    return _change(prescriber, token, Status.LOST, "token.lost", now)
+
+
+def rename(prescriber: Prescriber, token: Token, nickname: str, now: datetime) -> Token:
+    _require(token, prescriber, *LIVE)
+    if enrollment.nickname_taken(prescriber, nickname, except_id=token.id):
+        raise TokenError("You already have a token with this name. Choose another name.")
+    previous = token.nickname
+    token.nickname = nickname
+    token.nickname_key = nickname.casefold()
+    token.updated_at = now
+    audit.record(
+        "token.rename",
+        "success",
+        actor=audit.actor_of(prescriber),
+        now=now,
+        prescriber_id=prescriber.id,
+        token_id=token.id,
+        previous=previous,
+        nickname=nickname,
+    )
+    db.session.commit()
+    return token
+
+
+def history(token: Token) -> list[AuditEvent]:
+    """Every audited change to the token, oldest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.token_id == token.id).order_by(AuditEvent.id)
+        )
+    )

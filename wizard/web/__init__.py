@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from wizard.web.enrol import bp as enrol_bp
     from wizard.web.main import bp as main_bp
     from wizard.web.sandbox import bp as sandbox_bp
+    from wizard.web.tokens import bp as tokens_bp
 
     security.init_app(app)
     errors.init_app(app)
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(enrol_bp)
     app.register_blueprint(sandbox_bp)
+    app.register_blueprint(tokens_bp)
 
     @app.context_processor
     def page_context():

@@ -5,7 +5,17 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from wizard.domain import steps
 from wizard.domain.credentials import accepted_soft_forms, grouped, normalise_soft
@@ -22,6 +32,7 @@ from wizard.domain.tokens import (
 from wizard.domain.urls import allowed_return
 from wizard.services import enrollment
 from wizard.services.enrollment import Availability, NewToken, SaveError
+from wizard.services.tokens import at_limit
 from wizard.web.enrol import bp
 from wizard.web.enrol.forms import CodeForm, CredentialForm, DeviceForm, GetAppForm, NameForm
 from wizard.web.forms import EmptyForm, add_error
@@ -70,6 +81,10 @@ def guarded(step: Step):
         @wraps(view)
         def wrapped(*args, **kwargs):
             progress = load_progress()
+            if step is not Step.DONE and progress.token_id is None and at_limit(g.prescriber):
+                return render_template("enrol/limit.html", title="You have the most tokens"), (
+                    200 if request.method == "GET" else 409
+                )
             if not steps.may_show(progress, step, now()):
                 target = steps.allowed(progress, now())
                 if target is Step.SECURITY_CODE and progress.verified_at is not None:
@@ -292,7 +307,7 @@ def save_security_code(progress: Progress):
     if shape_error:
         add_error(form.code, shape_error)
         return _code_page(progress, form, 422)
-    check = enrollment.check_enrollment_code(g.prescriber, progress.credential_id, code, now())
+    check = enrollment.check_code(g.prescriber, progress.credential_id, code, now())
     if not check.accepted:
         add_error(form.code, _code_message(check))
         return _code_page(progress, form, 422, failures_left=check.lock.left)
