@@ -34,7 +34,7 @@
 
   function label(link, shown) {
     link.setAttribute("aria-checked", shown ? "true" : "false");
-    link.textContent = (shown ? "Hide " : "Show ") + (link.getAttribute("data-label") || "clear text");
+    link.textContent = (shown ? "Hide " : "Show ") + (link.getAttribute("data-toggle-label") || "clear text");
   }
 
   function toggleClear(link) {
