@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from wizard.extensions import db
-from wizard.services import accounts, invitations, sandbox
+from wizard.services import accounts, invitations, sandbox, seeds
 
 
 def _now() -> datetime:
@@ -128,8 +128,71 @@ def reset_passphrase_command(npi: str) -> None:
     click.echo("Valid for 24 hours, once. The prescriber also needs a code from an Active token.")
 
 
+def _psk_bytes(ctx, param, value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    text = value.strip().removeprefix("0x").replace(":", "").replace(" ", "")
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        # Never echo the value: it is a key.
+        raise click.BadParameter("give the pre-shared key as hexadecimal digits") from None
+
+
+@click.command("import-seeds")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pskc", "csv"], case_sensitive=False),
+    help="File format; by default from the file name (.xml/.pskc/.pskcxml, .csv) or contents.",
+)
+@click.option(
+    "--psk",
+    envvar="WIZARD_SEED_PSK",
+    metavar="HEX",
+    callback=_psk_bytes,
+    help="Pre-shared key (hex) of an encrypted PSKC file; or set WIZARD_SEED_PSK.",
+)
+@click.option(
+    "--manufacturer",
+    type=click.Choice(["ONESPAN", "SYMANTEC"], case_sensitive=False),
+    help="Manufacturer of every token in the file; by default from the file or the serial.",
+)
+@with_appcontext
+def import_seeds_command(file: str, fmt: str | None, psk: bytes | None, manufacturer) -> None:
+    """Import hard-token seeds (PSKC or CSV) so their codes can be checked here.
+
+    CSV: a header row serial,secret,algorithm[,digits][,period_or_counter]; secret in hex or
+    base32; algorithm totp or hotp. Tokens already present are skipped; secrets are never shown.
+    """
+    with open(file, "rb") as handle:
+        data = handle.read()
+    try:
+        result = seeds.import_seeds(
+            data,
+            filename=file,
+            now=_now(),
+            fmt=seeds.SeedFormat(fmt.lower()) if fmt else None,
+            psk=psk,
+            manufacturer=seeds.Manufacturer(manufacturer.upper()) if manufacturer else None,
+        )
+    except seeds.SeedImportError as error:
+        raise click.ClickException(f"{error} Nothing was imported.") from None
+    how = ", encrypted" if result.encrypted else ""
+    click.echo(f"Read {result.read} tokens from {file} ({result.format.value.upper()}{how}).")
+    if psk is not None and not result.encrypted:
+        click.echo("Note: the file is not encrypted; --psk was not needed.")
+    click.echo(f"Added: {len(result.added)}")
+    click.echo(f"Skipped (already present): {len(result.skipped)}")
+    click.echo(f"Invalid: {len(result.invalid)}")
+    for rejected in result.invalid:
+        click.echo(f"  {rejected.where}: {rejected.reason}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(sandbox_cli)
     app.cli.add_command(invite_command)
     app.cli.add_command(reset_passphrase_command)
+    app.cli.add_command(import_seeds_command)
