@@ -21,7 +21,13 @@ class TokenAuthority(Protocol):
         """True when this authority can check codes for the credential."""
 
     def verify(self, credential_id: str, code: str, now: datetime) -> Verdict:
-        """Check a code; an accepted code is consumed and refused as reused after."""
+        """Check a code; an accepted code is consumed and refused as reused after.
+
+        OUT_OF_SYNC means an event-based token has run ahead: ask for two codes.
+        """
+
+    def resync(self, credential_id: str, first: str, second: str) -> Verdict:
+        """Two consecutive codes from an event-based token bring it back in step."""
 
 
 def authority() -> TokenAuthority:

@@ -6,7 +6,16 @@ from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
-from wizard.domain.otp import HOTP_LOOK_AHEAD, Algorithm, OathSecret, Outcome, Verdict, judge
+from wizard.domain.otp import (
+    HOTP_LOOK_AHEAD,
+    Algorithm,
+    OathSecret,
+    Outcome,
+    Verdict,
+    judge,
+    out_of_sync,
+    resync,
+)
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import OathCredential
@@ -38,7 +47,20 @@ class LocalOathAuthority:
         row = self._row(credential_id)
         if row is None:
             return Verdict(Outcome.UNKNOWN)
-        verdict = judge(self.secret_of(row), code, now, row.last_step, look_ahead)
+        oath = self.secret_of(row)
+        verdict = judge(oath, code, now, row.last_step, look_ahead)
+        if verdict.outcome is Outcome.WRONG and out_of_sync(oath, code, row.last_step):
+            return Verdict(Outcome.OUT_OF_SYNC)
+        return self._consume(row, verdict)
+
+    def resync(self, credential_id: str, first: str, second: str) -> Verdict:
+        """Bring an HOTP token back in step with two consecutive codes."""
+        row = self._row(credential_id)
+        if row is None:
+            return Verdict(Outcome.UNKNOWN)
+        return self._consume(row, resync(self.secret_of(row), first, second, row.last_step))
+
+    def _consume(self, row: OathCredential, verdict: Verdict) -> Verdict:
         if not verdict.accepted:
             return verdict
         # Consume the step in the same statement that checks it, so two requests

@@ -30,6 +30,7 @@ class Outcome(StrEnum):
     WRONG = "wrong"
     REUSED = "reused"
     UNKNOWN = "unknown"  # the authority knows no such credential
+    OUT_OF_SYNC = "out-of-sync"  # an HOTP code beyond the look-ahead: resynchronise
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,29 @@ def provisioning_uri(oath: OathSecret, label: str, issuer: str) -> str:
     return pyotp.TOTP(oath.secret, digits=oath.digits, interval=oath.period).provisioning_uri(
         name=label, issuer_name=issuer
     )
+
+
+def out_of_sync(oath: OathSecret, code: str, last_step: int | None) -> bool:
+    """An HOTP code that matches beyond the normal look-ahead but within the resync one."""
+    if oath.algorithm is not Algorithm.HOTP or code_error(code, oath.digits):
+        return False
+    floor = -1 if last_step is None else last_step
+    far = range(floor + HOTP_LOOK_AHEAD + 1, floor + HOTP_RESYNC_LOOK_AHEAD + 1)
+    return _find(oath, code, far) is not None
+
+
+def resync(oath: OathSecret, first: str, second: str, last_step: int | None) -> Verdict:
+    """Two consecutive HOTP codes within the resync look-ahead: accepted at the second's counter."""
+    if (
+        oath.algorithm is not Algorithm.HOTP
+        or code_error(first, oath.digits)
+        or code_error(second, oath.digits)
+    ):
+        return Verdict(Outcome.WRONG)
+    floor = -1 if last_step is None else last_step
+    for counter in range(floor + 1, floor + HOTP_RESYNC_LOOK_AHEAD + 1):
+        if hmac.compare_digest(code_at(oath, counter), first) and hmac.compare_digest(
+            code_at(oath, counter + 1), second
+        ):
+            return Verdict(Outcome.ACCEPTED, counter + 1)
+    return Verdict(Outcome.WRONG)

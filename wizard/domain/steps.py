@@ -55,6 +55,7 @@ class Progress:
     furthest: str = Step.GET_APP
     is_backup_run: bool = False  # started from "Add a backup token"
     previous_platform: str = ""  # the first token's device, to suggest another
+    resync: bool = False  # an event-based key fob ran ahead: ask for two codes
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Progress:

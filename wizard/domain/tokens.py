@@ -29,12 +29,34 @@ def needs_backup(active_tokens: int) -> bool:
 
 @dataclass(frozen=True)
 class Platform:
+    """Where a token lives: the VIP Access app on a device, or a hard token."""
+
     key: str
-    label: str  # what the prescriber picks
+    label: str  # the device, as the prescriber names it
     store: str  # where the app comes from
     app_name: str  # the exact name to look for
     url: str
     nickname: str  # suggested token name
+    kind: str = "soft"  # soft (an app) or hard (key fob or card)
+    manufacturer: str = "SYMANTEC"
+    model: str = "VIP"
+
+    @property
+    def hard(self) -> bool:
+        return self.kind == "hard"
+
+    @property
+    def token_type(self) -> TokenType:
+        return TokenType.HARD if self.hard else TokenType.SOFT
+
+    @property
+    def choice(self) -> str:
+        """The option in "Which token are you adding?"."""
+        return self.label if self.hard else f"VIP Access app on {_article(self.label)}"
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[0] in "AEIOU" else "a ") + noun
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -71,6 +93,28 @@ PLATFORMS: dict[str, Platform] = {
             "VIP Access for Mac",
             "https://vip.symantec.com",
             "Mac VIP Access",
+        ),
+        Platform(
+            "onespan",
+            "OneSpan Digipass GO 6 or GO 7 key fob",
+            "",
+            "",
+            "",
+            "OneSpan key fob",
+            kind="hard",
+            manufacturer="ONESPAN",
+            model="DIGIPASS GO",
+        ),
+        Platform(
+            "symantec-hard",
+            "Symantec VIP key fob or card",
+            "",
+            "",
+            "",
+            "Symantec key fob",
+            kind="hard",
+            manufacturer="SYMANTEC",
+            model="VIP HARD TOKEN",
         ),
     )
 }

@@ -60,13 +60,20 @@ def check_code(
     code: str,
     now: datetime,
     action: str = "enrollment.code",
+    second: str | None = None,
 ) -> CodeCheck:
     """Verify a code for one credential (adding, enabling, or confirming a token),
-    counting failures toward the account's code lock."""
+    counting failures toward the account's code lock. With second, two consecutive
+    codes resynchronise an event-based token."""
     lock = code_lock(prescriber, now)
     if lock.locked:
         return CodeCheck("locked", lock)
-    verdict = authority().verify(credential_id, code, now)
+    if second is None:
+        verdict = authority().verify(credential_id, code, now)
+    else:
+        verdict = authority().resync(credential_id, code, second)
+    if verdict.outcome is Outcome.OUT_OF_SYNC:
+        return CodeCheck(Outcome.OUT_OF_SYNC, lock)
     actor = audit.actor_of(prescriber)
     if verdict.accepted:
         lockout.succeed(prescriber, Counter.CODE)

@@ -70,10 +70,19 @@ def issue(now: datetime, prefix: str = "SYMC", kind: str = "vip") -> Issued:
     return issued
 
 
+KINDS = ("vip", "onespan", "symantec-hard")
+
+
 def _add_credential(now: datetime, prefix: str, kind: str) -> Issued:
+    algorithm = Algorithm.TOTP
     if kind == "onespan":
         credential_id = _unused_id(lambda: str(secrets.randbelow(9 * 10**9) + 10**9))
         manufacturer = "ONESPAN"
+    elif kind == "symantec-hard":
+        # An event-based card or key fob: a new code at each button press.
+        credential_id = _unused_id(lambda: f"FT{secrets.randbelow(10**8):08d}")
+        manufacturer = "SYMANTEC"
+        algorithm = Algorithm.HOTP
     else:
         if prefix not in SOFT_PREFIXES:
             raise ValueError(f"prefix must be one of {', '.join(SOFT_PREFIXES)}")
@@ -83,7 +92,7 @@ def _add_credential(now: datetime, prefix: str, kind: str) -> Issued:
     db.session.add(
         OathCredential(
             credential_id=credential_id,
-            algorithm=Algorithm.TOTP,
+            algorithm=algorithm,
             sealed_secret=_cipher().seal(secret, credential_id),
             manufacturer=manufacturer,
             source="sandbox",
@@ -91,7 +100,7 @@ def _add_credential(now: datetime, prefix: str, kind: str) -> Issued:
         )
     )
     audit.record("sandbox.issue", "success", actor="sandbox", now=now, credential_id=credential_id)
-    uri = provisioning_uri(OathSecret(secret), credential_id, ISSUER_LABEL)
+    uri = provisioning_uri(OathSecret(secret, algorithm), credential_id, ISSUER_LABEL)
     return Issued(credential_id, secret, uri)
 
 
@@ -111,18 +120,26 @@ class CurrentCode:
     otpauth_uri: str
 
 
-def current_code(credential_id: str, now: datetime) -> CurrentCode | None:
-    """The code a sandbox credential shows at now; None for a credential not issued here."""
+def current_code(credential_id: str, now: datetime, presses: int = 1) -> CurrentCode | None:
+    """The code a sandbox credential shows at now; None for a credential not issued here.
+
+    For an event-based (HOTP) token: the code after that many more button presses
+    than the last accepted one; valid_for_seconds is then 0 (it does not expire).
+    """
     require_sandbox()
     row = _row(credential_id)
     if row is None:
         return None
     oath = current_app.extensions["token_authority"].secret_of(row)
+    uri = provisioning_uri(oath, credential_id, ISSUER_LABEL)
+    if oath.algorithm is Algorithm.HOTP:
+        counter = (-1 if row.last_step is None else row.last_step) + max(presses, 1)
+        return CurrentCode(credential_id, code_at(oath, counter), 0, uri)
     return CurrentCode(
         credential_id,
         code_at(oath, time_step(now, oath.period)),
         seconds_left(now, oath.period),
-        provisioning_uri(oath, credential_id, ISSUER_LABEL),
+        uri,
     )
 
 

@@ -22,10 +22,12 @@ LOCKED_FOR_GOOD = (
 )
 
 
-def valid_code(field: Field) -> bool:
+def valid_code(field: Field, noun: str = "the security code") -> bool:
     """Clean the typed code in place; add the shape error (not digits, not 6) if any."""
     field.data = clean_code(field.data)
     problem = code_error(field.data)
+    if problem == "Enter the security code":
+        problem = f"Enter {noun}"
     if problem:
         add_error(field, problem)
         return False

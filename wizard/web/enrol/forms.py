@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired
 from wizard.domain.tokens import NICKNAME_MAX, PLATFORMS
 from wizard.web.forms import BaseForm, at_most, required
 
-DEVICE_CHOICES = [(p.key, p.label) for p in PLATFORMS.values()]
+DEVICE_CHOICES = [(p.key, p.choice) for p in PLATFORMS.values()]
 
 
 class DeviceForm(BaseForm):
@@ -18,9 +18,9 @@ class DeviceForm(BaseForm):
         csrf = False  # a GET that changes nothing
 
     device = RadioField(
-        "Which device will hold your token?",
+        "Which token are you adding?",
         choices=DEVICE_CHOICES,
-        validators=[InputRequired(message="Select the device that will hold your token")],
+        validators=[InputRequired(message="Select the token you are adding")],
     )
 
 
@@ -46,6 +46,8 @@ class CredentialForm(BaseForm):
 class CodeForm(BaseForm):
     # A password input masks the code; "Show clear text" swaps the type.
     code = PasswordField("Security code", validators=[required("the security code")])
+    # Only when an event-based key fob has run ahead: its next code, to resynchronise.
+    next_code = PasswordField("Next code")
 
 
 class NameForm(BaseForm):

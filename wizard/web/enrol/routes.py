@@ -18,14 +18,18 @@ from flask import (
 )
 
 from wizard.domain import steps
-from wizard.domain.credentials import accepted_soft_forms, grouped, normalise_soft
-from wizard.domain.otp import Outcome, clean_code, code_error
+from wizard.domain.credentials import (
+    grouped,
+    normalise_onespan,
+    normalise_soft,
+    normalise_symantec_hard,
+)
+from wizard.domain.otp import Outcome
 from wizard.domain.steps import Backup, Progress, Step
 from wizard.domain.tokens import (
     ISSUER,
     PLATFORMS,
     Status,
-    TokenType,
     needs_backup,
     suggest_nickname,
 )
@@ -33,6 +37,7 @@ from wizard.domain.urls import allowed_return
 from wizard.services import enrollment
 from wizard.services.enrollment import Availability, NewToken, SaveError
 from wizard.services.tokens import at_limit
+from wizard.web.codes import code_message, valid_code
 from wizard.web.enrol import bp
 from wizard.web.enrol.forms import CodeForm, CredentialForm, DeviceForm, GetAppForm, NameForm
 from wizard.web.forms import EmptyForm, add_error
@@ -48,18 +53,7 @@ ENDPOINTS = {
     Step.DONE: "enrol.done",
 }
 
-WRONG_CODE = (
-    "That code did not match. Wait for the next code and enter it within 30 seconds. "
-    "If it keeps failing, check that your phone sets its time automatically."
-)
-REUSED_CODE = (
-    "That code has already been used. Each code works once: wait for the app to show "
-    "a new code, then enter it."
-)
-LOCKED_FOR_GOOD = (
-    "Too many codes did not match, so adding a token is blocked on your account. "
-    "Call your organisation's EPCS help desk."
-)
+UNKNOWN_SERIAL = "This token is not known to your organisation yet. Contact the help desk."
 UNKNOWN_CREDENTIAL = (
     "We could not find this Credential ID with Symantec. Check each character against the "
     "VIP Access app, then enter it again."
@@ -158,7 +152,11 @@ def start_over():
 
 def _get_app_page(progress: Progress, device_form: DeviceForm, app_form: GetAppForm, status=200):
     platform = PLATFORMS.get(app_form.platform.data or "")
-    qr = qr_svg(platform.url, f"QR code linking to {platform.app_name}") if platform else None
+    qr = (
+        qr_svg(platform.url, f"QR code linking to {platform.app_name}")
+        if platform and not platform.hard
+        else None
+    )
     return render_step(
         Step.GET_APP,
         progress,
@@ -194,12 +192,14 @@ def get_app(progress: Progress):
 def save_get_app(progress: Progress):
     app_form = GetAppForm()
     device_form = DeviceForm(formdata=None, device=app_form.platform.data)
-    valid = app_form.validate_on_submit()
-    if app_form.platform.data not in PLATFORMS:
-        add_error(device_form.device, "Select the device that will hold your token")
+    app_form.validate_on_submit()
+    platform = PLATFORMS.get(app_form.platform.data or "")
+    if platform is None:
+        add_error(device_form.device, "Select the token you are adding")
         app_form.platform.data = None
-        valid = False
-    if not valid:
+    elif platform.hard:
+        app_form.different_device.errors = []  # a key fob is a separate device by nature
+    if app_form.errors or device_form.device.errors:
         return _get_app_page(progress, device_form, app_form, 422)
     if progress.platform != app_form.platform.data:
         progress.nickname = ""  # the suggestion follows the device
@@ -213,30 +213,46 @@ def save_get_app(progress: Progress):
 # Step 2: the Credential ID --------------------------------------------------
 
 
+NORMALISERS = {
+    "onespan": normalise_onespan,
+    "symantec-hard": normalise_symantec_hard,
+}
+
+
+def _platform(progress: Progress):
+    return PLATFORMS.get(progress.platform) or PLATFORMS["iphone"]
+
+
+def _credential_page(progress: Progress, form: CredentialForm, status: int = 200):
+    platform = _platform(progress)
+    if platform.hard:
+        form.credential_id.label.text = "Serial number (S/N)"
+    return render_step(Step.CREDENTIAL_ID, progress, status, form=form, platform=platform)
+
+
 @bp.get("/credential-id")
 @guarded(Step.CREDENTIAL_ID)
 def credential_id(progress: Progress):
     form = CredentialForm(formdata=None, credential_id=progress.credential_id)
-    return render_step(Step.CREDENTIAL_ID, progress, form=form, accepted=accepted_soft_forms())
+    return _credential_page(progress, form)
 
 
 @bp.post("/credential-id")
 @guarded(Step.CREDENTIAL_ID)
 def save_credential_id(progress: Progress):
     form = CredentialForm()
+    platform = _platform(progress)
     normalised = None
     if form.validate_on_submit():
-        normalised = normalise_soft(form.credential_id.data)
+        normalised = NORMALISERS.get(platform.key, normalise_soft)(form.credential_id.data)
         if normalised.error:
             add_error(form.credential_id, normalised.error)
         else:
-            problem = _credential_problem(normalised.value)
+            problem = _credential_problem(normalised.value, platform.hard)
             if problem:
                 add_error(form.credential_id, problem)
     if form.errors or normalised is None or normalised.error:
-        return render_step(
-            Step.CREDENTIAL_ID, progress, 422, form=form, accepted=accepted_soft_forms()
-        )
+        return _credential_page(progress, form, 422)
     if progress.credential_id != normalised.value:
         progress.verified_at = None  # a code checked for another credential proves nothing here
     progress.credential_id = normalised.value
@@ -246,7 +262,7 @@ def save_credential_id(progress: Progress):
     return go_to(Step.SECURITY_CODE)
 
 
-def _credential_problem(credential_id: str) -> str | None:
+def _credential_problem(credential_id: str, hard: bool) -> str | None:
     state = enrollment.availability(credential_id)
     mine = next(
         (
@@ -269,7 +285,7 @@ def _credential_problem(credential_id: str) -> str | None:
             "you are reading it from your own VIP Access app. If it is yours, call the help desk."
         )
     if state is Availability.UNKNOWN:
-        return UNKNOWN_CREDENTIAL
+        return UNKNOWN_SERIAL if hard else UNKNOWN_CREDENTIAL
     return None
 
 
@@ -278,12 +294,15 @@ def _credential_problem(credential_id: str) -> str | None:
 
 def _code_page(progress: Progress, form: CodeForm, status: int = 200, **context):
     lock = enrollment.code_lock(g.prescriber, now())
+    if progress.resync:
+        form.code.label.text = "First code"
     return render_step(
         Step.SECURITY_CODE,
         progress,
         status,
         form=form,
         lock=lock,
+        platform=_platform(progress),
         clear=request.args.get("clear") == "1",
         lookalikes=session.get("enrol_lookalikes", False),
         **context,
@@ -300,37 +319,41 @@ def security_code(progress: Progress):
 @guarded(Step.SECURITY_CODE)
 def save_security_code(progress: Progress):
     form = CodeForm()
-    if not form.validate_on_submit():
+    shapes_ok = form.validate_on_submit() and valid_code(form.code)
+    if progress.resync:
+        shapes_ok = valid_code(form.next_code, "the next code") and shapes_ok
+    if not shapes_ok:
         return _code_page(progress, form, 422)
-    code = clean_code(form.code.data)
-    shape_error = code_error(code)
-    if shape_error:
-        add_error(form.code, shape_error)
-        return _code_page(progress, form, 422)
-    check = enrollment.check_code(g.prescriber, progress.credential_id, code, now())
+    check = enrollment.check_code(
+        g.prescriber,
+        progress.credential_id,
+        form.code.data,
+        now(),
+        second=form.next_code.data if progress.resync else None,
+    )
+    if check.outcome == Outcome.OUT_OF_SYNC:
+        progress.resync = True
+        store_progress(progress)
+        return _code_page(progress, CodeForm(formdata=None), 422, resync_needed=True)
     if not check.accepted:
-        add_error(form.code, _code_message(check))
+        add_error(form.code, _code_message(check, _platform(progress).hard))
         return _code_page(progress, form, 422, failures_left=check.lock.left)
     progress.verified_at = now().timestamp()
+    progress.resync = False
     steps.advance(progress, Step.NAME)
     store_progress(progress)
     return go_to(Step.NAME)
 
 
-def _code_message(check: enrollment.CodeCheck) -> str:
-    if check.lock.for_good:
-        return LOCKED_FOR_GOOD
-    if check.lock.locked:
-        return (
-            "You entered too many codes that did not match. For your security, adding a "
-            f"token is paused until {check.lock.until:%H:%M} UTC. Then wait for a new code "
-            "and try again."
-        )
-    if check.outcome == Outcome.REUSED:
-        return REUSED_CODE
+def _code_message(check: enrollment.CodeCheck, hard: bool) -> str:
     if check.outcome == Outcome.UNKNOWN:
-        return UNKNOWN_CREDENTIAL
-    return WRONG_CODE
+        return UNKNOWN_SERIAL if hard else UNKNOWN_CREDENTIAL
+    if hard and check.outcome == Outcome.WRONG and not check.lock.locked:
+        return (
+            "That code did not match. Press the button on the token for a new code and "
+            "enter it straight away."
+        )
+    return code_message(check.lock, check.outcome)
 
 
 # Step 4: name and save ------------------------------------------------------
@@ -338,15 +361,19 @@ def _code_message(check: enrollment.CodeCheck) -> str:
 
 def _summary(progress: Progress, nickname: str) -> list[tuple[str, str, str | None]]:
     """(label, value, change link) rows of the check-your-answers list."""
-    platform = PLATFORMS.get(progress.platform)
+    platform = _platform(progress)
     return [
-        ("Device", platform.label if platform else "", url_for("enrol.get_app")),
-        ("Credential ID", progress.credential_id, url_for("enrol.credential_id")),
+        ("Token", platform.label, url_for("enrol.get_app")),
+        (
+            "Serial number" if platform.hard else "Credential ID",
+            progress.credential_id,
+            url_for("enrol.credential_id"),
+        ),
         ("Token name", nickname, "#nickname"),
-        ("Manufacturer", "SYMANTEC", None),
+        ("Manufacturer", platform.manufacturer, None),
         ("Issuer", ISSUER, None),
-        ("Type", TokenType.SOFT.value, None),
-        ("Model", "VIP", None),
+        ("Type", platform.token_type.value, None),
+        ("Model", platform.model, None),
     ]
 
 
@@ -375,9 +402,15 @@ def save_name(progress: Progress):
         return _name_page(progress, form, 422)
     progress.nickname = form.nickname.data
     try:
-        token = enrollment.register_token(
-            g.prescriber, NewToken(progress.credential_id, progress.nickname), now()
+        platform = _platform(progress)
+        new = NewToken(
+            progress.credential_id,
+            progress.nickname,
+            platform.manufacturer,
+            platform.token_type,
+            platform.model,
         )
+        token = enrollment.register_token(g.prescriber, new, now())
     except SaveError as error:
         add_error(form.nickname, str(error))
         return _name_page(progress, form, 422)

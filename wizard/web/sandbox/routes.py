@@ -7,7 +7,7 @@ import re
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from wizard.domain.credentials import grouped
+from wizard.domain.credentials import SOFT_PREFIXES, grouped
 from wizard.extensions import db
 from wizard.services import sandbox
 from wizard.store.models import Prescriber
@@ -19,11 +19,17 @@ from wizard.web.session import now, sign_in
 _CREDENTIAL = re.compile(r"[A-Z0-9]{6,32}")
 
 
+def _presses() -> int:
+    """?presses=N: for an event-based token, the code N presses after the last used one."""
+    raw = request.args.get("presses", "1")
+    return min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 1
+
+
 def _current(credential_id: str) -> sandbox.CurrentCode | None:
     credential_id = credential_id.strip().upper()
     if not _CREDENTIAL.fullmatch(credential_id):
         return None
-    return sandbox.current_code(credential_id, now())
+    return sandbox.current_code(credential_id, now(), _presses())
 
 
 @bp.get("/vip-access")
@@ -31,15 +37,19 @@ def vip_access():
     """A new practice credential per visit, or the one named by ?credential=ID."""
     credential_id = request.args.get("credential") or ""
     if not credential_id.strip():
-        issued = sandbox.issue(now())
+        kind = request.args.get("kind", "vip")
+        issued = sandbox.issue(now(), kind=kind if kind in sandbox.KINDS else "vip")
         return redirect(url_for("sandbox.vip_access", credential=issued.credential_id))
     current = _current(credential_id)
     if current is None:
         abort(404)
+    soft = current.credential_id[:4] in SOFT_PREFIXES
     return render_template(
         "sandbox/vip-access.html",
-        title="Practice VIP Access app",
+        title="Practice VIP Access app" if soft else "Practice key fob",
+        soft=soft,
         current=current,
+        presses=_presses(),
         grouped_id=grouped(current.credential_id),
         qr=qr_svg(
             current.otpauth_uri,
