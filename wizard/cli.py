@@ -55,10 +55,11 @@ def sandbox_seed() -> None:
 @click.option("--prefix", default="SYMC", show_default=True, help="Credential ID prefix.")
 @click.option(
     "--kind",
-    type=click.Choice(["vip", "onespan"]),
+    type=click.Choice(list(sandbox.KINDS)),
     default="vip",
     show_default=True,
-    help="vip: a VIP Access app credential; onespan: a 10-digit Digipass-style serial.",
+    help="vip: a VIP Access app credential; onespan: a 10-digit Digipass-style serial (TOTP); "
+    "symantec-hard: an FT serial whose codes follow button presses (HOTP).",
 )
 def sandbox_issue(prefix: str, kind: str) -> None:
     """Issue a new virtual credential bound to no one."""
