@@ -27,8 +27,10 @@ def now() -> datetime:
 def sign_in(prescriber: Prescriber) -> None:
     """Start a signed-in session under a new id (no session fixation)."""
     kept = {k: session[k] for k in ("enrol",) if k in session}
-    session.clear()
+    # Flask-Session regenerates only a non-empty session; make sure this one is.
+    session["rotated_at"] = now().timestamp()
     current_app.session_interface.regenerate(session)
+    session.clear()
     session.update(kept)
     session["prescriber_id"] = prescriber.id
     session["last_seen"] = now().timestamp()
