@@ -28,7 +28,7 @@ WRONG_CODE_MESSAGE = (
     "If it keeps failing, check that your phone sets its time automatically."
 )
 STEP_TITLES = {
-    1: "Get the app",
+    1: "Get the app or key fob",
     2: "Find your Credential ID",
     3: "Enter the security code",
     4: "Name and save",

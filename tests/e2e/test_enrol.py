@@ -133,7 +133,7 @@ def test_enrols_a_token_without_javascript(nojs_page: Page) -> None:
     expect_on_step(page, 1)
 
     choose_device(page, "Android")
-    expect(page).to_have_url(re.compile(r"/enroll/get-app\?device=android$"))
+    expect(page).to_have_url(re.compile(r"/enroll/get-app\?device=android(&show=1)?$"))
     expect(page.get_by_role("heading", name="Symantec VIP Access")).to_be_visible()
     with page.expect_response(is_post_to(1)) as posted:
         confirm_and_continue(page)

@@ -70,6 +70,15 @@ def test_should_suggest_nicknames_that_fit_the_nickname_field(key):
 
 
 @pytest.mark.parametrize("key, platform", PLATFORMS.items())
-def test_should_key_each_platform_by_its_own_key_with_an_https_link(key, platform):
+def test_should_key_each_platform_by_its_own_key_with_an_https_link_for_apps(key, platform):
     assert platform.key == key
-    assert platform.url.startswith("https://")
+    if platform.hard:
+        assert platform.url == "" and platform.token_type == "OTP HARD TOKEN"
+    else:
+        assert platform.url.startswith("https://") and platform.token_type == "OTP SOFT TOKEN"
+
+
+def test_should_offer_apps_before_key_fobs_in_the_choice_labels():
+    assert PLATFORMS["iphone"].choice == "VIP Access app on an iPhone or iPad"
+    assert PLATFORMS["android"].choice == "VIP Access app on an Android phone or tablet"
+    assert PLATFORMS["onespan"].choice == "OneSpan Digipass GO 6 or GO 7 key fob"

@@ -22,7 +22,7 @@ class Step(StrEnum):
 
 
 TITLES: dict[Step, str] = {
-    Step.GET_APP: "Get the app",
+    Step.GET_APP: "Get the app or key fob",
     Step.CREDENTIAL_ID: "Find your Credential ID",
     Step.SECURITY_CODE: "Enter the security code",
     Step.NAME: "Name and save",

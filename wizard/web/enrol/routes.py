@@ -172,9 +172,10 @@ def _get_app_page(progress: Progress, device_form: DeviceForm, app_form: GetAppF
 @guarded(Step.GET_APP)
 def get_app(progress: Progress):
     chosen = request.args.get("device")
-    device_form = DeviceForm(request.args if chosen is not None else None)
+    submitted = chosen is not None or "show" in request.args
+    device_form = DeviceForm(request.args if submitted else None)
     status = 200
-    if chosen is not None and not device_form.validate():
+    if submitted and not device_form.validate():
         status, chosen = 422, None
     chosen = chosen or progress.platform or None
     if device_form.device.data is None and chosen:
