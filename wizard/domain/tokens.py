@@ -56,7 +56,7 @@ class Platform:
 
 
 def _article(noun: str) -> str:
-    return ("an " if noun[0] in "AEIOU" else "a ") + noun
+    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
 
 
 PLATFORMS: dict[str, Platform] = {
