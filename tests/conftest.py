@@ -7,17 +7,22 @@ here only: the developer's own WIZARD_* variables never reach the app under test
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from stdnum import luhn
 
 from wizard import create_app
 from wizard.cli import create_schema
@@ -108,6 +113,7 @@ def app(tmp_path: Path, clock: Clock) -> Iterator[Flask]:
             "SEED_KEY": TEST_SEED_KEY,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "CLOCK": clock,
+            "ARGON2_CHEAP": True,
         },
         environ=wizard_environ(database_url),
     )
@@ -179,3 +185,101 @@ def get_csrf_token(client: FlaskClient, url: str) -> str:
 def csrf_token() -> Callable[[FlaskClient, str], str]:
     """csrf_token(client, url): GET a page and return the CSRF token it carries."""
     return get_csrf_token
+
+
+# --- Accounts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountToken:
+    id: int
+    nickname: str
+    credential_id: str
+    secret: str  # base32
+    status: str
+    algorithm: str = "totp"
+
+    def code(self, at: datetime | None = None, counter: int | None = None) -> str:
+        """The code this token shows at a time (TOTP) or counter (HOTP)."""
+        if self.algorithm == "hotp":
+            return pyotp.HOTP(self.secret).at(counter or 0)
+        return pyotp.TOTP(self.secret).at(at or datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    npi: str
+    name: str
+    passphrase: str
+    tokens: tuple[AccountToken, ...]
+
+    def token(self, status: str = "Active") -> AccountToken:
+        return next(t for t in self.tokens if t.status == status)
+
+
+ACCOUNT_PASSPHRASE = "plum river lantern 42"
+_npi_bases = itertools.count(int(secrets.token_hex(3), 16) % 10**7)
+
+
+def new_npi() -> str:
+    """A fresh valid NPI (Luhn over 80840 + NPI), different on every call."""
+    base = f"1{next(_npi_bases) % 10**8:08d}"
+    return base + luhn.calc_check_digit("80840" + base)
+
+
+def create_account(
+    now: datetime,
+    *,
+    statuses: tuple[str, ...] = ("Active",),
+    name: str = "Dr. Robin Test",
+    passphrase: str = ACCOUNT_PASSPHRASE,
+    npi: str | None = None,
+) -> Account:
+    """A prescriber with sandbox tokens in the given statuses, made through the services.
+
+    Call inside an app context. Tokens are VIP Access credentials named "Token 1", "Token 2"…
+    """
+    from wizard.extensions import db
+    from wizard.services import accounts, sandbox
+    from wizard.store.models import Prescriber, Token
+
+    prescriber = Prescriber(
+        npi=npi or new_npi(),
+        name=name,
+        email="robin.test@example.org",
+        passphrase_hash=accounts.hash_passphrase(passphrase),
+        identity_proofed=True,
+        created_at=now,
+    )
+    db.session.add(prescriber)
+    db.session.flush()
+    made = []
+    for n, status in enumerate(statuses, start=1):
+        issued = sandbox.issue(now)
+        token = Token(
+            prescriber_id=prescriber.id,
+            nickname=f"Token {n}",
+            nickname_key=f"token {n}",
+            credential_id=issued.credential_id,
+            manufacturer="SYMANTEC",
+            token_type="OTP SOFT TOKEN",
+            model="VIP",
+            status=status,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(token)
+        db.session.flush()
+        made.append(
+            AccountToken(token.id, token.nickname, issued.credential_id, issued.secret, status)
+        )
+    db.session.commit()
+    return Account(prescriber.id, prescriber.npi, name, passphrase, tuple(made))
+
+
+@pytest.fixture
+def account(app: Flask, clock: Clock) -> Account:
+    """A fresh prescriber with one Active token, on the test-client app."""
+    with app.app_context():
+        return create_account(clock())

@@ -62,12 +62,14 @@ def live_server(
     """The wizard in sandbox mode on 127.0.0.1 and a free port, real clock, demo data seeded."""
     database = tmp_path_factory.mktemp("live-server") / "wizard.sqlite3"
     app = app_factory(
+        # Every browser test signs in from 127.0.0.1: the per-address limit is tested elsewhere.
+        {"ARGON2_CHEAP": True, "SIGN_IN_RATE_LIMIT": "10000 per minute"},
         environ={
             "WIZARD_SANDBOX": "1",
             "WIZARD_DATABASE_URL": f"sqlite:///{database}",
             "WIZARD_SECRET_KEY": secrets.token_hex(32),
             "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
-        }
+        },
     )
     with app.app_context():
         create_schema()
