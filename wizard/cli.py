@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from wizard.extensions import db
-from wizard.services import accounts, invitations, sandbox, seeds
+from wizard.services import accounts, helpdesk, invitations, sandbox, seeds
 
 
 def _now() -> datetime:
@@ -191,7 +191,30 @@ def import_seeds_command(file: str, fmt: str | None, psk: bytes | None, manufact
         click.echo(f"  {rejected.where}: {rejected.reason}")
 
 
+helpdesk_cli = AppGroup("helpdesk", help="Help-desk agents.")
+
+
+@helpdesk_cli.command("add")
+@click.argument("username")
+@click.option(
+    "--base-url",
+    envvar="WIZARD_BASE_URL",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the wizard is served, for the setup link.",
+)
+def helpdesk_add(username: str, base_url: str) -> None:
+    """Create a help-desk agent and print their one-time setup link (valid 24 hours)."""
+    try:
+        token = helpdesk.add(username, _now())
+    except helpdesk.AgentError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Setup link for {username.strip().lower()} (once, within 24 hours):")
+    click.echo(f"{base_url.rstrip('/')}/helpdesk/setup/{token}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(helpdesk_cli)
     app.cli.add_command(init_db_command)
     app.cli.add_command(sandbox_cli)
     app.cli.add_command(invite_command)

@@ -31,15 +31,18 @@ def hash_passphrase(value: str) -> str:
     return hasher().hash(passphrase.normalise(value))
 
 
+def hasher_verify(stored: str, value: str) -> bool:
+    """True when value matches an argon2 hash."""
+    try:
+        return hasher().verify(stored, passphrase.normalise(value))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def passphrase_matches(prescriber: Prescriber | None, value: str) -> bool:
     """Constant work whether or not the account exists, so timing reveals no NPI."""
     stored = prescriber.passphrase_hash if prescriber else None
-    try:
-        ok = hasher().verify(
-            stored or current_app.extensions["dummy_passphrase_hash"], passphrase.normalise(value)
-        )
-    except (VerificationError, InvalidHashError):
-        return False
+    ok = hasher_verify(stored or current_app.extensions["dummy_passphrase_hash"], value)
     if ok and stored and hasher().check_needs_rehash(stored):
         prescriber.passphrase_hash = hash_passphrase(value)
     return ok and stored is not None

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from wizard.domain.lockout import LockPolicy
 from wizard.extensions import db
 from wizard.services import audit
-from wizard.store.models import Prescriber
+from wizard.store.models import HelpdeskAgent, Prescriber
 
 
 class Counter(StrEnum):
@@ -67,7 +67,7 @@ def state(prescriber: Prescriber, counter: Counter, now: datetime) -> Lock:
 
 
 def fail(
-    prescriber: Prescriber,
+    account: Prescriber | HelpdeskAgent,
     counter: Counter,
     now: datetime,
     *,
@@ -76,41 +76,41 @@ def fail(
     actor: str,
     **detail,
 ) -> Lock:
-    """Count one failure, audit it, and lock when the policy says so. Commits."""
+    """Count one failure, audit it, and lock when the policy says so. Commits.
+
+    account is a prescriber, or a help-desk agent (sign-in counter only).
+    """
+    model = type(account)
     failures_col, until_col = _COLUMNS[counter]
-    column = getattr(Prescriber, failures_col)
-    db.session.execute(
-        update(Prescriber).where(Prescriber.id == prescriber.id).values({column: column + 1})
-    )
-    failures = db.session.scalar(select(column).where(Prescriber.id == prescriber.id))
+    column = getattr(model, failures_col)
+    db.session.execute(update(model).where(model.id == account.id).values({column: column + 1}))
+    failures = db.session.scalar(select(column).where(model.id == account.id))
+    prescriber_id = account.id if model is Prescriber else None
     audit.record(
         action,
         outcome,
         actor=actor,
         now=now,
-        prescriber_id=prescriber.id,
+        prescriber_id=prescriber_id,
         failures=failures,
         **detail,
     )
-    rules = policy(counter)
-    lock_for = rules.lock_after(failures)
+    lock_for = policy(counter).lock_after(failures)
     if lock_for is not None:
         until = now + lock_for
-        db.session.execute(
-            update(Prescriber).where(Prescriber.id == prescriber.id).values({until_col: until})
-        )
+        db.session.execute(update(model).where(model.id == account.id).values({until_col: until}))
         audit.record(
             f"{counter}.lock",
             "locked",
             actor=actor,
             now=now,
-            prescriber_id=prescriber.id,
+            prescriber_id=prescriber_id,
             failures=failures,
             until=until.isoformat(),
         )
     db.session.commit()
-    db.session.refresh(prescriber)
-    return state(prescriber, counter, now)
+    db.session.refresh(account)
+    return state(account, counter, now)
 
 
 def succeed(prescriber: Prescriber, counter: Counter) -> None:

@@ -175,3 +175,73 @@ class Invitation(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class HelpdeskAgent(db.Model):
+    """Help-desk staff: read-only console users with their own passphrase and TOTP."""
+
+    __tablename__ = "helpdesk_agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    passphrase_hash: Mapped[str | None] = mapped_column(String(200))
+    sealed_totp: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    setup_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    setup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sign_in_failures: Mapped[int] = mapped_column(Integer, default=0)
+    sign_in_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class SupportSession(db.Model):
+    """What the help desk sees of one browser session, found by its support code.
+
+    Holds no code, passphrase, seed or session id: only where the prescriber is.
+    """
+
+    __tablename__ = "support_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    support_code: Mapped[str] = mapped_column(String(8), unique=True)
+    prescriber_id: Mapped[int | None] = mapped_column(ForeignKey("prescribers.id"))
+    # Known before an account exists (onboarding by invitation).
+    name: Mapped[str] = mapped_column(String(200), default="")
+    npi: Mapped[str] = mapped_column(String(10), default="")
+    page: Mapped[str] = mapped_column(String(40), default="")
+    platform: Mapped[str] = mapped_column(String(20), default="")
+    credential_id: Mapped[str] = mapped_column(String(32), default="")
+    step: Mapped[str] = mapped_column(String(20), default="")
+    furthest_step: Mapped[str] = mapped_column(String(20), default="")
+    last_error: Mapped[str] = mapped_column(String(40), default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+
+    events: Mapped[list[SupportEvent]] = relationship(order_by="SupportEvent.id")
+
+
+class SupportEvent(db.Model):
+    """One line of a support session's timeline: a page reached or an error met."""
+
+    __tablename__ = "support_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    support_session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # page or error
+    name: Mapped[str] = mapped_column(String(40))  # the page (step) or the error kind
+
+
+class WizardRun(db.Model):
+    """One run of the enrollment wizard, for the funnel: how far it got and how it ended."""
+
+    __tablename__ = "wizard_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    support_session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id"), index=True)
+    prescriber_id: Mapped[int | None] = mapped_column(ForeignKey("prescribers.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    furthest_step: Mapped[str] = mapped_column(String(20), default="get-app")
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    backup: Mapped[str] = mapped_column(String(20), default="")  # shown, accepted, declined

@@ -17,10 +17,12 @@ def _htmx_redirects(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from wizard.web import errors, htmx, security, session
+    from wizard.web import errors, htmx, security, session, support
     from wizard.web.auth import bp as auth_bp
     from wizard.web.enrol import bp as enrol_bp
+    from wizard.web.helpdesk import bp as helpdesk_bp
     from wizard.web.main import bp as main_bp
+    from wizard.web.qr import qr_svg
     from wizard.web.sandbox import bp as sandbox_bp
     from wizard.web.tokens import bp as tokens_bp
 
@@ -28,12 +30,15 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     htmx.init_app(app)
     session.init_app(app)
+    support.init_app(app)
     app.after_request(_htmx_redirects)
+    app.jinja_env.globals["qr_svg"] = qr_svg
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(enrol_bp)
     app.register_blueprint(sandbox_bp)
     app.register_blueprint(tokens_bp)
+    app.register_blueprint(helpdesk_bp)
 
     @app.context_processor
     def page_context():
@@ -41,6 +46,7 @@ def init_app(app: Flask) -> None:
         return {
             "sandbox": app.config.get("SANDBOX"),
             "prescriber": prescriber,
+            "agent": g.get("agent"),
             "backup_reminder": prescriber is not None and _needs_backup_reminder(prescriber),
         }
 

@@ -17,23 +17,34 @@ from flask import (
 )
 
 from wizard.extensions import db
-from wizard.store.models import Prescriber
+from wizard.store.models import HelpdeskAgent, Prescriber
 
 
 def now() -> datetime:
     return current_app.config["CLOCK"]()
 
 
-def sign_in(prescriber: Prescriber) -> None:
-    """Start a signed-in session under a new id (no session fixation)."""
-    kept = {k: session[k] for k in ("enrol",) if k in session}
+def _fresh_session(keep: tuple[str, ...] = ()) -> None:
+    """Everything else dropped, under a new session id (no session fixation)."""
+    kept = {k: session[k] for k in keep if k in session}
     # Flask-Session regenerates only a non-empty session; make sure this one is.
     session["rotated_at"] = now().timestamp()
     current_app.session_interface.regenerate(session)
     session.clear()
     session.update(kept)
-    session["prescriber_id"] = prescriber.id
     session["last_seen"] = now().timestamp()
+
+
+def sign_in(prescriber: Prescriber) -> None:
+    """Start a prescriber's signed-in session; an agent's session never carries over."""
+    _fresh_session(keep=("enrol", "support_code"))
+    session["prescriber_id"] = prescriber.id
+
+
+def sign_in_agent(agent) -> None:
+    """Start a help-desk agent's session; a prescriber's session never carries over."""
+    _fresh_session()
+    session["agent_id"] = agent.id
 
 
 def sign_out() -> None:
@@ -66,8 +77,10 @@ def flow_end(name: str) -> None:
 
 def _load_prescriber() -> None:
     g.prescriber = None
+    g.agent = None
     prescriber_id = session.get("prescriber_id")
-    if prescriber_id is None:
+    agent_id = session.get("agent_id")
+    if prescriber_id is None and agent_id is None:
         return
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
     if now().timestamp() - session.get("last_seen", 0) > idle:
@@ -78,8 +91,11 @@ def _load_prescriber() -> None:
             "info",
         )
         return
-    g.prescriber = db.session.get(Prescriber, prescriber_id)
-    if g.prescriber is None:
+    if agent_id is not None:
+        g.agent = db.session.get(HelpdeskAgent, agent_id)
+    else:
+        g.prescriber = db.session.get(Prescriber, prescriber_id)
+    if g.prescriber is None and g.agent is None:
         sign_out()
         return
     if not request.path.startswith("/static/"):

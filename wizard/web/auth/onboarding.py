@@ -13,6 +13,7 @@ from wizard.web.auth.reset import check_new_passphrase
 from wizard.web.auth.routes import rate_limit
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.session import flow, flow_end, flow_start, flow_update, now, sign_in
+from wizard.web.support import note_error, note_person
 
 FLOW_SECONDS = 30 * 60
 
@@ -65,6 +66,7 @@ def start_post():
             flow_start("invite", invitation_id=lookup.invitation.id, confirmed=False)
             return redirect(url_for("auth.start_confirm"), 303)
         add_error(form.invitation, _problem_message(lookup))
+    note_error("invitation")
     return render_template(
         "auth/start.html",
         title="Set up your EPCS account",
@@ -78,6 +80,7 @@ def start_confirm():
     invitation, _ = _invitation()
     if invitation is None:
         return _again()
+    note_person(invitation.name, invitation.npi)
     return render_template(
         "auth/start-confirm.html",
         title="Is this you?",
@@ -115,6 +118,9 @@ def start_proofing():
 
 
 def _passphrase_page(invitation, form, status=200):
+    note_person(invitation.name, invitation.npi)
+    if status == 422:
+        note_error("passphrase-rejected")
     return render_template(
         "auth/start-passphrase.html",
         title="Create your passphrase",

@@ -14,6 +14,7 @@ from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
 from wizard.web.codes import code_message, valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.session import flow, flow_end, flow_start, now, sign_in, sign_out
+from wizard.web.support import note_error
 
 CODE_STEP_SECONDS = 5 * 60
 # Deliberately vague: it must not tell which NPIs have accounts.
@@ -62,6 +63,7 @@ def sign_in_post():
             )
             return redirect(url_for("auth.sign_in_code"), 303)
         add_error(form.npi, NOT_SIGNED_IN)
+    note_error("sign-in-failed")
     return render_template(
         "auth/sign-in.html", title="Sign in", form=form, errors=errors_of(form), failed=True
     ), 422
@@ -122,6 +124,13 @@ def sign_in_code_post():
     )
     if not attempt.ok:
         add_error(form.code, code_message(attempt.lock, attempt.outcome, "sign-in"))
+        note_error(
+            "locked"
+            if attempt.lock.locked
+            else "reused-code"
+            if attempt.outcome == "reused"
+            else "wrong-code"
+        )
         if attempt.lock.locked:
             flow_end("pending")
         return _code_page(prescriber, form, 422, lock=attempt.lock)

@@ -44,6 +44,7 @@ from wizard.web.forms import EmptyForm, add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.qr import qr_svg
 from wizard.web.session import login_required, now
+from wizard.web.support import note_error, note_page
 
 ENDPOINTS = {
     Step.GET_APP: "enrol.get_app",
@@ -84,6 +85,7 @@ def guarded(step: Step):
                 if target is Step.SECURITY_CODE and progress.verified_at is not None:
                     progress.verified_at = None
                     store_progress(progress)
+                    note_error("code-expired")
                     flash(
                         "Your code was checked more than 10 minutes ago. For your security, "
                         "enter the code the app shows now.",
@@ -105,6 +107,7 @@ def go_to(step: Step):
 
 
 def render_step(step: Step, progress: Progress, status: int = 200, **context):
+    note_page(step)
     forms = [f for f in context.values() if hasattr(f, "error_summary")]
     errors = [e for form in forms for e in form.error_summary()]
     return render_page(
@@ -177,6 +180,7 @@ def get_app(progress: Progress):
     status = 200
     if submitted and not device_form.validate():
         status, chosen = 422, None
+        note_error("device-not-chosen")
     chosen = chosen or progress.platform or None
     if device_form.device.data is None and chosen:
         device_form.device.data = chosen
@@ -201,6 +205,7 @@ def save_get_app(progress: Progress):
     elif platform.hard:
         app_form.different_device.errors = []  # a key fob is a separate device by nature
     if app_form.errors or device_form.device.errors:
+        note_error("device-not-chosen" if device_form.device.errors else "device-not-confirmed")
         return _get_app_page(progress, device_form, app_form, 422)
     if progress.platform != app_form.platform.data:
         progress.nickname = ""  # the suggestion follows the device
@@ -248,10 +253,13 @@ def save_credential_id(progress: Progress):
         normalised = NORMALISERS.get(platform.key, normalise_soft)(form.credential_id.data)
         if normalised.error:
             add_error(form.credential_id, normalised.error)
+            note_error("credential-format")
         else:
             problem = _credential_problem(normalised.value, platform.hard)
             if problem:
-                add_error(form.credential_id, problem)
+                kind, message = problem
+                add_error(form.credential_id, message)
+                note_error(kind)
     if form.errors or normalised is None or normalised.error:
         return _credential_page(progress, form, 422)
     if progress.credential_id != normalised.value:
@@ -263,7 +271,8 @@ def save_credential_id(progress: Progress):
     return go_to(Step.SECURITY_CODE)
 
 
-def _credential_problem(credential_id: str, hard: bool) -> str | None:
+def _credential_problem(credential_id: str, hard: bool) -> tuple[str, str] | None:
+    """(support error kind, message) when the credential cannot be added; None when it can."""
     state = enrollment.availability(credential_id)
     mine = next(
         (
@@ -274,19 +283,22 @@ def _credential_problem(credential_id: str, hard: bool) -> str | None:
         None,
     )
     if state is Availability.LOST:
-        return (
+        return "credential-lost", (
             "This token was reported lost, so it cannot be registered again. Reinstall the "
             "VIP Access app to get a new Credential ID, then enter the new one."
         )
     if state is Availability.TAKEN and mine is not None:
-        return f"This token is already on your account as \u201c{mine.nickname}\u201d."
-    if state is Availability.TAKEN:
         return (
+            "credential-mine",
+            f"This token is already on your account as \u201c{mine.nickname}\u201d.",
+        )
+    if state is Availability.TAKEN:
+        return "credential-taken", (
             "This Credential ID is already registered to another EPCS account. Check that "
             "you are reading it from your own VIP Access app. If it is yours, call the help desk."
         )
     if state is Availability.UNKNOWN:
-        return UNKNOWN_SERIAL if hard else UNKNOWN_CREDENTIAL
+        return "credential-unknown", UNKNOWN_SERIAL if hard else UNKNOWN_CREDENTIAL
     return None
 
 
@@ -324,6 +336,7 @@ def save_security_code(progress: Progress):
     if progress.resync:
         shapes_ok = valid_code(form.next_code, "the next code") and shapes_ok
     if not shapes_ok:
+        note_error("code-format")
         return _code_page(progress, form, 422)
     check = enrollment.check_code(
         g.prescriber,
@@ -335,15 +348,20 @@ def save_security_code(progress: Progress):
     if check.outcome == Outcome.OUT_OF_SYNC:
         progress.resync = True
         store_progress(progress)
+        note_error("out-of-sync")
         return _code_page(progress, CodeForm(formdata=None), 422, resync_needed=True)
     if not check.accepted:
         add_error(form.code, _code_message(check, _platform(progress).hard))
+        note_error(CODE_ERRORS.get(str(check.outcome), "wrong-code"))
         return _code_page(progress, form, 422, failures_left=check.lock.left)
     progress.verified_at = now().timestamp()
     progress.resync = False
     steps.advance(progress, Step.NAME)
     store_progress(progress)
     return go_to(Step.NAME)
+
+
+CODE_ERRORS = {"locked": "locked", "reused": "reused-code", "unknown": "credential-unknown"}
 
 
 def _code_message(check: enrollment.CodeCheck, hard: bool) -> str:
@@ -379,6 +397,8 @@ def _summary(progress: Progress, nickname: str) -> list[tuple[str, str, str | No
 
 
 def _name_page(progress: Progress, form: NameForm, status: int = 200):
+    if status == 422:
+        note_error("nickname")
     return render_step(
         Step.NAME, progress, status, form=form, summary=_summary(progress, form.nickname.data or "")
     )

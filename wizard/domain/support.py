@@ -1,0 +1,204 @@
+"""The help desk's words: support codes, what each error means and what to say, the script."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from wizard.domain.codes import ALPHABET
+
+SUPPORT_CODE_LENGTH = 6  # shown as K7F-3QX
+
+
+def new_support_code() -> str:
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(SUPPORT_CODE_LENGTH))
+    return f"{chars[:3]}-{chars[3:]}"
+
+
+def normalise_support_code(typed: str) -> str:
+    text = "".join(ch for ch in (typed or "").upper() if ch.isalnum())
+    return f"{text[:3]}-{text[3:]}" if len(text) == SUPPORT_CODE_LENGTH else ""
+
+
+@dataclass(frozen=True)
+class Guide:
+    what: str  # what happened, in plain words
+    say: str  # what the agent says
+
+
+GUIDES: dict[str, Guide] = {
+    "device-not-chosen": Guide(
+        "They pressed Continue without choosing a token.",
+        "Ask which device will hold the token: most people use their phone.",
+    ),
+    "device-not-confirmed": Guide(
+        "They did not confirm that the token is on a different device from the one they "
+        "prescribe on.",
+        "Explain the DEA rule: the app must be on another device, usually their phone. Then "
+        "ask them to tick the box.",
+    ),
+    "credential-format": Guide(
+        "The Credential ID they typed is not in a form we accept.",
+        "Ask them to read the Credential ID from the top of the app, letter by letter: four "
+        "letters, then eight digits.",
+    ),
+    "credential-mine": Guide(
+        "That Credential ID is already on their own account.",
+        "They added this app before. Ask if they want a second, different token instead.",
+    ),
+    "credential-taken": Guide(
+        "That Credential ID is registered to another account.",
+        "Check they are reading their own app. If it is theirs, escalate: do not discuss the "
+        "other account.",
+    ),
+    "credential-lost": Guide(
+        "That token was reported lost and can never be used again.",
+        "Ask them to reinstall the VIP Access app, which gives a new Credential ID.",
+    ),
+    "credential-unknown": Guide(
+        "The Credential ID or serial number is not known.",
+        "Ask them to read it again from the app or the back of the key fob. A key fob may "
+        "not be imported yet: escalate.",
+    ),
+    "code-format": Guide(
+        "The code they typed is not 6 digits.",
+        "Ask for the 6 digits under Security Code, numbers only.",
+    ),
+    "wrong-code": Guide(
+        "The code did not match.",
+        "The code had expired or was misread: ask them to wait for the next code and read it "
+        "out as soon as it appears. If it keeps failing, check the phone sets its time "
+        "automatically.",
+    ),
+    "reused-code": Guide(
+        "They entered a code that was already used.",
+        "Each code works once. Ask them to wait for a new code, then enter it.",
+    ),
+    "out-of-sync": Guide(
+        "Their key fob is out of step.",
+        "Ask them to press the button, read the code, press again and read the next code.",
+    ),
+    "locked": Guide(
+        "Too many codes failed: this is paused for 15 minutes.",
+        "Tell them when they can try again. Check the phone's time settings meanwhile.",
+    ),
+    "nickname": Guide(
+        "The token name was empty, too long or already used.",
+        "Suggest a short name such as the device: \u201cMy iPhone\u201d.",
+    ),
+    "code-expired": Guide(
+        "More than 10 minutes passed after the code check, so a fresh code was asked for.",
+        "Ask for the code the app shows now.",
+    ),
+    "sign-in-failed": Guide(
+        "Signing in failed (NPI, passphrase or code).",
+        "Check the NPI digit by digit. If they forgot the passphrase, start a reset.",
+    ),
+    "invitation": Guide(
+        "The Invitation ID and NPI did not work (unknown, expired or used).",
+        "Read the Invitation ID back in groups of four. An expired or used one needs a new "
+        "invitation from the administrator.",
+    ),
+    "passphrase-rejected": Guide(
+        "The new passphrase was refused (too short, too common, or the two did not match).",
+        "Suggest three or four unrelated words, at least 12 characters in all.",
+    ),
+}
+
+PAGE_NAMES: dict[str, str] = {
+    "sign-in": "Sign in",
+    "sign-in-code": "Sign in: code from a token",
+    "start": "Onboarding: Invitation ID",
+    "start-confirm": "Onboarding: confirm name",
+    "start-passphrase": "Onboarding: create passphrase",
+    "start-proofing": "Onboarding: identity proofing pending",
+    "get-app": "Step 1: get the app or key fob",
+    "credential-id": "Step 2: Credential ID",
+    "security-code": "Step 3: security code",
+    "name": "Step 4: name and save",
+    "done": "Step 5: done",
+    "dashboard": "Account page",
+    "tokens": "Token table",
+}
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    title: str
+    say: tuple[str, ...]
+    problems: tuple[tuple[str, str], ...]  # (problem, fix)
+
+
+SCRIPT: tuple[ScriptStep, ...] = (
+    ScriptStep(
+        "Sign in",
+        (
+            "Open the EPCS token page and choose Sign in.",
+            "Enter your 10-digit NPI and your EPCS passphrase, then Continue.",
+            "Choose one of your tokens and enter the code it shows now.",
+        ),
+        (
+            (
+                "\u201cWe could not sign you in\u201d",
+                "Check the NPI digit by digit; if the passphrase is forgotten, issue a reset code.",
+            ),
+            ("Signing in is paused", "Five failures lock the account for 15 minutes. Wait."),
+        ),
+    ),
+    ScriptStep(
+        "Step 1: get the app or key fob",
+        (
+            "Choose the device that will hold your token. Most people use their phone.",
+            "Install VIP Access: on iPhone, \u201cVIP Access for iPhone\u201d; on Android, "
+            "\u201cSymantec VIP Access\u201d. It is free: if it asks you to pay, it is the "
+            "wrong app.",
+            "The DEA needs the token on a different device from the computer you prescribe on. "
+            "Tick the box to confirm, then Continue.",
+        ),
+        (
+            ("Cannot find the app", "Scan the QR code on screen with the phone's camera."),
+            ("Wants to use the prescribing computer", "Not allowed: use a phone or a key fob."),
+        ),
+    ),
+    ScriptStep(
+        "Step 2: Credential ID",
+        (
+            "Open the app. At the top, under Credential ID, read the four letters and eight "
+            "digits.",
+            "Type them in the box; spaces do not matter. Then Continue.",
+        ),
+        (
+            ("Letter O or digit 0?", "After the four letters there are only digits."),
+            ("Already registered", "They may have added it before: check their token table."),
+        ),
+    ),
+    ScriptStep(
+        "Step 3: security code",
+        (
+            "Under Security Code the app shows six digits that change every 30 seconds.",
+            "Wait for a fresh code, type it and press Check code straight away.",
+        ),
+        (
+            ("Code did not match", "Wait for the next code and enter it within 30 seconds."),
+            ("Keeps failing", "Set the phone's date and time to automatic."),
+            ("Paused for 15 minutes", "Too many wrong codes. Wait, then try a fresh code."),
+        ),
+    ),
+    ScriptStep(
+        "Step 4: name and save",
+        (
+            "Give the token a name you will recognise, such as \u201cMy iPhone\u201d.",
+            "Check the details, then Save token.",
+        ),
+        (("Name already used", "Each token needs its own name."),),
+    ),
+    ScriptStep(
+        "Step 5: done and backup",
+        (
+            "Your token is saved and Active.",
+            "We recommend a second token as a backup: if you lose your only token you must "
+            "complete the entire identity proofing again.",
+        ),
+        (("Has no second device", "A key fob from the organisation also works as a backup."),),
+    ),
+)

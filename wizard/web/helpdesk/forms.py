@@ -1,0 +1,25 @@
+"""Forms of the help-desk console."""
+
+from __future__ import annotations
+
+from wtforms import PasswordField, StringField
+
+from wizard.web.forms import BaseForm, required
+
+
+class AgentSignInForm(BaseForm):
+    username = StringField("Username", validators=[required("your username")])
+    passphrase = PasswordField("Passphrase", validators=[required("your passphrase")])
+    code = PasswordField(
+        "Code from your authenticator app", validators=[required("the code from your app")]
+    )
+
+
+class AgentSetupForm(BaseForm):
+    passphrase = PasswordField("New passphrase", validators=[required("a new passphrase")])
+    confirm = PasswordField(
+        "Enter the passphrase again", validators=[required("the passphrase again")]
+    )
+    code = PasswordField(
+        "Code from your authenticator app", validators=[required("the code your app shows")]
+    )

@@ -1,0 +1,107 @@
+"""Support codes on the prescriber's pages, and what each request tells the help desk."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g, request, session
+
+from wizard.domain.steps import Progress
+from wizard.domain.support import new_support_code
+from wizard.services import support
+from wizard.web.session import now
+
+# Pages whose visitors may be on the phone with the help desk, by endpoint.
+PAGES = {
+    "auth.sign_in_page": "sign-in",
+    "auth.sign_in_post": "sign-in",
+    "auth.sign_in_code": "sign-in-code",
+    "auth.sign_in_code_post": "sign-in-code",
+    "auth.start": "start",
+    "auth.start_post": "start",
+    "auth.start_confirm": "start-confirm",
+    "auth.start_proofing": "start-proofing",
+    "auth.start_passphrase": "start-passphrase",
+    "auth.start_passphrase_post": "start-passphrase",
+    "main.home": "dashboard",
+    "tokens.index": "tokens",
+    "enrol.start": "get-app",
+    "enrol.get_app": "get-app",
+    "enrol.save_get_app": "get-app",
+    "enrol.credential_id": "credential-id",
+    "enrol.save_credential_id": "credential-id",
+    "enrol.security_code": "security-code",
+    "enrol.save_security_code": "security-code",
+    "enrol.name": "name",
+    "enrol.save_name": "name",
+    "enrol.done": "done",
+    "enrol.backup": "done",
+}
+
+
+def note_error(kind: str) -> None:
+    """Tell the help desk what just went wrong (a kind from wizard.domain.support.GUIDES)."""
+    g.support_error = kind
+
+
+def note_page(page: str) -> None:
+    """The page actually shown (a wizard step can answer a post to the step before)."""
+    g.support_page = page
+
+
+def note_person(name: str, npi: str) -> None:
+    """Who this is, when known before an account exists (an invitation)."""
+    g.support_person = (name, npi)
+
+
+def _tracked() -> bool:
+    return request.endpoint in PAGES or (request.endpoint or "").startswith("enrol.")
+
+
+def support_code() -> str | None:
+    """This browser session's support code, made on its first tracked page."""
+    if not _tracked():
+        return None
+    if "support_code" not in session:
+        session["support_code"] = new_support_code()
+    return session["support_code"]
+
+
+def _record(response: Response) -> Response:
+    page = g.get("support_page") or PAGES.get(request.endpoint or "")
+    code = session.get("support_code")
+    redirected = 300 <= response.status_code < 400
+    if not page or not code or response.status_code >= 500:
+        return response
+    if redirected and not g.get("support_error"):
+        return response  # the page it leads to tells the story
+    if page == "dashboard" and g.get("prescriber") is None:
+        return response
+    progress = Progress.from_dict(session.get("enrol"))
+    prescriber = g.get("prescriber")
+    name, npi = g.get("support_person") or (
+        (prescriber.name, prescriber.npi) if prescriber else ("", "")
+    )
+    seen = support.Seen(
+        page=page,
+        error=g.get("support_error", ""),
+        prescriber_id=prescriber.id if prescriber else None,
+        name=name,
+        npi=npi,
+        platform=progress.platform,
+        credential_id=progress.credential_id,
+        furthest=str(progress.furthest) if page in support.WIZARD_STEPS else "",
+        backup=str(progress.backup),
+    )
+    summary = "|".join([page, seen.furthest, seen.platform, seen.credential_id, seen.backup, npi])
+    if not seen.error and session.get("support_seen") == summary:
+        return response  # nothing new for the help desk: spare the write
+    session["support_seen"] = summary
+    support.record(code, seen, now())
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_record)
+
+    @app.context_processor
+    def support_context():
+        return {"support_code": support_code()}
