@@ -7,13 +7,15 @@ their base URL, so `page.goto("/healthz")` works as well as `page.goto(base_url 
 
 from __future__ import annotations
 
-import copy
 import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,10 +24,12 @@ from werkzeug.serving import make_server
 
 from wizard.cli import create_schema
 from wizard.extensions import db
+from wizard.services import invitations
 from wizard.services.sandbox import seed_demo
 from wizard.store.crypto import SeedCipher
 
 E2E_DIR = Path(__file__).resolve().parent
+ROOT_CONFTEST = E2E_DIR.parent / "conftest.py"  # create_account, new_npi, Account
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium keeps trying to reach Google's services, which this
 # closed network refuses.
@@ -94,10 +98,75 @@ def base_url(live_server: LiveServer) -> str:
     return live_server.url
 
 
+@pytest.fixture(scope="session")
+def shared(pytestconfig: pytest.Config) -> ModuleType:
+    """tests/conftest.py as pytest loaded it (create_account, new_npi, Account).
+
+    Every conftest.py here is a top-level module named "conftest", so `import conftest` would
+    find whichever pytest loaded last; the plugin manager knows each one by its path.
+    """
+    module = pytestconfig.pluginmanager.get_plugin(str(ROOT_CONFTEST))
+    assert module is not None, f"pytest has not loaded {ROOT_CONFTEST}"
+    return module
+
+
 @pytest.fixture
-def demo(live_server: LiveServer) -> dict:
-    """The sandbox demo prescriber as seed_demo() described it: npi, passphrase, grants, tokens."""
-    return copy.deepcopy(live_server.demo)
+def make_account(live_server: LiveServer, shared: ModuleType) -> Callable[..., Any]:
+    """make_account(statuses=("Active",), **kw): a fresh prescriber on the live server.
+
+    Made through the services by tests/conftest.py's create_account, with sandbox tokens named
+    "Token 1", "Token 2"… in the given statuses. Each test has its own prescriber, so the token
+    limit, the lockout counters and the one-code-per-time-step rule never meet another test's.
+    """
+
+    def make(statuses: tuple[str, ...] = ("Active",), **kwargs):
+        with live_server.app.app_context():
+            try:
+                return shared.create_account(datetime.now(UTC), statuses=statuses, **kwargs)
+            finally:
+                db.session.remove()
+
+    return make
+
+
+@pytest.fixture
+def account(make_account: Callable[..., Any]) -> Any:
+    """A fresh prescriber with one Active token (sign in with helpers.sign_in(page, account))."""
+    return make_account()
+
+
+@dataclass(frozen=True)
+class Invitation:
+    code: str  # the Invitation ID, as the administrator would send it
+    npi: str
+    name: str
+    organisation: str
+    dea: str
+
+
+@pytest.fixture
+def invite(live_server: LiveServer, shared: ModuleType) -> Callable[..., Invitation]:
+    """invite(name=…, proofed=True): an invitation for a new NPI, as `flask invite` makes it."""
+
+    def make(name: str = "Dr. Sam Newcomer", *, proofed: bool = True) -> Invitation:
+        npi = shared.new_npi()
+        organisation, dea = "CalMHSA", "AB1234563"
+        with live_server.app.app_context():
+            try:
+                code, _row = invitations.create(
+                    npi=npi,
+                    name=name,
+                    email="sam.newcomer@example.org",
+                    organisation=organisation,
+                    dea=dea,
+                    proofed=proofed,
+                    now=datetime.now(UTC),
+                )
+            finally:
+                db.session.remove()
+        return Invitation(code, npi, name, organisation, dea)
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -1,25 +1,22 @@
 """Steps the browser tests share: signing in, reading the practice app, moving through the wizard.
 
-Signing in lives in `sign_in` alone, so the day the real sign-in lands only that function changes.
+Every test signs in as its own fresh prescriber (the `account` and `make_account` fixtures in
+conftest.py) through the real sign-in, never as the shared sandbox demo prescriber.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Locator, Page, expect
-from sqlalchemy import select
 
 from wizard.domain.otp import OathSecret, code_at, time_step
-from wizard.extensions import db
-from wizard.services import sandbox, tokens
-from wizard.store.models import Prescriber
+from wizard.services import sandbox
 
 PERIOD = 30  # seconds per TOTP step
 VIP_ACCESS = "/sandbox/vip-access"
@@ -50,39 +47,44 @@ STEP_HEADINGS = {
 }
 
 
-def sign_in(page: Page) -> None:
-    """Sign in as the demo prescriber; the page ends on the prescriber's account page.
+def sign_in(page: Page, account: Any, token: Any = None) -> None:
+    """Sign in through /sign-in as a prescriber from the `account` fixture: NPI and passphrase,
+    then a current code from token (the account's first Active token unless given).
 
-    For now the sandbox shortcut on the home page (its button has been reworded once, hence
-    the loose name). Switch to the real sign-in here, and only here. The real one takes a code
-    from the demo's token, and a code's time step is accepted once per token, so signing in
-    that way more than once per 30 seconds will need a token per test.
+    The page ends signed in, where the sign-in leads (the account page, or its ?next=).
+    A token's code is accepted once per 30-second step: sign in with another token of the same
+    account, or another account, rather than twice with one token.
     """
-    page.goto("/")
-    page.get_by_role("button", name=re.compile("demo prescriber")).click()
-    expect(page.get_by_text(re.compile(r"^Signed in as "))).to_be_visible()
+    token = token or account.token()
+    page.goto("/sign-in")
+    enter_passphrase(page, account)
+    expect(page).to_have_url(re.compile(r"/sign-in/code$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter a code from your token")
+    choose_token(page, token).check()
+    page.get_by_label("Security code").fill(fresh_code(token))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Signed in as {account.name}")).to_be_visible()
 
 
-@pytest.fixture
-def restore_demo_tokens(live_server) -> Iterator[None]:
-    """After the test, delete the tokens it added to the demo prescriber.
+def enter_passphrase(page: Page, account: Any, passphrase: str | None = None) -> None:
+    """The sign-in page's first step (or the lost-token page's): NPI, passphrase, Continue."""
+    page.get_by_label("NPI", exact=True).fill(account.npi)
+    page.get_by_label("Passphrase", exact=True).fill(passphrase or account.passphrase)
+    page.get_by_role("button", name="Continue").click()
 
-    Every test signs in as the same demo prescriber on one live server, and an account holds at
-    most MAX_TOKENS (5) tokens that are not deleted. Deleting what a test added (with the token
-    service, as the prescriber would from their account) keeps the demo at its two seeded
-    tokens, so no test depends on the order or number of enrollments before it.
-    Use it with `pytestmark = pytest.mark.usefixtures("restore_demo_tokens")`.
-    """
-    yield
-    seeded = {t["credential_id"] for t in live_server.demo["tokens"]}
-    with live_server.app.app_context():
-        demo = db.session.scalar(
-            select(Prescriber).where(Prescriber.npi == live_server.demo["npi"])
-        )
-        for token in tokens.not_deleted(demo):
-            if token.credential_id not in seeded:
-                tokens.delete(demo, token, datetime.now(UTC))
-        db.session.remove()
+
+def choose_token(page: Page, token: Any) -> Locator:
+    """The radio for token at the sign-in code step: "Token 1 (SYMC12345678)"."""
+    return page.get_by_role("radio", name=f"{token.nickname} ({token.credential_id})")
+
+
+def fresh_code(token: Any) -> str:
+    """The code token shows now, not one about to change: with 2 seconds or less left in the
+    30-second step, wait for the next one, as a careful prescriber would."""
+    left = PERIOD - time.time() % PERIOD
+    if left <= 2:
+        time.sleep(left + 0.5)
+    return token.code()
 
 
 @dataclass(frozen=True)

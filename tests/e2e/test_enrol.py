@@ -1,15 +1,14 @@
 """Issue 3: adding a VIP Access soft token in Chromium, with and without JavaScript.
 
-The demo prescriber is shared by every test on the live server, so each enrollment uses a new
-practice credential from /sandbox/vip-access and no test depends on how many tokens exist.
+Each test signs in through /sign-in as its own fresh prescriber (the `account` fixture) and
+enrols a new practice credential from /sandbox/vip-access, so no test depends on another.
 """
 
 from __future__ import annotations
 
 import re
 
-import pytest
-from helpers import (  # noqa: F401 - restore_demo_tokens is a fixture
+from helpers import (
     STEP_HEADINGS,
     STEP_PATHS,
     STEP_TITLES,
@@ -22,7 +21,6 @@ from helpers import (  # noqa: F401 - restore_demo_tokens is a fixture
     expect_on_step,
     focused,
     reach_security_code,
-    restore_demo_tokens,
     show_me,
     sign_in,
     start_enrolment,
@@ -31,8 +29,6 @@ from helpers import (  # noqa: F401 - restore_demo_tokens is a fixture
     wrong_code,
 )
 from playwright.sync_api import Page, Response, expect
-
-pytestmark = pytest.mark.usefixtures("restore_demo_tokens")
 
 
 def is_post_to(number: int):
@@ -52,8 +48,8 @@ def expect_swapped_to(page: Page, response: Response, number: int) -> None:
     expect(announcer).to_have_text(f"Step {number} of 5: {STEP_TITLES[number]}")
 
 
-def test_enrols_a_token_with_javascript(page: Page, live_server) -> None:
-    sign_in(page)
+def test_enrols_a_token_with_javascript(page: Page, live_server, account) -> None:
+    sign_in(page, account)
     start_enrolment(page)
     expect_on_step(page, 1)
     assert page.evaluate("typeof htmx") == "object", "htmx did not load"
@@ -126,9 +122,9 @@ def test_enrols_a_token_with_javascript(page: Page, live_server) -> None:
     expect(row).to_contain_text("Active")
 
 
-def test_enrols_a_token_without_javascript(nojs_page: Page) -> None:
+def test_enrols_a_token_without_javascript(nojs_page: Page, account) -> None:
     page = nojs_page
-    sign_in(page)
+    sign_in(page, account)
     start_enrolment(page)
     expect_on_step(page, 1)
 
@@ -168,8 +164,8 @@ def test_enrols_a_token_without_javascript(nojs_page: Page) -> None:
     expect(page.locator("#announcer")).to_have_text("")
 
 
-def test_reload_and_back_resume_where_the_prescriber_was(page: Page) -> None:
-    sign_in(page)
+def test_reload_and_back_resume_where_the_prescriber_was(page: Page, account) -> None:
+    sign_in(page, account)
     phone = PracticeApp.open(page.context)
     page.bring_to_front()
     reach_security_code(page, phone)
@@ -187,8 +183,8 @@ def test_reload_and_back_resume_where_the_prescriber_was(page: Page) -> None:
     expect_on_step(page, 3)
 
 
-def test_show_clear_text_toggles_the_code_field_with_javascript(page: Page) -> None:
-    sign_in(page)
+def test_show_clear_text_toggles_the_code_field_with_javascript(page: Page, account) -> None:
+    sign_in(page, account)
     phone = PracticeApp.open(page.context)
     page.bring_to_front()
     reach_security_code(page, phone)
@@ -208,9 +204,9 @@ def test_show_clear_text_toggles_the_code_field_with_javascript(page: Page) -> N
     expect(field).to_have_attribute("type", "password")
 
 
-def test_show_clear_text_works_without_javascript(nojs_page: Page) -> None:
+def test_show_clear_text_works_without_javascript(nojs_page: Page, account) -> None:
     page = nojs_page
-    sign_in(page)
+    sign_in(page, account)
     phone = PracticeApp.open(page.context)
     page.bring_to_front()
     reach_security_code(page, phone)
@@ -224,8 +220,8 @@ def test_show_clear_text_works_without_javascript(nojs_page: Page) -> None:
     expect_on_step(page, 3)
 
 
-def test_steps_1_and_2_work_with_the_keyboard_alone(page: Page, screenshot) -> None:
-    sign_in(page)
+def test_steps_1_and_2_work_with_the_keyboard_alone(page: Page, screenshot, account) -> None:
+    sign_in(page, account)
     phone = PracticeApp.open(page.context)
     shown_id = phone.shown_id
     phone.page.close()
@@ -263,8 +259,8 @@ def test_steps_1_and_2_work_with_the_keyboard_alone(page: Page, screenshot) -> N
     assert STEP_HEADINGS[3] in focused(page)
 
 
-def test_show_me_the_app_without_a_device_asks_for_one(page: Page) -> None:
-    sign_in(page)
+def test_show_me_the_app_without_a_device_asks_for_one(page: Page, account) -> None:
+    sign_in(page, account)
     start_enrolment(page)
     with page.expect_response(lambda r: "/enroll/get-app" in r.url) as shown:
         show_me(page).click()
@@ -274,8 +270,8 @@ def test_show_me_the_app_without_a_device_asks_for_one(page: Page) -> None:
     expect(summary).to_be_focused()
 
 
-def test_credential_id_errors_name_the_accepted_forms_and_the_owner(page: Page, demo) -> None:
-    sign_in(page)
+def test_credential_id_errors_name_the_accepted_forms_and_the_owner(page: Page, account) -> None:
+    sign_in(page, account)
     start_enrolment(page)
     choose_device(page)
     confirm_and_continue(page)
@@ -292,11 +288,11 @@ def test_credential_id_errors_name_the_accepted_forms_and_the_owner(page: Page, 
     expect(field).to_have_value("SYMC 1234")  # what was typed stays for correcting
     expect(field).to_have_attribute("aria-invalid", "true")
 
-    # The demo prescriber's own Active token: named back, nothing else.
-    mine = next(t for t in demo["tokens"] if t["status"] == "Active")
-    field.fill(mine["credential_id"])
+    # The prescriber's own Active token: named back, nothing else.
+    mine = account.token()
+    field.fill(mine.credential_id)
     page.get_by_role("button", name="Continue").click()
     expect(summary).to_contain_text(
-        f"This token is already on your account as \u201c{mine['nickname']}\u201d."
+        f"This token is already on your account as \u201c{mine.nickname}\u201d."
     )
     expect_on_step(page, 2)

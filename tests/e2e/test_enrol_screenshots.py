@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import (  # noqa: F401 - restore_demo_tokens is a fixture
+from helpers import (
     PracticeApp,
     choose_device,
     enter_code,
     expect_on_step,
-    restore_demo_tokens,
     sign_in,
     start_enrolment,
     step_heading,
@@ -19,15 +18,12 @@ from helpers import (  # noqa: F401 - restore_demo_tokens is a fixture
 )
 from playwright.sync_api import Page, expect
 
-pytestmark = pytest.mark.usefixtures("restore_demo_tokens")
-
-
 WIDTHS = {"1280": "page", "390": "phone_page"}  # the phone page is 390 x 844, touch
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_screenshots_of_every_step(
-    width: str, request: pytest.FixtureRequest, screenshot, live_server
+    width: str, request: pytest.FixtureRequest, screenshot, live_server, account
 ) -> None:
     page: Page = request.getfixturevalue(WIDTHS[width])
     assert page.viewport_size is not None and page.viewport_size["width"] == int(width)
@@ -36,7 +32,7 @@ def test_screenshots_of_every_step(
         target.wait_for_load_state()
         screenshot(f"{area}-{width}-{name}", target)
 
-    sign_in(page)
+    sign_in(page, account)
     shot("account")
     start_enrolment(page)
     shot("step1-choose-device")
