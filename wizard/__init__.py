@@ -15,6 +15,7 @@ from wizard.authority.local import LocalOathAuthority
 from wizard.config import from_environment
 from wizard.extensions import csrf, db, htmx, limiter, server_session
 from wizard.store.crypto import SeedCipher
+from wizard.store.sessions import DatabaseSessions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,13 +51,10 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
-    # Flask-Session declares its table on our metadata for every app it meets; drop the
-    # previous declaration so a second app in one process (tests, tools) can be built.
-    stale = db.metadata.tables.get(app.config["SESSION_SQLALCHEMY_TABLE"])
-    if stale is not None:
-        db.metadata.remove(stale)
-    with app.app_context():
+    if app.config.get("SESSION_REDIS_URL"):
         server_session.init_app(app)
+    else:
+        app.session_interface = DatabaseSessions(app, db, app.config["SESSION_SQLALCHEMY_TABLE"])
 
     cipher = SeedCipher.from_text(app.config["SEED_KEY"])
     app.extensions["seed_cipher"] = cipher

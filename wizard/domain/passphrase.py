@@ -44,7 +44,8 @@ def problem(passphrase: str, *, npi: str = "", name: str = "") -> str | None:
         return "This passphrase is too common. Choose a passphrase that others would not guess"
     if npi and npi in value:
         return "Your passphrase must not contain your NPI"
-    names = [p for p in _squashed(name).split() if len(p) >= 4] if name else []
-    if squashed and any(squashed == part for part in names):
+    parts = [_squashed(part) for part in (name or "").split()]
+    whole = _squashed(name or "")
+    if squashed and any(squashed == part for part in [whole, *parts] if len(part) >= 4):
         return "Your passphrase must not be your name"
     return None

@@ -109,7 +109,7 @@ def go_to(step: Step):
 def render_step(step: Step, progress: Progress, status: int = 200, **context):
     note_page(step)
     forms = [f for f in context.values() if hasattr(f, "error_summary")]
-    errors = [e for form in forms for e in form.error_summary()]
+    errors = context.pop("errors", None) or [e for form in forms for e in form.error_summary()]
     return render_page(
         f"enrol/{step}.html",
         status=status,
@@ -309,6 +309,9 @@ def _code_page(progress: Progress, form: CodeForm, status: int = 200, **context)
     lock = enrollment.code_lock(g.prescriber, now())
     if progress.resync:
         form.code.label.text = "First code"
+    if lock.locked and form.code.errors:
+        # The form is replaced by the notice: the summary points there instead.
+        context["errors"] = [("lock-notice", form.code.errors[0])]
     return render_step(
         Step.SECURITY_CODE,
         progress,
@@ -417,9 +420,9 @@ def name(progress: Progress):
 @guarded(Step.NAME)
 def save_name(progress: Progress):
     form = NameForm()
-    if form.validate_on_submit() and enrollment.nickname_taken(g.prescriber, form.nickname.data):
-        add_error(form.nickname, "You already have a token with this name. Choose another name.")
-    if form.errors or not form.is_submitted():
+    # A taken name is found by register_token, after it has recognised a second save of the
+    # same token (another tab, a double click) as the first one.
+    if not form.validate_on_submit():
         return _name_page(progress, form, 422)
     progress.nickname = form.nickname.data
     try:

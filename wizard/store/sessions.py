@@ -1,0 +1,32 @@
+"""Server-side sessions in our database, through Flask-Session."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_session.base import ServerSideSessionInterface
+from flask_session.defaults import Defaults
+from flask_session.sqlalchemy import SqlAlchemySessionInterface
+from flask_session.sqlalchemy.sqlalchemy import create_session_model
+from flask_sqlalchemy import SQLAlchemy
+
+
+class DatabaseSessions(SqlAlchemySessionInterface):
+    """Flask-Session's database store, except that its table is made with the rest of the
+    schema (init-db) instead of at start-up: the app then starts, and answers 503, while its
+    database is down, and a second app in one process does not declare the table twice."""
+
+    def __init__(self, app: Flask, client: SQLAlchemy, table: str):
+        self.app = app
+        self.client = client
+        existing = client.metadata.tables.get(table)
+        if existing is not None:
+            client.metadata.remove(existing)
+        self.sql_session_model = create_session_model(client, table)
+        ServerSideSessionInterface.__init__(
+            self,
+            app,
+            key_prefix=Defaults.SESSION_KEY_PREFIX,
+            permanent=True,
+            sid_length=Defaults.SESSION_ID_LENGTH,
+            serialization_format=Defaults.SESSION_SERIALIZATION_FORMAT,
+        )
