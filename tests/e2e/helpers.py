@@ -20,6 +20,11 @@ from wizard.services import sandbox
 
 PERIOD = 30  # seconds per TOTP step
 VIP_ACCESS = "/sandbox/vip-access"
+SHOWN_IDS = {  # how the practice page shows each kind's Credential ID or serial number
+    "vip": re.compile(r"^[A-Z]{4} \d{4} \d{4}$"),
+    "onespan": re.compile(r"^\d{10}$"),
+    "symantec-hard": re.compile(r"^FT\d{8}$"),
+}
 WRONG_CODE_MESSAGE = (
     "That code did not match. Wait for the next code and enter it within 30 seconds. "
     "If it keeps failing, check that your phone sets its time automatically."
@@ -94,11 +99,15 @@ class PracticeApp:
     page: Page
 
     @classmethod
-    def open(cls, context: BrowserContext) -> PracticeApp:
-        """Open /sandbox/vip-access in a new tab of context: a new practice credential."""
+    def open(cls, context: BrowserContext, kind: str = "vip") -> PracticeApp:
+        """Open /sandbox/vip-access in a new tab of context: a new practice credential.
+
+        kind "onespan" is a OneSpan key fob (a 10-digit serial, codes every 30 seconds) and
+        "symantec-hard" a Symantec key fob whose button gives the next code (HOTP, FT serial).
+        """
         tab = context.new_page()
-        tab.goto(VIP_ACCESS)
-        expect(tab.locator("#credential-id")).to_have_text(re.compile(r"^[A-Z]{4} \d{4} \d{4}$"))
+        tab.goto(VIP_ACCESS if kind == "vip" else f"{VIP_ACCESS}?kind={kind}")
+        expect(tab.locator("#credential-id")).to_have_text(SHOWN_IDS[kind])
         return cls(tab)
 
     @property
@@ -219,3 +228,20 @@ def tab_to(page: Page, target: Locator, *, shift: bool = False, limit: int = 40)
             return
         page.keyboard.press(key)
     raise AssertionError(f"{limit} presses of {key} never reached {target}; focus: {focused(page)}")
+
+
+def finish_enrolment(page: Page, phone: PracticeApp, name: str) -> None:
+    """From step 3: a fresh code from phone, then the token's name, saved: step 5 shows it."""
+    code = phone.code()
+    page.bring_to_front()
+    enter_code(page, code)
+    expect_on_step(page, 4)
+    page.get_by_label("Token name").fill(name)
+    page.get_by_role("button", name="Save token").click()
+    expect_on_step(page, 5)
+    expect(page.get_by_text(f"{name} ({phone.credential_id}) is now Active")).to_be_visible()
+
+
+def token_row(page: Page, token: Any) -> Locator:
+    """The table row of token (by its Credential ID), on the account page or the token table."""
+    return page.get_by_role("row").filter(has_text=token.credential_id)
