@@ -1,0 +1,749 @@
+"""Helpers for the Flask test-client tests.
+
+- `app` is tests/conftest.py's app with the cheap argon2 profile (see its docstring).
+- `client` is the root fixture's test client, made watchful: no response outside the sandbox
+  may carry a one-time code the test has typed or computed (see `vip.code`).
+- `auth.login()` signs in the demo prescriber. It is the ONE place that knows how: switch it to
+  the real sign-in when that lands.
+- `client_request` gets and posts (with a fresh CSRF token), asserts the status and redirect,
+  parses the HTML and checks the house rules on every page it parses.
+- `vip` stands in for the VIP Access app: sandbox credentials and their codes (pyotp, at the
+  injected clock).
+- `enrol` walks the wizard's steps with valid answers, so a test can start at any step.
+- `store` reads and writes the database directly (tokens, audit events, another prescriber).
+- `make_app` builds another app from WIZARD_* variables (production, sandbox off, ...), and
+  `flask_cli(app, ...)` runs a `flask --app wizard` command against it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from wizard.cli import create_schema
+from wizard.extensions import db
+from wizard.services import sandbox
+from wizard.store.crypto import SeedCipher
+from wizard.store.models import AuditEvent, OathCredential, Prescriber, Token
+
+DEMO_NPI = "1234567893"
+# --- Reading HTML -----------------------------------------------------------------------------
+
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+
+
+def normalize_spaces(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Element:
+    """A parsed HTML element with just enough of a DOM for the tests."""
+
+    def __init__(self, tag: str, attrs: dict[str, str], parent: Element | None) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.parent = parent
+        self.children: list[Element | str] = []
+
+    def __repr__(self) -> str:
+        return f"<{self.tag} {self.attrs}>"
+
+    def __getitem__(self, name: str) -> str:
+        return self.attrs[name]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.attrs.get(name, default)
+
+    @property
+    def text(self) -> str:
+        """The text inside, spaces normalised."""
+        parts: list[str] = []
+
+        def walk(node: Element) -> None:
+            for child in node.children:
+                if isinstance(child, str):
+                    parts.append(child)
+                else:
+                    walk(child)
+
+        walk(self)
+        return normalize_spaces(" ".join(parts))
+
+    def descendants(self) -> Iterator[Element]:
+        for child in self.children:
+            if isinstance(child, Element):
+                yield child
+                yield from child.descendants()
+
+    def select(self, selector: str) -> list[Element]:
+        """Elements matching a CSS selector: tag, #id, .class, [attr], [attr=v], [attr~=v],
+        [attr^=v], [attr*=v], compounds of these, and the descendant combinator."""
+        parts = [_compound(p) for p in _SELECTOR_PARTS.findall(selector)]
+        return [e for e in self.descendants() if _matches_chain(e, parts)]
+
+    def select_one(self, selector: str) -> Element | None:
+        found = self.select(selector)
+        return found[0] if found else None
+
+
+_SELECTOR_PARTS = re.compile(r"(?:[^\s\[]+|\[[^\]]*\])+")
+_SIMPLE = re.compile(
+    r"#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)"
+    r"|\[(?P<attr>[\w:-]+)(?:(?P<op>[~^*]?=)\"?(?P<value>[^\"\]]*)\"?)?\]"
+)
+
+
+def _compound(text: str) -> Callable[[Element], bool]:
+    tag_match = re.match(r"[a-zA-Z][\w-]*|\*", text)
+    tag = tag_match.group(0) if tag_match else "*"
+    rest = text[tag_match.end() :] if tag_match else text
+    tests: list[Callable[[Element], bool]] = []
+    position = 0
+    for found in _SIMPLE.finditer(rest):
+        if found.start() != position:
+            raise ValueError(f"unsupported selector {text!r}")
+        position = found.end()
+        tests.append(_simple_test(found))
+    if position != len(rest):
+        raise ValueError(f"unsupported selector {text!r}")
+
+    def test(element: Element) -> bool:
+        return (tag == "*" or element.tag == tag.lower()) and all(t(element) for t in tests)
+
+    return test
+
+
+def _simple_test(found: re.Match) -> Callable[[Element], bool]:
+    if found.group("id"):
+        wanted = found.group("id")
+        return lambda e: e.attrs.get("id") == wanted
+    if found.group("cls"):
+        wanted = found.group("cls")
+        return lambda e: wanted in (e.attrs.get("class") or "").split()
+    name, op, value = found.group("attr"), found.group("op"), found.group("value")
+    if op is None:
+        return lambda e: name in e.attrs
+    checks = {
+        "=": lambda actual: actual == value,
+        "~=": lambda actual: value in actual.split(),
+        "^=": lambda actual: actual.startswith(value),
+        "*=": lambda actual: value in actual,
+    }
+    check = checks[op]
+    return lambda e: name in e.attrs and check(e.attrs[name] or "")
+
+
+def _matches_chain(element: Element, parts: list[Callable[[Element], bool]]) -> bool:
+    if not parts[-1](element):
+        return False
+    remaining = parts[:-1]
+    node = element.parent
+    while remaining and node is not None:
+        if remaining[-1](node):
+            remaining = remaining[:-1]
+        node = node.parent
+    return not remaining
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {}, None)
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
+        self.stack[-1].children.append(element)
+        if tag not in VOID:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
+        self.stack[-1].children.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.stack) - 1, 0, -1):
+            if self.stack[index].tag == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def parse_html(html: str) -> Element:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def check_house_rules(html: str, doc: Element) -> None:
+    """What every HTML page and partial must get right."""
+    full_page = bool(doc.select("html"))
+    if full_page:
+        assert doc.select_one("html").get("lang"), "the page has no <html lang>"
+        assert len(doc.select("main")) == 1, "a page has one <main>"
+    else:
+        assert "<body" not in html and "<head" not in html, "a partial carries no page frame"
+    headings = doc.select("h1")
+    assert len(headings) == 1, f"expected one <h1>, found {[h.text for h in headings]}"
+
+    ids = [e["id"] for e in doc.descendants() if "id" in e.attrs]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates, f"duplicate ids {duplicates}"
+    known = set(ids)
+
+    for form in doc.select("form"):
+        assert form.get("action"), f"a form has no action: {form}"
+        method = (form.get("method") or "get").lower()
+        if method == "post":
+            assert form.select('input[name="csrf_token"]'), f"a POST form has no CSRF input: {form}"
+
+    # Content-Security-Policy default-src 'self': nothing inline would run or apply.
+    assert not doc.select("style"), "inline <style> is blocked by the CSP"
+    for element in doc.descendants():
+        assert "style" not in element.attrs, f"inline style is blocked by the CSP: {element}"
+        handlers = [a for a in element.attrs if a.startswith("on")]
+        assert not handlers, f"inline event handlers are blocked by the CSP: {element}"
+        if element.tag == "script":
+            assert element.get("src", "").startswith("/"), f"inline or foreign script: {element}"
+        for attribute in ("aria-describedby", "aria-labelledby"):
+            for ref in (element.get(attribute) or "").split():
+                assert ref in known, f"{attribute}={ref!r} points at nothing: {element}"
+        if element.tag == "label" and element.get("for"):
+            assert element["for"] in known, f"label for={element['for']!r} points at nothing"
+
+    for link in doc.select(".error-summary a"):
+        assert link["href"].startswith("#") and link["href"][1:] in known, (
+            f"error summary link {link['href']!r} points at no field"
+        )
+
+
+@dataclass
+class Page:
+    """A response with its parsed HTML."""
+
+    response: TestResponse
+    doc: Element
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status_code
+
+    @property
+    def headers(self):
+        return self.response.headers
+
+    @property
+    def html(self) -> str:
+        return self.response.get_data(as_text=True)
+
+    def select(self, selector: str) -> list[Element]:
+        return self.doc.select(selector)
+
+    def select_one(self, selector: str) -> Element | None:
+        return self.doc.select_one(selector)
+
+    def text(self, selector: str) -> str:
+        found = self.doc.select_one(selector)
+        assert found is not None, f"nothing matches {selector!r}"
+        return found.text
+
+    @property
+    def h1(self) -> str:
+        return self.text("h1")
+
+    @property
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(link target, message) of each error summary entry."""
+        return [(a["href"], a.text) for a in self.select(".error-summary a")]
+
+
+# --- The app ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., Flask], tmp_path: Path, clock) -> Iterator[Flask]:
+    """tests/conftest.py's app (fresh SQLite file, sandbox on, CSRF on, the test clock), plus
+    ARGON2_CHEAP: create_app and the demo seed each hash a passphrase, and at the default
+    argon2 cost that was over half of this suite's time. Drop this override once the root
+    fixture passes ARGON2_CHEAP itself."""
+    database_url = f"sqlite:///{tmp_path / 'wizard.sqlite3'}"
+    environ = environ_for(database_url)
+    app = app_factory(
+        {
+            "TESTING": True,
+            "ARGON2_CHEAP": True,
+            "SANDBOX": True,
+            "SECRET_KEY": environ["WIZARD_SECRET_KEY"],
+            "SEED_KEY": environ["WIZARD_SEED_KEY"],
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "CLOCK": clock,
+        },
+        environ=environ,
+    )
+    with app.app_context():
+        create_schema()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- The client -------------------------------------------------------------------------------
+
+_DIGIT_BOUNDED = "(?<![0-9]){}(?![0-9])"
+
+
+class WatchfulClient(FlaskClient):
+    """A test client that fails the test when a response outside /sandbox/ shows a one-time
+    code the test has used. Codes are matched as whole numbers (a code inside a longer run of
+    digits, such as a Credential ID, is something else)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.codes: set[str] = set()
+        self.responses: list[TestResponse] = []
+
+    def never_show(self, code: str) -> None:
+        self.codes.add(code)
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        response = super().open(*args, **kwargs)
+        self.responses.append(response)
+        if not response.request.path.startswith("/sandbox/"):
+            body = response.get_data(as_text=True)
+            headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+            for code in self.codes:
+                pattern = _DIGIT_BOUNDED.format(re.escape(code))
+                assert not re.search(pattern, body), (
+                    f"{response.request.method} {response.request.path} shows the code {code}"
+                )
+                assert not re.search(pattern, headers), (
+                    f"{response.request.method} {response.request.path} puts the code {code} "
+                    "in a header"
+                )
+        return response
+
+
+@pytest.fixture
+def client(app: Flask) -> WatchfulClient:
+    app.test_client_class = WatchfulClient
+    return app.test_client()
+
+
+def find_token(html: str) -> str | None:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html
+    )
+    return found.group(1) if found else None
+
+
+def fresh_csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's current session, read from the home page."""
+    response = client.get("/")
+    token = find_token(response.get_data(as_text=True))
+    assert token, f"GET / answered {response.status} without a CSRF token"
+    return token
+
+
+class ClientRequest:
+    """Notify-style requests: assert the status (and redirect), return the parsed page."""
+
+    def __init__(self, client: WatchfulClient) -> None:
+        self.client = client
+
+    def _headers(self, htmx: bool, extra: dict | None) -> dict[str, str]:
+        headers = {"HX-Request": "true"} if htmx else {}
+        return {**headers, **(extra or {})}
+
+    def _finish(
+        self,
+        response: TestResponse,
+        expected_status: int,
+        expected_redirect: str | None,
+        house_rules: bool = True,
+    ) -> Page:
+        body = response.get_data(as_text=True)
+        assert response.status_code == expected_status, (
+            f"{response.request.method} {response.request.path} answered "
+            f"{response.status_code}, expected {expected_status}: "
+            f"{response.headers.get('Location', '')}\n{body[:3000]}"
+        )
+        if expected_redirect is not None:
+            assert response.headers.get("Location") == expected_redirect
+        doc = parse_html(body) if response.mimetype == "text/html" else Element("#doc", {}, None)
+        if house_rules and response.mimetype == "text/html" and body.strip():
+            if not response.location and "HX-Redirect" not in response.headers:
+                check_house_rules(body, doc)
+        return Page(response, doc)
+
+    def get(
+        self,
+        url: str,
+        *,
+        _expected_status: int | None = None,
+        _expected_redirect: str | None = None,
+        _htmx: bool = False,
+        _headers: dict | None = None,
+        _house_rules: bool = True,
+    ) -> Page:
+        """GET url; expects 200, or 303 to _expected_redirect. _house_rules=False skips the
+        page checks, for a test about something else on a page with a known fault."""
+        if _expected_status is None:
+            _expected_status = 303 if _expected_redirect else 200
+        response = self.client.get(url, headers=self._headers(_htmx, _headers))
+        return self._finish(response, _expected_status, _expected_redirect, _house_rules)
+
+    def post(
+        self,
+        url: str,
+        data: dict | None = None,
+        *,
+        _expected_status: int | None = None,
+        _expected_redirect: str | None = None,
+        _htmx: bool = False,
+        _headers: dict | None = None,
+        _csrf: bool | str = True,
+        _house_rules: bool = True,
+    ) -> Page:
+        """POST url with a valid CSRF token (htmx sends it as a header, a form as a field), or
+        with the token given (_csrf="..."), or none (_csrf=False); expects 303 to
+        _expected_redirect, or the status given."""
+        if _expected_status is None:
+            assert _expected_redirect, "say which status or redirect the POST should give"
+            _expected_status = 303
+        token = fresh_csrf_token(self.client) if _csrf is True else _csrf
+        data = dict(data or {})
+        headers = self._headers(_htmx, _headers)
+        if token and _htmx:
+            headers["X-CSRFToken"] = token
+        elif token:
+            data["csrf_token"] = token
+        response = self.client.post(url, data=data, headers=headers)
+        return self._finish(response, _expected_status, _expected_redirect, _house_rules)
+
+    def csrf_token(self) -> str:
+        """The CSRF token of this client's session now."""
+        return fresh_csrf_token(self.client)
+
+
+@pytest.fixture
+def client_request(client: WatchfulClient) -> ClientRequest:
+    return ClientRequest(client)
+
+
+# --- Signing in -------------------------------------------------------------------------------
+
+
+class AuthActions:
+    """Signs the demo prescriber in. Sign-in is being rebuilt: today the sandbox shortcut is
+    the only way in; change login() alone when the real sign-in lands."""
+
+    def __init__(self, client: WatchfulClient, app: Flask) -> None:
+        self.client = client
+        self.app = app
+
+    def login(self, client: FlaskClient | None = None) -> dict:
+        """Sign in as the demo prescriber (seeded once); return the seed's description.
+        Signs in this test's client, or the other client given (a second browser)."""
+        client = client or self.client
+        with self.app.app_context():
+            demo = sandbox.seed_demo(self.app.config["CLOCK"]())
+        token = fresh_csrf_token(client)
+        response = client.post("/sandbox/sign-in-demo", data={"csrf_token": token})
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        return demo
+
+
+@pytest.fixture
+def auth(client: WatchfulClient, app: Flask) -> AuthActions:
+    return AuthActions(client, app)
+
+
+@pytest.fixture
+def demo(auth: AuthActions) -> dict:
+    """Signed in as the demo prescriber; the seed's description (NPI, tokens, secrets)."""
+    return auth.login()
+
+
+# --- The practice VIP Access app -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credential:
+    credential_id: str
+    secret: str
+
+
+class PracticeApp:
+    """Sandbox credentials and the codes they show at the test clock."""
+
+    def __init__(self, app: Flask, client: WatchfulClient, clock: Callable[[], datetime]) -> None:
+        self.app = app
+        self.client = client
+        self.clock = clock
+
+    def issue(self, prefix: str = "SYMC", kind: str = "vip") -> Credential:
+        """A new sandbox credential bound to no one (the service `sandbox issue` calls)."""
+        with self.app.app_context():
+            issued = sandbox.issue(self.clock(), prefix=prefix, kind=kind)
+        return Credential(issued.credential_id, issued.secret)
+
+    def add(self, credential_id: str) -> Credential:
+        """A sandbox credential with the Credential ID given (to type look-alike letters)."""
+        secret = pyotp.random_base32(length=32)
+        with self.app.app_context():
+            cipher = self.app.extensions["seed_cipher"]
+            db.session.add(
+                OathCredential(
+                    credential_id=credential_id,
+                    sealed_secret=cipher.seal(secret, credential_id),
+                    source="sandbox",
+                    created_at=self.clock(),
+                )
+            )
+            db.session.commit()
+        return Credential(credential_id, secret)
+
+    def code(self, credential: Credential | dict, at: datetime | None = None) -> str:
+        """The code the app shows (pyotp); the watchful client will refuse to see it."""
+        secret = credential["secret"] if isinstance(credential, dict) else credential.secret
+        code = pyotp.TOTP(secret).at(at or self.clock())
+        self.client.never_show(code)
+        return code
+
+    def wrong_code(self, credential: Credential | dict) -> str:
+        """Six digits that match none of the codes accepted now (the step either side)."""
+        secret = credential["secret"] if isinstance(credential, dict) else credential.secret
+        totp = pyotp.TOTP(secret)
+        now = self.clock()
+        near = {totp.at(now, counter_offset=offset) for offset in (-1, 0, 1)}
+        candidate = int(totp.at(now))
+        while f"{candidate:06d}" in near:
+            candidate = (candidate + 500_001) % 1_000_000
+        code = f"{candidate:06d}"
+        self.client.never_show(code)
+        return code
+
+
+@pytest.fixture
+def vip(app: Flask, client: WatchfulClient, clock) -> PracticeApp:
+    return PracticeApp(app, client, clock)
+
+
+# --- Walking the wizard -----------------------------------------------------------------------
+
+
+class Enrolment:
+    """Valid answers for each step, by plain form posts."""
+
+    def __init__(self, client_request: ClientRequest, vip: PracticeApp) -> None:
+        self.request = client_request
+        self.vip = vip
+        self.credential: Credential | None = None
+        self.code: str | None = None
+        self.saved = 0
+
+    def choose_device(self, device: str = "iphone") -> Page:
+        return self.request.post(
+            "/enroll/get-app",
+            {"platform": device, "different_device": "y"},
+            _expected_redirect="/enroll/credential-id",
+        )
+
+    def enter_credential(self, credential: Credential | None = None, typed: str | None = None):
+        self.credential = credential or self.vip.issue()
+        return self.request.post(
+            "/enroll/credential-id",
+            {"credential_id": typed or self.credential.credential_id},
+            _expected_redirect="/enroll/security-code",
+        )
+
+    def enter_code(self) -> Page:
+        assert self.credential is not None
+        self.code = self.vip.code(self.credential)
+        return self.request.post(
+            "/enroll/security-code", {"code": self.code}, _expected_redirect="/enroll/name"
+        )
+
+    def save(self, nickname: str | None = None) -> Page:
+        """Save under nickname, or "My phone" ("My phone 2" in the next run, …)."""
+        self.saved += 1
+        nickname = nickname or ("My phone" if self.saved == 1 else f"My phone {self.saved}")
+        return self.request.post(
+            "/enroll/name", {"nickname": nickname}, _expected_redirect="/enroll/done"
+        )
+
+    def reach(self, step: str, device: str = "iphone", credential: Credential | None = None):
+        """Complete every step before step ('credential-id' … 'done'); return the credential."""
+        order = ["get-app", "credential-id", "security-code", "name", "done"]
+        actions = [
+            lambda: self.choose_device(device),
+            lambda: self.enter_credential(credential),
+            self.enter_code,
+            self.save,
+        ]
+        for action in actions[: order.index(step)]:
+            action()
+        return self.credential
+
+
+@pytest.fixture
+def enrol(client_request: ClientRequest, vip: PracticeApp) -> Enrolment:
+    return Enrolment(client_request, vip)
+
+
+# --- Looking at the database ------------------------------------------------------------------
+
+
+class Store:
+    """Reads and writes the database directly, each call in a fresh app context."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def all(self, statement) -> list:
+        """The scalars a select() gives, detached."""
+        with self.app.app_context():
+            rows = list(db.session.scalars(statement))
+            db.session.expunge_all()
+            return rows
+
+    def one(self, statement):
+        rows = self.all(statement)
+        assert len(rows) == 1, rows
+        return rows[0]
+
+    def count(self, model, *where) -> int:
+        with self.app.app_context():
+            return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+    def tokens(self, credential_id: str) -> list[Token]:
+        return self.all(select(Token).where(Token.credential_id == credential_id))
+
+    def audit(self, action: str) -> list[AuditEvent]:
+        return self.all(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+
+    def prescriber(self, npi: str = DEMO_NPI) -> Prescriber:
+        return self.one(select(Prescriber).where(Prescriber.npi == npi))
+
+    def prescriber_tokens(self, npi: str = DEMO_NPI) -> list[Token]:
+        return self.all(
+            select(Token).join(Prescriber).where(Prescriber.npi == npi).order_by(Token.id)
+        )
+
+    def set_status(self, credential_id: str, status: str) -> None:
+        with self.app.app_context():
+            for token in db.session.scalars(
+                select(Token).where(Token.credential_id == credential_id, Token.status != "Deleted")
+            ):
+                token.status = status
+            db.session.commit()
+
+    def add_other_prescriber(self, credential_id: str, status: str = "Active") -> None:
+        """Another account, Dr. Jordan Other (NPI 1245319599), holding credential_id."""
+        with self.app.app_context():
+            other = Prescriber(npi="1245319599", name="Dr. Jordan Other", passphrase_hash=None)
+            db.session.add(other)
+            db.session.flush()
+            db.session.add(
+                Token(
+                    prescriber_id=other.id,
+                    nickname="Jordan's work phone",
+                    nickname_key="jordan's work phone",
+                    credential_id=credential_id,
+                    manufacturer="SYMANTEC",
+                    token_type="OTP SOFT TOKEN",
+                    model="VIP",
+                    status=status,
+                )
+            )
+            db.session.commit()
+
+
+@pytest.fixture
+def store(app: Flask) -> Store:
+    return Store(app)
+
+
+# --- Other apps -------------------------------------------------------------------------------
+
+
+def environ_for(database_url: str, **extra: str) -> dict[str, str]:
+    """WIZARD_* variables with keys of their own (so instance/ is never touched)."""
+    return {
+        "WIZARD_SANDBOX": "1",
+        "WIZARD_DATABASE_URL": database_url,
+        "WIZARD_SECRET_KEY": secrets.token_hex(32),
+        "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
+        **extra,
+    }
+
+
+@pytest.fixture
+def make_app(
+    app_factory: Callable[..., Flask], tmp_path: Path, clock
+) -> Iterator[Callable[..., Flask]]:
+    """make_app(schema=True, **WIZARD_variables): an app from the environment given, over a
+    fresh SQLite file in tmp_path unless WIZARD_DATABASE_URL is given; test clock; TESTING."""
+    built: list[Flask] = []
+
+    def make(schema: bool = True, **variables: str) -> Flask:
+        database_url = f"sqlite:///{tmp_path / f'other-{len(built)}.sqlite3'}"
+        environ = environ_for(database_url)
+        environ.update(variables)
+        environ = {k: v for k, v in environ.items() if v is not None}
+        made = app_factory({"TESTING": True, "ARGON2_CHEAP": True, "CLOCK": clock}, environ)
+        built.append(made)
+        if schema:
+            with made.app_context():
+                create_schema()
+        return made
+
+    yield make
+    for made in built:
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def flask_cli() -> Callable[..., Any]:
+    """flask_cli(app, "sandbox", "seed") runs `flask --app wizard sandbox seed` against app."""
+
+    def invoke(app: Flask, *args: str):
+        with app.app_context():
+            return app.test_cli_runner().invoke(args=list(args))
+
+    return invoke

@@ -1,0 +1,135 @@
+"""Issue 2, configuration: production refuses unsafe settings; development makes its keys once."""
+
+import base64
+import os
+import stat
+
+import pytest
+
+from wizard.config import ConfigError, from_environment
+
+
+def production(**overrides):
+    environ = {
+        "WIZARD_ENV": "production",
+        "WIZARD_SANDBOX": "0",
+        "WIZARD_SECRET_KEY": "a-production-secret-key-of-its-own",
+        "WIZARD_SEED_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "WIZARD_DATABASE_URL": "sqlite://",
+    }
+    environ.update(overrides)
+    return {k: v for k, v in environ.items() if v is not None}
+
+
+def refusal(app_factory, environ) -> str:
+    with pytest.raises(ConfigError) as refused:
+        app_factory(environ=environ)
+    message = str(refused.value)
+    assert "\n" not in message, "the refusal is one line"
+    return message
+
+
+@pytest.mark.parametrize("sandbox", ["1", "true", "on", "yes"])
+def test_cant_start_production_with_sandbox_on(app_factory, sandbox):
+    message = refusal(app_factory, production(WIZARD_SANDBOX=sandbox))
+    assert "WIZARD_SANDBOX" in message
+
+
+@pytest.mark.parametrize(
+    "missing, value",
+    [
+        ("WIZARD_SECRET_KEY", None),
+        ("WIZARD_SECRET_KEY", ""),
+        ("WIZARD_SECRET_KEY", "   "),
+        ("WIZARD_SEED_KEY", None),
+        ("WIZARD_SEED_KEY", ""),
+    ],
+)
+def test_cant_start_production_without_its_own_keys(app_factory, missing, value):
+    message = refusal(app_factory, production(**{missing: value}))
+    assert missing in message
+
+
+@pytest.mark.parametrize(
+    "seed_key",
+    [
+        "not a key",
+        base64.urlsafe_b64encode(os.urandom(16)).decode(),  # 16 bytes, not 32
+        "!!!!",
+    ],
+)
+def test_cant_start_with_a_seed_key_that_is_not_32_bytes_of_base64(app_factory, seed_key):
+    message = refusal(app_factory, production(WIZARD_SEED_KEY=seed_key))
+    assert "WIZARD_SEED_KEY" in message
+
+
+def test_cant_start_with_a_session_idle_time_that_is_not_a_number(app_factory):
+    message = refusal(app_factory, production(WIZARD_SESSION_IDLE_MINUTES="fifteen"))
+    assert "WIZARD_SESSION_IDLE_MINUTES" in message
+
+
+def test_should_start_production_with_its_own_keys_and_sandbox_off(app_factory):
+    app = app_factory(environ=production())
+    assert app.config["WIZARD_ENV"] == "production"
+    assert app.config["SANDBOX"] is False
+    assert app.config["SECRET_KEY"] == "a-production-secret-key-of-its-own"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_should_default_to_development_with_sandbox_off_and_15_idle_minutes(tmp_path):
+    settings = from_environment(str(tmp_path / "instance"), {})
+    assert settings["WIZARD_ENV"] == "development"
+    assert settings["SANDBOX"] is False
+    assert settings["SESSION_IDLE_MINUTES"] == 15
+    assert settings["SESSION_COOKIE_SECURE"] is False
+    assert (
+        settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance'}/wizard.sqlite3"
+    )
+
+
+def test_should_read_the_code_lock_settings(tmp_path):
+    settings = from_environment(
+        str(tmp_path),
+        {"WIZARD_CODE_MAX_FAILURES": "3", "WIZARD_CODE_LOCK_MINUTES": "30", "WIZARD_SEED_KEY": ""},
+    )
+    assert settings["CODE_MAX_FAILURES"] == 3
+    assert settings["CODE_LOCK_MINUTES"] == 30
+    defaults = from_environment(str(tmp_path), {})
+    assert (defaults["CODE_MAX_FAILURES"], defaults["CODE_LOCK_MINUTES"]) == (5, 15)
+
+
+def test_should_generate_development_keys_once_into_the_instance_folder(tmp_path):
+    instance = tmp_path / "instance"
+
+    first = from_environment(str(instance), {"WIZARD_SANDBOX": "1"})
+    second = from_environment(str(instance), {"WIZARD_SANDBOX": "1"})
+
+    assert first["SECRET_KEY"] and first["SEED_KEY"]
+    assert second["SECRET_KEY"] == first["SECRET_KEY"]
+    assert second["SEED_KEY"] == first["SEED_KEY"]
+    files = sorted(p.name for p in instance.iterdir())
+    assert files == ["secret_key", "seed_key"]
+    assert (instance / "secret_key").read_text().strip() == first["SECRET_KEY"]
+    assert (instance / "seed_key").read_text().strip() == first["SEED_KEY"]
+    assert len(base64.urlsafe_b64decode(first["SEED_KEY"])) == 32
+    for name in files:
+        mode = stat.S_IMODE((instance / name).stat().st_mode)
+        assert mode & 0o077 == 0, f"instance/{name} is readable by others ({oct(mode)})"
+
+
+def test_should_generate_a_different_development_key_for_a_new_instance(tmp_path):
+    first = from_environment(str(tmp_path / "one"), {})
+    second = from_environment(str(tmp_path / "two"), {})
+    assert first["SECRET_KEY"] != second["SECRET_KEY"]
+    assert first["SEED_KEY"] != second["SEED_KEY"]
+
+
+def test_should_prefer_keys_from_the_environment_and_write_nothing(tmp_path):
+    instance = tmp_path / "instance"
+    seed_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    settings = from_environment(
+        str(instance), {"WIZARD_SECRET_KEY": "from-the-env", "WIZARD_SEED_KEY": seed_key}
+    )
+    assert settings["SECRET_KEY"] == "from-the-env"
+    assert settings["SEED_KEY"] == seed_key
+    assert not instance.exists()
