@@ -52,6 +52,7 @@ def test_enrols_a_token_with_javascript(page: Page, live_server, account) -> Non
     sign_in(page, account)
     start_enrolment(page)
     expect_on_step(page, 1)
+    page.wait_for_load_state()  # htmx is a deferred script
     assert page.evaluate("typeof htmx") == "object", "htmx did not load"
     page.evaluate("window.sameDocument = true")  # gone if any step reloads the whole page
 

@@ -51,6 +51,7 @@ def test_disable_enable_delete_and_show_deleted_with_javascript(page: Page, make
             "Actions",
         ]
     )
+    page.wait_for_load_state()  # htmx is a deferred script
     assert page.evaluate("typeof htmx") == "object", "htmx did not load"
     page.evaluate("window.sameDocument = true")  # gone if an action reloads the page
 
