@@ -11,7 +11,8 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from wizard.extensions import db
-from wizard.services import accounts, helpdesk, invitations, sandbox, seeds
+from wizard.services import accounts, audit, helpdesk, invitations, sandbox, seeds
+from wizard.store.models import AuditHead
 
 
 def _now() -> datetime:
@@ -22,6 +23,9 @@ def create_schema() -> bool:
     """Create missing tables; True when the database was new (had no prescribers table)."""
     was_new = not inspect(db.engine).has_table("prescribers")
     db.create_all()
+    if db.session.get(AuditHead, 1) is None:
+        db.session.add(AuditHead(id=1, seq=0, hash=""))
+        db.session.commit()
     return was_new
 
 
@@ -191,6 +195,22 @@ def import_seeds_command(file: str, fmt: str | None, psk: bytes | None, manufact
         click.echo(f"  {rejected.where}: {rejected.reason}")
 
 
+audit_cli = AppGroup("audit", help="The audit log.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; name the first edited or missing event."""
+    checked, broken = audit.verify_chain()
+    if broken is None:
+        click.echo(f"The audit log holds: {checked} events checked, none edited or missing.")
+        return
+    raise click.ClickException(
+        f"The audit log was tampered with at event {broken.event_id}: {broken.problem} "
+        f"({checked} events before it are intact)."
+    )
+
+
 helpdesk_cli = AppGroup("helpdesk", help="Help-desk agents.")
 
 
@@ -215,6 +235,7 @@ def helpdesk_add(username: str, base_url: str) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(helpdesk_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(init_db_command)
     app.cli.add_command(sandbox_cli)
     app.cli.add_command(invite_command)

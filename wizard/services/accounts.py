@@ -136,10 +136,16 @@ def check_token_code(
     return Attempt(prescriber)
 
 
-def any_token_code(prescriber: Prescriber, code: str, now: datetime, action: str) -> Attempt:
-    """A current code from any Active token (used where the token is not chosen)."""
+def any_token_code(
+    prescriber: Prescriber, code: str, now: datetime, action: str, *, resetting: bool = False
+) -> Attempt:
+    """A current code from any Active token (used where the token is not chosen).
+
+    resetting: a passphrase reset is the way out of the block after 100 failures, so that
+    block (but not a timed lock) lets the code be checked.
+    """
     lock = lockout.state(prescriber, Counter.SIGN_IN, now)
-    if lock.locked:
+    if lock.locked and not (resetting and lock.for_good):
         return Attempt(lock=lock)
     for token in active_tokens(prescriber):
         if authority().verify(token.credential_id, code, now).accepted:

@@ -61,6 +61,7 @@ def check_code(
     now: datetime,
     action: str = "enrollment.code",
     second: str | None = None,
+    token_id: int | None = None,
 ) -> CodeCheck:
     """Verify a code for one credential (adding, enabling, or confirming a token),
     counting failures toward the account's code lock. With second, two consecutive
@@ -83,6 +84,7 @@ def check_code(
             actor=actor,
             now=now,
             prescriber_id=prescriber.id,
+            token_id=token_id,
             credential_id=credential_id,
         )
         db.session.commit()
@@ -94,6 +96,7 @@ def check_code(
         action=action,
         outcome=str(verdict.outcome),
         actor=actor,
+        token_id=token_id,
         credential_id=credential_id,
     )
     return CodeCheck("locked" if lock.locked else str(verdict.outcome), lock)

@@ -81,7 +81,9 @@ def confirm_with_code(
     prescriber: Prescriber, token: Token, code: str, now: datetime, action: str
 ) -> CodeCheck:
     """A current code from this token, proving it is in hand (replay and lock rules apply)."""
-    return enrollment.check_code(prescriber, token.credential_id, code, now, action)
+    return enrollment.check_code(
+        prescriber, token.credential_id, code, now, action, token_id=token.id
+    )
 
 
 def disable(prescriber: Prescriber, token: Token, reason: Reason, now: datetime) -> Token:
@@ -132,10 +134,22 @@ def rename(prescriber: Prescriber, token: Token, nickname: str, now: datetime) -
     return token
 
 
+CHANGES = (
+    "token.add",
+    "token.disable",
+    "token.enable",
+    "token.delete",
+    "token.lost",
+    "token.rename",
+)
+
+
 def history(token: Token) -> list[AuditEvent]:
-    """Every audited change to the token, oldest first."""
+    """Every change to the token (not the codes checked along the way), oldest first."""
     return list(
         db.session.scalars(
-            select(AuditEvent).where(AuditEvent.token_id == token.id).order_by(AuditEvent.id)
+            select(AuditEvent)
+            .where(AuditEvent.token_id == token.id, AuditEvent.action.in_(CHANGES))
+            .order_by(AuditEvent.id)
         )
     )

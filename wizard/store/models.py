@@ -161,6 +161,17 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+class AuditHead(db.Model):
+    """The audit chain's newest hash, in one row that every writer locks first, so two
+    events written at once cannot both claim the same predecessor."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
 class Invitation(db.Model):
     __tablename__ = "invitations"
 

@@ -69,7 +69,9 @@ def _refusal(prescriber: Prescriber | None, form: ResetForm) -> str | None:
             actor=accounts.actor_for(prescriber.npi),
         )
         return NOT_CHECKED
-    attempt = accounts.any_token_code(prescriber, form.code.data, now(), "passphrase.reset")
+    attempt = accounts.any_token_code(
+        prescriber, form.code.data, now(), "passphrase.reset", resetting=True
+    )
     if not attempt.ok:
         return NOT_CHECKED
     return None
