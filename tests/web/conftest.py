@@ -21,7 +21,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -465,21 +465,45 @@ def client_request(client: WatchfulClient) -> ClientRequest:
 
 
 class AuthActions:
-    """Signs the demo prescriber in. Sign-in is being rebuilt: today the sandbox shortcut is
-    the only way in; change login() alone when the real sign-in lands."""
+    """Signs the demo prescriber in through the real sign-in: NPI and passphrase, then a code
+    from the demo's Active token."""
 
     def __init__(self, client: WatchfulClient, app: Flask) -> None:
         self.client = client
         self.app = app
+        # Each code is accepted once: successive sign-ins at one clock time use the time
+        # steps the verifier still accepts, one after another (now - 30 s, now, now + 30 s).
+        self._offsets = iter((-30, 0, 30))
 
     def login(self, client: FlaskClient | None = None) -> dict:
         """Sign in as the demo prescriber (seeded once); return the seed's description.
         Signs in this test's client, or the other client given (a second browser)."""
         client = client or self.client
+        now = self.app.config["CLOCK"]()
         with self.app.app_context():
-            demo = sandbox.seed_demo(self.app.config["CLOCK"]())
-        token = fresh_csrf_token(client)
-        response = client.post("/sandbox/sign-in-demo", data={"csrf_token": token})
+            demo = sandbox.seed_demo(now)
+            active = next(t for t in demo["tokens"] if t["status"] == "Active")
+            token_id = db.session.scalar(
+                select(Token.id).where(Token.credential_id == active["credential_id"])
+            )
+        response = client.post(
+            "/sign-in",
+            data={
+                "npi": demo["npi"],
+                "passphrase": demo["passphrase"],
+                "csrf_token": fresh_csrf_token(client),
+            },
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        at = now + timedelta(seconds=next(self._offsets))
+        response = client.post(
+            "/sign-in/code",
+            data={
+                "token": token_id,
+                "code": pyotp.TOTP(active["secret"]).at(at),
+                "csrf_token": fresh_csrf_token(client),
+            },
+        )
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
         return demo
 
@@ -487,6 +511,19 @@ class AuthActions:
 @pytest.fixture
 def auth(client: WatchfulClient, app: Flask) -> AuthActions:
     return AuthActions(client, app)
+
+
+@pytest.fixture
+def auth_for() -> Callable[[FlaskClient, Flask], AuthActions]:
+    """auth_for(client, app).login(): sign in on another app than the test's."""
+    return AuthActions
+
+
+@pytest.fixture
+def demo_seeded(app: Flask) -> dict:
+    """The demo prescriber seeded but not signed in; the seed's description."""
+    with app.app_context():
+        return sandbox.seed_demo(app.config["CLOCK"]())
 
 
 @pytest.fixture

@@ -225,7 +225,6 @@ def sandbox_off(make_app):
         ("GET", "/sandbox/vip-access?credential=SYMC12345678"),
         ("GET", "/sandbox/vip-access/code?credential=SYMC12345678"),
         ("GET", "/sandbox/api/otp/SYMC12345678"),
-        ("POST", "/sandbox/sign-in-demo"),
     ],
 )
 def test_should_hide_the_sandbox_when_it_is_off(sandbox_off, csrf_token, method, url):

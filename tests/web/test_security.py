@@ -96,10 +96,15 @@ def test_should_accept_the_csrf_token_as_an_htmx_header(client_request, demo):
     client_request.post("/enroll/get-app", DEVICE, _htmx=True, _expected_status=200)
 
 
-def test_cant_use_the_demo_sign_in_without_a_csrf_token(client, client_request):
-    page = client_request.post("/sandbox/sign-in-demo", _csrf=False, _expected_status=400)
+def test_cant_sign_in_without_a_csrf_token(client, client_request, demo_seeded):
+    page = client_request.post(
+        "/sign-in",
+        {"npi": demo_seeded["npi"], "passphrase": demo_seeded["passphrase"]},
+        _csrf=False,
+        _expected_status=400,
+    )
     assert_expired_page(page)
-    assert client.get("/enroll/get-app").status_code in (302, 303)
+    assert client.get("/sign-in/code").status_code in (302, 303)
 
 
 def test_should_put_the_csrf_token_in_the_page_meta_and_body_headers(client_request, demo):
@@ -126,7 +131,7 @@ def test_should_put_the_csrf_token_in_the_page_meta_and_body_headers(client_requ
         ("GET", "/enroll/get-app"),
         ("GET", "/sandbox/api/otp/SYMC00000000"),
         ("POST", "/enroll/get-app"),
-        ("POST", "/sandbox/sign-in-demo"),
+        ("POST", "/sign-in"),
         ("DELETE", "/"),
     ],
 )
@@ -250,11 +255,10 @@ def test_should_stay_signed_in_while_active(client, demo, clock):
         assert client.get("/enroll/get-app").status_code == 200
 
 
-def test_should_honour_the_idle_minutes_setting(make_app, clock, csrf_token):
+def test_should_honour_the_idle_minutes_setting(make_app, clock, auth_for):
     app: Flask = make_app(WIZARD_SESSION_IDLE_MINUTES="5")
     client = app.test_client()
-    token = csrf_token(client, "/")
-    assert client.post("/sandbox/sign-in-demo", data={"csrf_token": token}).status_code == 303
+    auth_for(client, app).login()
     clock.advance(minutes=5, seconds=1)
     assert client.get("/enroll/get-app").status_code in (302, 303)
 

@@ -119,6 +119,8 @@ PAGE_NAMES: dict[str, str] = {
     "done": "Step 5: done",
     "dashboard": "Account page",
     "tokens": "Token table",
+    "lost-token": "Reporting a lost token",
+    "forgot-passphrase": "Resetting the passphrase",
 }
 
 

@@ -18,8 +18,14 @@ class BaseForm(FlaskForm):
             return unbound_field.bind(form=form, filters=filters, **options)
 
     def error_summary(self) -> list[tuple[str, str]]:
-        """(field id, first message) for each invalid field, in page order."""
-        return [(field.id, field.errors[0]) for field in self if field.errors]
+        """(field id, first message) for each invalid field, in page order; a message shared
+        by several fields (a vague sign-in failure) is listed once, at the first."""
+        seen, summary = set(), []
+        for field in self:
+            if field.errors and field.errors[0] not in seen:
+                seen.add(field.errors[0])
+                summary.append((field.id, field.errors[0]))
+        return summary
 
 
 def _strip(value):

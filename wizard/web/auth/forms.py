@@ -65,7 +65,8 @@ class ResetForm(BaseForm):
 class NewPassphraseForm(BaseForm):
     passphrase = PasswordField("New passphrase", validators=[required("a new passphrase")])
     confirm = PasswordField(
-        "Enter the passphrase again", validators=[required("the passphrase again")]
+        "Enter the passphrase again",
+        validators=[required("your new passphrase a second time, to check it")],
     )
 
 

@@ -115,11 +115,14 @@ def new_passphrase_post():
 
 def check_new_passphrase(form: NewPassphraseForm, npi: str, name: str) -> bool:
     """The passphrase rules, and that both entries match."""
-    if not form.validate_on_submit():
-        return False
-    problem = passphrase.problem(form.passphrase.data, npi=npi, name=name)
-    if problem:
-        add_error(form.passphrase, problem)
+    valid = form.validate_on_submit()
+    if form.passphrase.data:
+        # The rules are checked even when the second entry is missing: one round, all errors.
+        problem = passphrase.problem(form.passphrase.data, npi=npi, name=name)
+        if problem:
+            add_error(form.passphrase, problem)
+            return False
+    if not valid:
         return False
     if form.confirm.data != form.passphrase.data:
         add_error(form.confirm, "The passphrases do not match. Enter the same passphrase twice")

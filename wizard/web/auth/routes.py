@@ -63,6 +63,7 @@ def sign_in_post():
             )
             return redirect(url_for("auth.sign_in_code"), 303)
         add_error(form.npi, NOT_SIGNED_IN)
+        add_error(form.passphrase, NOT_SIGNED_IN)
     note_error("sign-in-failed")
     return render_template(
         "auth/sign-in.html", title="Sign in", form=form, errors=errors_of(form), failed=True

@@ -5,16 +5,12 @@ from __future__ import annotations
 import re
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from wizard.domain.credentials import SOFT_PREFIXES, grouped
-from wizard.extensions import db
 from wizard.services import sandbox
-from wizard.store.models import Prescriber
-from wizard.web.forms import EmptyForm
 from wizard.web.qr import qr_svg
 from wizard.web.sandbox import bp
-from wizard.web.session import now, sign_in
+from wizard.web.session import now
 
 _CREDENTIAL = re.compile(r"[A-Z0-9]{6,32}")
 
@@ -77,14 +73,3 @@ def api_otp(credential_id: str):
         code=current.code,
         valid_for_seconds=current.valid_for_seconds,
     )
-
-
-@bp.post("/sign-in-demo")
-def sign_in_demo():
-    """Practice shortcut: sign in as the demo prescriber (sandbox mode only)."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    sandbox.seed_demo(now())
-    prescriber = db.session.scalar(select(Prescriber).where(Prescriber.npi == sandbox.DEMO_NPI))
-    sign_in(prescriber)
-    return redirect(url_for("main.home"), 303)
