@@ -183,3 +183,52 @@ def test_an_idle_session_is_signed_out_and_the_next_page_says_so(
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/tokens$"))
     expect(page.get_by_text(f"Signed in as {account.name}")).to_be_visible()
+
+
+def test_signs_in_as_the_sandbox_demo_prescriber_and_adds_a_token(page: Page, live_server) -> None:
+    """As a trainee would: the welcome page gives the demo sign-in and links to the practice
+    app of the demo's Active token, whose code completes the sign-in."""
+    from wizard.extensions import db
+    from wizard.services import tokens as token_service
+    from wizard.services.accounts import by_npi
+
+    page.goto("/")
+    npi = page.locator(".panel dd.mono").nth(0).inner_text()
+    passphrase = page.locator(".panel dd.mono").nth(1).inner_text()
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name=re.compile("practice VIP Access app of the token")).click()
+    demo_phone = opened.value
+    page.bring_to_front()
+    page.get_by_role("link", name="Sign in", exact=True).click()
+    page.get_by_label("NPI", exact=True).fill(npi)
+    page.get_by_label("Passphrase", exact=True).fill(passphrase)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("radio", name=re.compile("iPhone token app")).check()
+    if int(demo_phone.locator("#countdown").inner_text()) <= 2:
+        demo_phone.wait_for_timeout(3000)  # as a careful trainee would: wait for a fresh code
+    demo_phone.reload()
+    code = demo_phone.locator("#security-code").inner_text()
+    page.get_by_label("Security code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Signed in as Dr. Alex Demo")).to_be_visible()
+
+    start_enrolment(page)
+    choose_device(page, "Android")
+    confirm_and_continue(page)
+    phone = PracticeApp.open(page.context)
+    page.bring_to_front()
+    enter_credential_id(page, phone.shown_id)
+    try:
+        finish_enrolment(page, phone, "Trainee Android")
+        page.get_by_role("link", name="Go to your account").click()
+        expect(page.get_by_role("row").filter(has_text=phone.credential_id)).to_contain_text(
+            "Active"
+        )
+    finally:
+        # Leave the shared demo prescriber as seeded for the other tests.
+        with live_server.app.app_context():
+            demo = by_npi(npi)
+            added = next((t for t in demo.tokens if t.credential_id == phone.credential_id), None)
+            if added is not None:
+                token_service.delete(demo, added, datetime.now(UTC))
+            db.session.remove()
