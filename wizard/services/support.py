@@ -91,6 +91,20 @@ def _record_run(row: SupportSession, seen: Seen, now: datetime) -> None:
         run.backup = seen.backup
 
 
+def mark_backup(code: str, state: str) -> None:
+    """Set the backup outcome of the support session's latest wizard run."""
+    run = db.session.scalar(
+        select(WizardRun)
+        .join(SupportSession, WizardRun.support_session_id == SupportSession.id)
+        .where(SupportSession.support_code == code)
+        .order_by(WizardRun.id.desc())
+        .limit(1)
+    )
+    if run is not None:
+        run.backup = state
+        db.session.commit()
+
+
 def find(typed_code: str) -> SupportSession | None:
     return db.session.scalar(
         select(SupportSession).where(SupportSession.support_code == typed_code)

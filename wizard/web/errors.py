@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from wizard.extensions import db
+from wizard.web.session import session_ready
 
 log = logging.getLogger("wizard.errors")
 
@@ -35,7 +36,7 @@ def render_error(status: int, title: str | None = None, message: str | None = No
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     return (
         render_template(
-            "error.html",
+            "error.html" if session_ready() else "error-plain.html",
             status=status,
             title=title or default_title,
             message=message or default_message,
@@ -44,10 +45,18 @@ def render_error(status: int, title: str | None = None, message: str | None = No
     )
 
 
+def _rollback() -> None:
+    """Drop the failed request's half-done changes (even when the database is gone)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - nothing more can be undone without a database
+        log.warning("rollback failed: the database is unreachable")
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        db.session.rollback()
+        _rollback()
         return render_error(
             400,
             "This form has expired",
@@ -57,17 +66,20 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        db.session.rollback()
+        _rollback()
+        # A database failure while opening the session surfaces as a 500 wrapping it.
+        if isinstance(getattr(error, "original_exception", None), OperationalError):
+            return render_error(503)
         return render_error(error.code or 500)
 
     @app.errorhandler(OperationalError)
     def database_down(error):
         log.error("database unavailable: %s", type(error.orig).__name__)
-        db.session.rollback()
+        _rollback()
         return render_error(503)
 
     @app.errorhandler(Exception)
     def unexpected(error):
         log.exception("unhandled error")
-        db.session.rollback()
+        _rollback()
         return render_error(500)

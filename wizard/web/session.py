@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.globals import request_ctx
 
 from wizard.extensions import db
 from wizard.store.models import HelpdeskAgent, Prescriber
@@ -22,6 +23,14 @@ from wizard.store.models import HelpdeskAgent, Prescriber
 
 def now() -> datetime:
     return current_app.config["CLOCK"]()
+
+
+def session_ready() -> bool:
+    """False when this request failed before its session could be read (database down)."""
+    try:
+        return request_ctx.session is not None
+    except AssertionError:  # Flask asserts the session was opened
+        return False
 
 
 def _fresh_session(keep: tuple[str, ...] = ()) -> None:

@@ -7,7 +7,7 @@ from flask import Flask, Response, g, request, session
 from wizard.domain.steps import Progress
 from wizard.domain.support import new_support_code
 from wizard.services import support
-from wizard.web.session import now
+from wizard.web.session import now, session_ready
 
 # Pages whose visitors may be on the phone with the help desk, by endpoint.
 PAGES = {
@@ -59,13 +59,20 @@ def note_person(name: str, npi: str) -> None:
     g.support_person = (name, npi)
 
 
+def record_backup_accepted() -> None:
+    """The prescriber chose "Add a backup token": the run that recommended it adopted it."""
+    code = session.get("support_code")
+    if code:
+        support.mark_backup(code, "accepted")
+
+
 def _tracked() -> bool:
     return request.endpoint in PAGES or (request.endpoint or "").startswith("enrol.")
 
 
 def support_code() -> str | None:
     """This browser session's support code, made on its first tracked page."""
-    if not _tracked():
+    if not _tracked() or not session_ready():
         return None
     if "support_code" not in session:
         session["support_code"] = new_support_code()
@@ -74,6 +81,8 @@ def support_code() -> str | None:
 
 def _record(response: Response) -> Response:
     page = g.get("support_page") or PAGES.get(request.endpoint or "")
+    if not session_ready():
+        return response
     code = session.get("support_code")
     redirected = 300 <= response.status_code < 400
     if not page or not code or response.status_code >= 500:

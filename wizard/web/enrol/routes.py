@@ -44,7 +44,7 @@ from wizard.web.forms import EmptyForm, add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.qr import qr_svg
 from wizard.web.session import login_required, now
-from wizard.web.support import note_error, note_page
+from wizard.web.support import note_error, note_page, record_backup_accepted
 
 ENDPOINTS = {
     Step.GET_APP: "enrol.get_app",
@@ -472,6 +472,7 @@ def backup(progress: Progress):
         abort(400)
     choice = request.form.get("choice")
     if choice == "add":
+        record_backup_accepted()
         previous = progress.platform
         fresh = Progress(is_backup_run=True, previous_platform=previous)
         store_progress(fresh)

@@ -35,6 +35,17 @@ def agent_required(view):
     return wrapped
 
 
+def _refusal(lock) -> str:
+    if lock.for_good:
+        return "Signing in is blocked after too many failed attempts. Ask an administrator"
+    if lock.locked:
+        return (
+            f"Signing in is paused until {lock.until:%H:%M} UTC after too many failed "
+            "attempts. Try again then"
+        )
+    return NOT_SIGNED_IN
+
+
 @bp.get("/sign-in")
 def sign_in():
     return render_template(
@@ -54,7 +65,7 @@ def sign_in_post():
         if attempt.agent is not None:
             sign_in_agent(attempt.agent)
             return redirect(url_for("helpdesk.console"), 303)
-        add_error(form.username, NOT_SIGNED_IN)
+        add_error(form.username, _refusal(attempt.lock))
     return render_template(
         "helpdesk/sign-in.html",
         title="Help desk sign in",
@@ -125,6 +136,7 @@ def _live_context(code: str) -> dict:
         "name": prescriber.name if prescriber else (row.name if row else ""),
         "npi": prescriber.npi if prescriber else (row.npi if row else ""),
         "guide": GUIDES.get(row.last_error) if row and row.last_error else None,
+        "guides": GUIDES,
         "page_names": PAGE_NAMES,
         "platforms": PLATFORMS,
         "step_titles": TITLES,
