@@ -21,7 +21,7 @@ DEV_STAMP := $(VENV)/.stamp-dev
 NPM_STAMP := node_modules/.stamp-npm
 HTMX := static/vendor/htmx.min.js
 
-.PHONY: help setup run test lint format chromium clean constraints
+.PHONY: help setup run test lint format chromium test-services clean constraints
 
 help:
 	@echo "make run          set up and serve the wizard in sandbox mode on http://$(HOST):$(PORT)/"
@@ -30,6 +30,7 @@ help:
 	@echo "make lint         ruff check ."
 	@echo "make format       ruff format . and ruff check --fix ."
 	@echo "make chromium     check for Chromium (installs Debian's package when run as root)"
+	@echo "make test-services  Chromium and redis-server for the tests (installed when run as root)"
 	@echo "make constraints  regenerate constraints.txt from a fresh virtual environment"
 	@echo "make clean        remove .venv, node_modules, static/vendor and caches (keeps instance/)"
 
@@ -73,6 +74,9 @@ run: $(RUNTIME_STAMP) $(HTMX)
 chromium:
 	@scripts/ensure-chromium
 
+test-services:
+	@scripts/ensure-test-services
+
 lint: $(DEV_STAMP)
 	@echo "==> ruff check ."
 	$(BIN)/ruff check .
@@ -83,7 +87,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 # Runs pytest even when ruff finds problems, so one run reports both; fails if either failed.
-test: setup chromium
+test: setup test-services
 	@status=0; \
 	echo "==> ruff check ."; \
 	$(BIN)/ruff check . || status=1; \

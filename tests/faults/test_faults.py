@@ -280,3 +280,70 @@ def test_should_answer_503_while_the_database_is_gone_and_lose_nothing(
     assert client.get("/enroll/get-app").status_code == 200, "signed in still: nothing was lost"
     with app.app_context():
         assert db.session.query(Token).count() == before
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A redis-server of the test's own on 127.0.0.1 (installed by `make test`)."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - a fixed command line
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_should_continue_across_servers_sharing_one_redis_session_store(environ, setup, redis_url):
+    app, account, issued = setup
+    shared = {**environ, "WIZARD_SESSION_REDIS_URL": redis_url}
+    first, second = Server(shared), Server(shared)
+    browser = Browser()
+    try:
+        sign_in(browser, first, account)
+        reach_security_code(browser, first, issued.credential_id)
+        status, _, page = browser.request(second.url + "/enroll/security-code")
+        assert status == 200 and issued.credential_id in page
+        code = sandbox_code(app, issued.credential_id)
+        status, location, _ = browser.post(second, "/enroll/security-code", {"code": code})
+        assert (status, location) == (303, "/enroll/name")
+        # A sign-in code accepted through one server is refused through the other.
+        now = datetime.now(UTC)
+        sign_in(Browser(), first, account, now)
+        other = Browser()
+        other.post(second, "/sign-in", {"npi": account.npi, "passphrase": account.passphrase})
+        token = account.token()
+        status, _, page = other.post(
+            second, "/sign-in/code", {"token": token.id, "code": token.code(now)}
+        )
+        assert status == 422 and "already been used" in page
+    finally:
+        first.kill()
+        second.kill()
+    import redis
+
+    keys = redis.Redis.from_url(redis_url).keys("session:*")
+    assert keys, "the sessions lived in Redis"
+    with app.app_context():
+        rows = db.session.execute(db.text("SELECT COUNT(*) FROM server_sessions")).scalar()
+    assert rows == 0, "and not in the database"
