@@ -288,7 +288,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - a fixed command line
         [
-            "redis-server",
+            shutil.which("redis-server") or "redis-server",
             "--bind",
             "127.0.0.1",
             "--port",
