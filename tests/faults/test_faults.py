@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -327,8 +327,9 @@ def test_should_continue_across_servers_sharing_one_redis_session_store(environ,
         code = sandbox_code(app, issued.credential_id)
         status, location, _ = browser.post(second, "/enroll/security-code", {"code": code})
         assert (status, location) == (303, "/enroll/name")
-        # A sign-in code accepted through one server is refused through the other.
-        now = datetime.now(UTC)
+        # A sign-in code accepted through one server is refused through the other (the
+        # next time step: this step's code was used above).
+        now = datetime.now(UTC) + timedelta(seconds=30)
         sign_in(Browser(), first, account, now)
         other = Browser()
         other.post(second, "/sign-in", {"npi": account.npi, "passphrase": account.passphrase})
