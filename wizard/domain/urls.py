@@ -19,3 +19,17 @@ def allowed_return(url: str | None, origins: tuple[str, ...]) -> str | None:
         return None
     allowed = {o.lower().rstrip("/") for o in origins}
     return url if origin_of(url) in allowed else None
+
+
+def local_path(target: str | None) -> str | None:
+    """target when it is a path on this site (for ?next=), else None.
+
+    Refuses other hosts (//evil, https://…), backslashes that browsers read as slashes,
+    and control characters that could split a header.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch == "\\" or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target

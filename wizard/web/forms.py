@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from wtforms import Field
 from wtforms.validators import DataRequired, Length
 
 
 class BaseForm(FlaskForm):
-    """Strips surrounding whitespace from every text field."""
+    """Strips surrounding whitespace from every text field; reads form posts only."""
 
     class Meta:
+        def wrap_formdata(self, form, formdata):
+            # Flask-WTF would also read a JSON body; our forms are HTML forms, and a JSON
+            # object in a text field is refused as missing, not fed to the validators.
+            if formdata is _Auto:
+                return request.form if request.method in SUBMIT_METHODS else None
+            return formdata
+
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", [])
             if _strip not in filters:
@@ -26,6 +35,9 @@ class BaseForm(FlaskForm):
                 seen.add(field.errors[0])
                 summary.append((field.id, field.errors[0]))
         return summary
+
+
+SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _strip(value):

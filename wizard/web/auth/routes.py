@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
+from wizard.domain.urls import local_path
 from wizard.extensions import db, limiter
 from wizard.services import accounts
 from wizard.store.models import Prescriber
@@ -27,12 +26,7 @@ def rate_limit() -> str:
 
 def safe_next(target: str | None) -> str | None:
     """Follow next= only to a path on this site."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    return local_path(target)
 
 
 def errors_of(form) -> list[tuple[str, str]]:
