@@ -111,3 +111,9 @@ clean:
 	@echo "==> Removing $(VENV)/, node_modules/, static/vendor/, test-results/ and caches (instance/ is kept)"
 	rm -rf $(VENV) node_modules static/vendor test-results .pytest_cache .ruff_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Speed against a bare Flask app under the same gunicorn settings (about 3.5 minutes); the
+# latest figures and what they mean are in docs/PERFORMANCE.md.
+.PHONY: bench
+bench: $(DEV_STAMP) $(HTMX)
+	$(BIN)/python bench/run.py
