@@ -1,0 +1,251 @@
+"""The audit log is tamper-evident (issue 7): `flask --app wizard audit verify`.
+
+Each event stores the hash of the one before it and a head row holds the newest hash. The
+command walks the chain and names the first event that does not hold. These tests write a
+log through the real routes and services, then change the database behind the app's back:
+an edited column, an edited row with its own hash recomputed, a row deleted at the start, in
+the middle and at the end, a forged row appended. A clean log verifies and says how many
+events it checked, also after 20 threads wrote to it at once through a real server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from live import Browser, at_once, serve
+from scenarios import World
+from signing import audit_events
+from sqlalchemy import func, select, text
+
+from wizard.extensions import db
+from wizard.services.audit import chain_hash
+from wizard.store.models import AuditEvent, AuditHead
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def world(app: Flask, clock, pytestconfig) -> World:
+    return World(app, clock, pytestconfig)
+
+
+@pytest.fixture
+def logged(world: World, app: Flask) -> list[int]:
+    """A log of real events: sandbox credentials issued, a failed and a good sign-in, a
+    token renamed. Returns the event ids, oldest first."""
+    account = world.account(("Active", "Active"))
+    world.issue()
+    world.issue()
+    client = world.client()
+    world.post(client, "/sign-in", {"npi": account.npi, "passphrase": "not the passphrase"})
+    world.sign_in(client, account)
+    world.post(client, f"/tokens/{account.tokens[1].id}/rename", {"nickname": "Spare"}, "/tokens")
+    ids = [e.id for e in audit_events(app)]
+    assert len(ids) >= 6, ids
+    return ids
+
+
+def verify(flask_cli, app: Flask):
+    return flask_cli(app, "audit", "verify")
+
+
+def execute(app: Flask, sql: str, **params) -> None:
+    with app.app_context():
+        db.session.execute(text(sql), params)
+        db.session.commit()
+
+
+def assert_broken_at(result, event_id: int, problem: str) -> None:
+    assert result.exit_code != 0, result.output
+    assert f"tampered with at event {event_id}:" in result.output, result.output
+    assert problem in result.output, result.output
+
+
+# --- A clean log -------------------------------------------------------------------------------
+
+
+def test_a_clean_log_verifies_and_says_how_many_events_it_checked(app, flask_cli, logged):
+    result = verify(flask_cli, app)
+    assert result.exit_code == 0, result.output
+    assert f"{len(logged)} events checked, none edited or missing" in result.output
+
+
+def test_an_empty_log_verifies(app, flask_cli):
+    result = verify(flask_cli, app)
+    assert result.exit_code == 0, result.output
+    assert "0 events checked" in result.output
+
+
+# --- Edited rows -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("outcome", "'accepted'"),
+        ("actor", "'administrator'"),
+        ("action", "'token.rename'"),
+        ("at", "'2020-01-01 00:00:00.000000'"),
+        ("detail", "'{}'"),
+        ("client_address", "'10.0.0.1'"),
+        ("prescriber_id", "NULL"),
+        ("token_id", "1"),
+    ],
+)
+def test_an_edited_event_is_named(app, flask_cli, logged, column, value):
+    target = logged[4]  # the failed sign-in: a prescriber, no token
+    execute(app, f"UPDATE audit_events SET {column} = {value} WHERE id = :id", id=target)  # noqa: S608
+
+    result = verify(flask_cli, app)
+
+    assert_broken_at(result, target, "this event was edited")
+    assert "(4 events before it are intact)" in result.output
+
+
+def test_an_edited_event_with_its_hash_recomputed_is_found_at_the_next_one(app, flask_cli, logged):
+    """Whoever knows the formula can make an edited row match itself; the next event still
+    points at the old hash."""
+    target = logged[2]
+    with app.app_context():
+        event = db.session.get(AuditEvent, target)
+        event.outcome = "edited"
+        event.hash = chain_hash(event.prev_hash, event)
+        db.session.commit()
+
+    result = verify(flask_cli, app)
+
+    assert_broken_at(result, logged[3], "an event before it was removed or changed")
+
+
+# --- Missing rows ------------------------------------------------------------------------------
+
+
+def test_a_deleted_middle_event_is_reported_at_the_next_one(app, flask_cli, logged):
+    middle = logged[len(logged) // 2]
+    execute(app, "DELETE FROM audit_events WHERE id = :id", id=middle)
+
+    result = verify(flask_cli, app)
+
+    following = logged[len(logged) // 2 + 1]
+    assert_broken_at(result, following, "an event before it was removed or changed")
+
+
+def test_a_deleted_first_event_is_reported_at_the_new_first(app, flask_cli, logged):
+    execute(app, "DELETE FROM audit_events WHERE id = :id", id=logged[0])
+
+    result = verify(flask_cli, app)
+
+    assert_broken_at(result, logged[1], "an event before it was removed or changed")
+
+
+def test_a_deleted_last_event_is_reported(app, flask_cli, logged):
+    execute(app, "DELETE FROM audit_events WHERE id = :id", id=logged[-1])
+
+    result = verify(flask_cli, app)
+
+    assert_broken_at(result, logged[-2], "events after this one were removed")
+
+
+def test_deleting_the_last_events_and_rewinding_the_head_row_is_not_caught(app, flask_cli, logged):
+    """The limit of an unkeyed chain, stated as a test: whoever can also rewrite the head
+    row can drop the newest events unseen. Shipping the head hash elsewhere (a log line per
+    event, as now, or a signed checkpoint) is what closes this."""
+    with app.app_context():
+        previous = db.session.get(AuditEvent, logged[-2]).hash
+    execute(app, "DELETE FROM audit_events WHERE id = :id", id=logged[-1])
+    execute(app, "UPDATE audit_head SET hash = :h WHERE id = 1", h=previous)
+
+    assert verify(flask_cli, app).exit_code == 0
+
+
+def test_a_forged_event_appended_without_the_head_is_found(app, flask_cli, logged, clock):
+    with app.app_context():
+        last = db.session.get(AuditEvent, logged[-1])
+        forged = AuditEvent(
+            at=clock(),
+            actor="administrator",
+            action="token.enable",
+            outcome="success",
+            detail="{}",
+            prev_hash=last.hash,
+        )
+        forged.hash = chain_hash(last.hash, forged)
+        db.session.add(forged)
+        db.session.commit()
+
+    result = verify(flask_cli, app)
+
+    assert result.exit_code != 0, result.output
+    assert "tampered with" in result.output
+
+
+def test_the_flask_command_itself_exits_non_zero_and_names_the_event(app, logged, tmp_path):
+    """`flask --app wizard audit verify` in a process of its own, on the same database."""
+    target = logged[3]
+    execute(app, "UPDATE audit_events SET detail = '{}' WHERE id = :id", id=target)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    environ = {
+        **os.environ,
+        "WIZARD_DATABASE_URL": url,
+        "WIZARD_SECRET_KEY": "verify-secret",
+        "WIZARD_SEED_KEY": app.config["SEED_KEY"],
+        "WIZARD_SANDBOX": "1",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "wizard", "audit", "verify"]
+    done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        flask, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert f"tampered with at event {target}: this event was edited" in done.stderr
+
+
+# --- Many writers at once ----------------------------------------------------------------------
+
+
+def test_20_threads_writing_at_once_keep_one_chain(make_app, clock, pytestconfig, flask_cli):
+    """20 sessions fail to sign in 5 times each at the same moment (100 requests, each writing
+    an event and some a lock event too): one chain, no fork, and it verifies."""
+    app = make_app(WIZARD_SIGN_IN_RATE_LIMIT="100000 per minute")
+    world = World(app, clock, pytestconfig)
+    accounts = [world.account() for _ in range(20)]
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+    with serve(app) as base_url:
+        sessions = [Browser(base_url) for _ in accounts]
+        for session in sessions:
+            session.fetch_csrf("/sign-in")
+
+        def fail_five_times(index: int) -> list[int]:
+            npi = accounts[index].npi
+            return [
+                sessions[index].post("/sign-in", {"npi": npi, "passphrase": f"wrong {n}"}).status
+                for n in range(5)
+            ]
+
+        replies = at_once(20, fail_five_times)
+
+    assert all(status == 422 for statuses in replies for status in statuses), replies
+    with app.app_context():
+        events = list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        head = db.session.get(AuditHead, 1)
+        written = len(events) - before
+        assert written >= 100, written
+        prev_hashes = [e.prev_hash for e in events]
+        assert len(set(prev_hashes)) == len(events), "two events claim one predecessor (a fork)"
+        for earlier, later in zip(events, events[1:], strict=False):
+            assert later.prev_hash == earlier.hash, f"the chain forks at event {later.id}"
+        assert head.hash == events[-1].hash
+        assert head.seq == len(events)
+        failures = [json.loads(e.detail).get("failures") for e in events[before:]]
+        assert any(failures), "the failures were counted in the events"
+
+    result = verify(flask_cli, app)
+    assert result.exit_code == 0, result.output
+    assert f"{len(events)} events checked" in result.output
