@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="wizard_session",
         SESSION_PERMANENT=True,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # hide_parameters: SQL logs and errors never show values (session ids, hashes).
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server session
         CLOCK=utcnow,
     )
@@ -62,7 +64,9 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     hasher = (
         PasswordHasher.from_parameters(profiles.CHEAPEST)
         if app.config.get("ARGON2_CHEAP")  # tests only: hashing speed, not strength
-        else PasswordHasher()
+        # argon2id with OWASP's parameters (19 MiB, 2 passes): strong, and light enough on
+        # memory for several workers per host.
+        else PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
     )
     app.extensions["password_hasher"] = hasher
     # Verified against when an NPI is unknown, so both paths cost the same.
@@ -86,8 +90,28 @@ def _configure_session_store(app: Flask) -> None:
     app.config.setdefault("SESSION_SQLALCHEMY_TABLE", "server_sessions")
 
 
+class RedactSetupLinks(logging.Filter):
+    """Request logs name the path; a help-desk setup link's path holds a one-time token."""
+
+    PATTERN = re.compile(r"(/helpdesk/setup/)[^\s?\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                self.PATTERN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = self.PATTERN.sub(r"\1[redacted]", record.msg)
+        return True
+
+
 def configure_logging(app: Flask) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSetupLinks) for f in logger.filters):
+            logger.addFilter(RedactSetupLinks())
 
 
 @event.listens_for(Engine, "connect")

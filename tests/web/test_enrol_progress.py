@@ -83,10 +83,17 @@ def test_should_let_earlier_steps_be_shown_again(client_request, demo, enrol, re
     client_request.get(f"/enroll/{requested}")
 
 
-@pytest.mark.parametrize("reached", [step for step, _, _ in STEPS])
+@pytest.mark.parametrize("reached", [step for step, _, _ in STEPS if step != "done"])
 def test_should_start_at_the_furthest_allowed_step(client_request, demo, enrol, reached):
     enrol.reach(reached)
     client_request.get("/enroll", _expected_status=302, _expected_redirect=f"/enroll/{reached}")
+
+
+def test_should_start_a_new_run_after_a_saved_token(client_request, demo, enrol):
+    """ "Add a token" once a token is saved begins again, not on the last run's Done page."""
+    enrol.reach("done")
+    client_request.get("/enroll", _expected_status=302, _expected_redirect="/enroll/get-app")
+    client_request.get("/enroll/done", _expected_status=303, _expected_redirect="/enroll/get-app")
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Issue 2, security baseline: CSRF, headers, the session cookie, idle sign-out, logs."""
 
 import base64
+import hashlib
 import logging
 import re
 
@@ -199,12 +200,14 @@ def test_should_keep_only_a_random_id_in_the_session_cookie(app, client, demo, e
         decoded = base64.urlsafe_b64decode(chunk + "=" * (-len(chunk) % 4))
         for word in (b"prescriber", b"enrol", b"csrf", enrol.credential.credential_id.encode()):
             assert word not in decoded
+    key = "session:" + hashlib.sha256(value.encode()).hexdigest()
     with app.app_context():
         stored = db.session.execute(
-            text("SELECT data FROM server_sessions WHERE session_id LIKE :sid"),
-            {"sid": f"%{value}"},
+            text("SELECT data FROM server_sessions WHERE session_id = :key"), {"key": key}
         ).scalar_one()
+        ids = db.session.execute(text("SELECT session_id FROM server_sessions")).scalars().all()
     assert enrol.credential.credential_id.encode() in stored, "the progress lives on the server"
+    assert all(value not in stored_id for stored_id in ids), "keyed by a hash, not the id"
 
 
 def test_should_not_store_the_code_in_the_server_side_session(app, client, demo, enrol):

@@ -155,6 +155,10 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
             return existing
         raise SaveError("This Credential ID is already registered. Check the ID in the app.")
     if nickname_taken(prescriber, new.nickname):
+        # The name may be taken by this very token, saved from another tab a moment ago.
+        again = _live_token(new.credential_id)
+        if again is not None and again.prescriber_id == prescriber.id:
+            return again
         raise SaveError("You already have a token with this name. Choose another name.")
     token = Token(
         prescriber_id=prescriber.id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask
 from flask_session.base import ServerSideSessionInterface
 from flask_session.defaults import Defaults
@@ -30,3 +32,8 @@ class DatabaseSessions(SqlAlchemySessionInterface):
             sid_length=Defaults.SESSION_ID_LENGTH,
             serialization_format=Defaults.SESSION_SERIALIZATION_FORMAT,
         )
+
+    def _get_store_id(self, sid: str) -> str:
+        """Rows are keyed by a hash of the id: the table (and any SQL log of it) never holds
+        an id that would open a live session."""
+        return self.key_prefix + hashlib.sha256(sid.encode()).hexdigest()

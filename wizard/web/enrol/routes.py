@@ -137,6 +137,8 @@ def start():
             session["return_to"] = allowed
         else:
             enrollment.refuse_return(g.prescriber, target, now())
+    if load_progress().token_id is not None:
+        session.pop("enrol", None)  # the last run ended with a saved token: a new run begins
     return redirect(url_for(ENDPOINTS[steps.allowed(load_progress(), now())]))
 
 
