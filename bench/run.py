@@ -1127,6 +1127,12 @@ def main() -> int:  # noqa: C901 - one straight run of measurements, read top to
     parser.add_argument("--tokens", type=int, default=100_000, help="tokens for the big table")
     parser.add_argument("--clicks", type=int, default=20, help="browser clicks per transition")
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    parser.add_argument(
+        "--credentials",
+        type=int,
+        default=12_000,
+        help="practice credentials for the code-verify POSTs (each is used once)",
+    )
     args = parser.parse_args()
     plan = (
         Plan(seconds=args.seconds or 1.5, rounds=1, serial=50, enrol_sessions=8)
@@ -1150,10 +1156,13 @@ def main() -> int:  # noqa: C901 - one straight run of measurements, read top to
 
         database = workdir / "wizard.sqlite3"
         environ = wizard_environ(database)
-        log(f"preparing {database}: {plan.accounts} prescribers, 4000 free credentials")
+        log(
+            f"preparing {database}: {plan.accounts} prescribers, "
+            f"{args.credentials} free credentials"
+        )
         app = build_app(environ)
         logging.getLogger().setLevel(logging.WARNING)  # the app's INFO lines, in this process
-        accounts, pool = prepare_database(app, plan.accounts, credentials=4000)
+        accounts, pool = prepare_database(app, plan.accounts, credentials=args.credentials)
         r["tokens_main"] = add_tokens(app, 100)
 
         log("starting the wizard under gunicorn (2 sync workers)")
