@@ -80,13 +80,12 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
 
 
 def _configure_session_store(app: Flask) -> None:
+    """Redis (several app servers) through Flask-Session; else our database store."""
     redis_url = app.config.get("SESSION_REDIS_URL")
     if redis_url:
         import redis
 
         app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(redis_url))
-    else:
-        app.config.update(SESSION_TYPE="sqlalchemy", SESSION_SQLALCHEMY=db)
     app.config.setdefault("SESSION_SQLALCHEMY_TABLE", "server_sessions")
 
 
