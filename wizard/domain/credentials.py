@@ -11,11 +11,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class TokenKind(StrEnum):
-    SOFT = "soft"
-    HARD = "hard"
-
-
 class Manufacturer(StrEnum):
     SYMANTEC = "SYMANTEC"
     ONESPAN = "ONESPAN"

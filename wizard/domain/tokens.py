@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-MAX_TOKENS = 5  # EPCS Gold allows five per account (medium confidence: configurable)
 NICKNAME_MAX = 40
 ISSUER = "DRFIRST"
 

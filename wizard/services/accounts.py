@@ -52,10 +52,6 @@ def by_npi(npi: str) -> Prescriber | None:
     return db.session.scalar(select(Prescriber).where(Prescriber.npi == clean_npi(npi)))
 
 
-def actor_for(npi: str) -> str:
-    return f"prescriber:{clean_npi(npi)[:10]}"
-
-
 @dataclass(frozen=True)
 class Attempt:
     prescriber: Prescriber | None = None
@@ -77,7 +73,9 @@ def check_passphrase(npi: str, value: str, now: datetime, action: str) -> Attemp
         return Attempt()
     lock = lockout.state(prescriber, Counter.SIGN_IN, now)
     if lock.locked:
-        audit.record(action, "locked", actor=actor_for(npi), now=now, prescriber_id=prescriber.id)
+        audit.record(
+            action, "locked", actor=audit.actor_of(prescriber), now=now, prescriber_id=prescriber.id
+        )
         db.session.commit()
         return Attempt(lock=lock)
     if not passphrase_matches(prescriber, value):
@@ -87,7 +85,7 @@ def check_passphrase(npi: str, value: str, now: datetime, action: str) -> Attemp
             now,
             action=action,
             outcome="wrong-passphrase",
-            actor=actor_for(npi),
+            actor=audit.actor_of(prescriber),
         )
         return Attempt(lock=lock)
     db.session.commit()
@@ -105,7 +103,7 @@ def check_token_code(
     lock = lockout.state(prescriber, Counter.SIGN_IN, now)
     if lock.locked:
         audit.record(
-            action, "locked", actor=actor_for(prescriber.npi), now=now, prescriber_id=prescriber.id
+            action, "locked", actor=audit.actor_of(prescriber), now=now, prescriber_id=prescriber.id
         )
         db.session.commit()
         return Attempt(lock=lock)
@@ -119,15 +117,23 @@ def check_token_code(
             now,
             action=action,
             outcome=outcome,
-            actor=actor_for(prescriber.npi),
+            actor=audit.actor_of(prescriber),
             token_id=token.id if token else None,
         )
         return Attempt(lock=lock, outcome=outcome)
-    lockout.succeed(prescriber, Counter.SIGN_IN)
+    return _code_accepted(prescriber, token, now, action, signed_in=True)
+
+
+def _code_accepted(
+    prescriber: Prescriber, token: Token, now: datetime, action: str, *, signed_in: bool
+) -> Attempt:
+    """A code matched: audited; a completed sign-in also starts the failure count again."""
+    if signed_in:
+        lockout.succeed(prescriber, Counter.SIGN_IN)
     audit.record(
         action,
-        "success",
-        actor=actor_for(prescriber.npi),
+        "success" if signed_in else "code-accepted",
+        actor=audit.actor_of(prescriber),
         now=now,
         prescriber_id=prescriber.id,
         token_id=token.id,
@@ -149,23 +155,14 @@ def any_token_code(
         return Attempt(lock=lock)
     for token in active_tokens(prescriber):
         if authority().verify(token.credential_id, code, now).accepted:
-            audit.record(
-                action,
-                "code-accepted",
-                actor=actor_for(prescriber.npi),
-                now=now,
-                prescriber_id=prescriber.id,
-                token_id=token.id,
-            )
-            db.session.commit()
-            return Attempt(prescriber)
+            return _code_accepted(prescriber, token, now, action, signed_in=False)
     lock = lockout.fail(
         prescriber,
         Counter.SIGN_IN,
         now,
         action=action,
         outcome="wrong-code",
-        actor=actor_for(prescriber.npi),
+        actor=audit.actor_of(prescriber),
     )
     return Attempt(lock=lock)
 
@@ -206,6 +203,6 @@ def set_passphrase(prescriber: Prescriber, value: str, now: datetime, action: st
     prescriber.reset_expires_at = None
     lockout.succeed(prescriber, Counter.SIGN_IN)
     audit.record(
-        action, "success", actor=actor_for(prescriber.npi), now=now, prescriber_id=prescriber.id
+        action, "success", actor=audit.actor_of(prescriber), now=now, prescriber_id=prescriber.id
     )
     db.session.commit()

@@ -137,7 +137,7 @@ def redeem(invitation: Invitation, passphrase: str, now: datetime) -> Prescriber
     audit.record(
         "invitation.redeem",
         "success",
-        actor=accounts.actor_for(invitation.npi),
+        actor=audit.actor_of(prescriber),
         now=now,
         prescriber_id=prescriber.id,
         invitation_id=invitation.id,

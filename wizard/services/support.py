@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -46,7 +46,6 @@ class Seen:
     furthest: str = ""
     backup: str = ""
     new_run: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def record(code: str, seen: Seen, now: datetime) -> None:

@@ -25,9 +25,7 @@ LOCKED_FOR_GOOD = (
 def valid_code(field: Field, noun: str = "the security code") -> bool:
     """Clean the typed code in place; add the shape error (not digits, not 6) if any."""
     field.data = clean_code(field.data)
-    problem = code_error(field.data)
-    if problem == "Enter the security code":
-        problem = f"Enter {noun}"
+    problem = f"Enter {noun}" if not field.data else code_error(field.data)
     if problem:
         add_error(field, problem)
         return False

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from wizard.domain import passphrase
 from wizard.extensions import db, limiter
-from wizard.services import accounts, lockout
+from wizard.services import accounts, audit, lockout
 from wizard.services.lockout import Counter
 from wizard.store.models import Prescriber
 from wizard.web.auth import bp
@@ -66,7 +66,7 @@ def _refusal(prescriber: Prescriber | None, form: ResetForm) -> str | None:
             now(),
             action="passphrase.reset",
             outcome="wrong-reset-code",
-            actor=accounts.actor_for(prescriber.npi),
+            actor=audit.actor_of(prescriber),
         )
         return NOT_CHECKED
     attempt = accounts.any_token_code(
