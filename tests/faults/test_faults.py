@@ -310,6 +310,28 @@ def test_should_continue_across_servers_sharing_one_redis_session_store(environ,
     assert rows == 0, "and not in the database"
 
 
+def test_should_count_sign_in_attempts_on_both_servers_together(environ, setup, redis_url):
+    """Rate-limit counts in one Redis (WIZARD_RATELIMIT_STORAGE_URL): four attempts a minute
+    per address in all, whichever server takes them."""
+    shared = {
+        **environ,
+        "WIZARD_RATELIMIT_STORAGE_URL": redis_url.removesuffix("/0") + "/1",
+        "WIZARD_SIGN_IN_RATE_LIMIT": "4 per minute",
+    }
+    first, second = Server(shared), Server(shared)
+    browser = Browser()
+    form = {"npi": "1245319599", "passphrase": "no account has this passphrase"}
+    try:
+        statuses = [
+            browser.post(server, "/sign-in", form)[0]
+            for server in (first, second, first, second, first, second)
+        ]
+    finally:
+        first.kill()
+        second.kill()
+    assert statuses == [422, 422, 422, 422, 429, 429]
+
+
 def test_should_answer_503_while_redis_is_gone_and_lose_nothing(
     app_factory, environ, clock, csrf_token, request
 ):

@@ -3,7 +3,7 @@
 import base64
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from wizard.extensions import db
@@ -200,3 +200,27 @@ def test_cant_read_a_seed_with_another_key_or_on_another_row(app, vip):
         )
     with pytest.raises(InvalidTag):
         cipher.open(rows[first.credential_id], second.credential_id)
+
+
+# --- Times are UTC, whatever the database server's zone ----------------------------------------
+
+
+def test_should_store_times_as_utc_and_read_them_back_as_utc(app):
+    """The tests' PostgreSQL server runs on America/Chicago: a time zone of the server must
+    change neither what is stored nor what is read."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    eastern_afternoon = datetime(2025, 3, 3, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
+    with app.app_context():
+        alex = add_prescriber("1234567893", "Dr. Alex Demo")
+        alex.created_at = eastern_afternoon
+        db.session.commit()
+        stored = db.session.execute(
+            text("SELECT created_at FROM prescribers WHERE id = :id"), {"id": alex.id}
+        ).scalar_one()
+        db.session.expire_all()
+        read = db.session.get(Prescriber, alex.id).created_at
+
+    assert str(stored).startswith("2025-03-03 15:00:00"), "stored as naive UTC"
+    assert read == datetime(2025, 3, 3, 15, 0, tzinfo=UTC)
+    assert read.tzinfo is UTC

@@ -151,6 +151,26 @@ def test_imported_hotp_token_accepts_its_next_counter_not_the_one_before(runner,
         assert accepts("FT12345678", hotp.at(8), clock) is Outcome.ACCEPTED  # look-ahead
 
 
+def test_a_hotp_counter_beyond_32_bits_is_stored_and_checked(runner, app, clock, tmp_path):
+    """A counter the file may carry (up to 2**62) fits the database on every backend: 64-bit
+    in SQLite, and in PostgreSQL only as a BIGINT."""
+    counter = 2**40
+    seeds = tmp_path / "far.csv"
+    seeds.write_text(
+        f"serial,secret,algorithm,period_or_counter\nFT87654321,{b32(b'x' * 20)},hotp,{counter}\n"
+    )
+
+    result = import_seeds(runner, seeds)
+
+    assert result.exit_code == 0, result.output
+    assert "Added: 1" in result.output
+    hotp = pyotp.HOTP(b32(b"x" * 20))
+    with app.app_context():
+        assert accepts("FT87654321", hotp.at(counter - 1), clock) is Outcome.REUSED
+        assert accepts("FT87654321", hotp.at(counter + 2), clock) is Outcome.ACCEPTED
+        assert credentials()["FT87654321"].last_step == counter + 2
+
+
 def test_import_is_audited_with_counts_and_no_secret(runner, app):
     import_seeds(runner, PLAIN_PSKC)
     with app.app_context():

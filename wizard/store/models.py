@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -99,7 +100,8 @@ class OathCredential(db.Model):
     sealed_secret: Mapped[bytes] = mapped_column(LargeBinary)
     digits: Mapped[int] = mapped_column(default=6)
     period: Mapped[int] = mapped_column(default=30)
-    last_step: Mapped[int | None] = mapped_column(Integer)
+    # A key fob's counter may be far past 32 bits (imported files allow up to 2**62).
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
     manufacturer: Mapped[str] = mapped_column(String(20), default="SYMANTEC")
     source: Mapped[str] = mapped_column(String(20), default="sandbox")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
