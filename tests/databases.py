@@ -3,9 +3,8 @@
 Each backend builds its schema once per run with the migrations (a template), then hands each
 test a database with that schema cheaply:
 - SQLite: a copy of the template file;
-- PostgreSQL: the run's main database emptied (TRUNCATE, then the rows the migrations seed put
-  back), or a copy of the template database (CREATE DATABASE … TEMPLATE) when a test needs
-  several databases at once.
+- PostgreSQL: the run's main database put back as the migrations left it (PgSnapshot), or a
+  copy of the template database (CREATE DATABASE … TEMPLATE, slower) when a test needs more.
 """
 
 from __future__ import annotations
@@ -82,48 +81,17 @@ class PostgresDatabases:
     def __init__(self, server: PostgresServer, migrate: Migrator) -> None:
         self.server = server
         self._names = itertools.count(1)
+        self._pristine: PgSnapshot | None = None
         server.create_database(self.TEMPLATE)
         migrate(server.url(self.TEMPLATE))
-        self._seed_rows = self._read_seed_rows()
-        server.create_database(self.MAIN, template=self.TEMPLATE)
-
-    def _read_seed_rows(self) -> list[tuple[str, list[str], list[tuple]]]:
-        """Every table, and the rows the migrations put in it (the audit chain's head)."""
-        import psycopg
-
-        found = []
-        with psycopg.connect(self.server.conninfo(self.TEMPLATE)) as connection:
-            tables = connection.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version' ORDER BY tablename"
-            ).fetchall()
-            for (table,) in tables:
-                cursor = connection.execute(f'SELECT * FROM "{table}"')  # noqa: S608
-                columns = [c.name for c in cursor.description]
-                found.append((table, columns, cursor.fetchall()))
-        return found
 
     def main(self, folder: Path) -> str:
-        """The main database, emptied: whatever the last test left is gone."""
-        import psycopg
-
-        with psycopg.connect(self.server.conninfo(self.MAIN), autocommit=True) as connection:
-            # A connection a previous test left open would wait on the TRUNCATE forever.
-            connection.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            tables = ", ".join(f'"{table}"' for table, _, _ in self._seed_rows)
-            with connection.transaction():
-                connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-                for table, columns, rows in self._seed_rows:
-                    if rows:
-                        names = ", ".join(f'"{c}"' for c in columns)
-                        marks = ", ".join(["%s"] * len(columns))
-                        connection.cursor().executemany(
-                            f'INSERT INTO "{table}" ({names}) VALUES ({marks})',  # noqa: S608
-                            rows,
-                        )
+        """The main database as the migrations left it: whatever the last test left is gone."""
+        if self._pristine is None:
+            self.server.create_database(self.MAIN, template=self.TEMPLATE)
+            self._pristine = PgSnapshot(self.server.conninfo(self.MAIN), "pristine")
+        self._pristine.end_other_connections()
+        self._pristine.restore()
         return self.server.url(self.MAIN)
 
     def fresh(self, folder: Path, name: str) -> str:
@@ -170,6 +138,67 @@ class PostgresDatabases:
         data = self.server.data
         files = [*(data / "base" / str(oid)).iterdir(), *(data / "pg_wal").glob("0*")]
         return b"".join(p.read_bytes() for p in files if p.is_file())
+
+
+class PgSnapshot:
+    """Every table of a PostgreSQL database copied into a schema of its own; restore() puts
+    each table and sequence back as it was. DELETE, not TRUNCATE: on tables this small it is
+    several times quicker, and the whole restore is one round trip."""
+
+    def __init__(self, conninfo: str, schema: str) -> None:
+        import psycopg
+
+        self.schema = schema
+        self.connection = psycopg.connect(conninfo, autocommit=True)
+        listed = self.connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version' ORDER BY tablename"
+        )
+        tables = [f'"{row[0]}"' for row in listed]
+        sequences = self.connection.execute(
+            "SELECT sequencename, last_value, last_value IS NOT NULL FROM pg_sequences "
+            "WHERE schemaname = 'public'"
+        ).fetchall()
+        with self.connection.transaction():
+            self.connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            self.connection.execute(f"CREATE SCHEMA {schema}")
+            for table in tables:
+                self.connection.execute(f"CREATE TABLE {schema}.{table} AS TABLE {table}")
+        positions = ", ".join(
+            f"setval('{name}', {value or 1}, {str(called).lower()})"
+            for name, value, called in sequences
+        )
+        # Table names come from the catalog.
+        deletes = [f"DELETE FROM {t}" for t in tables]  # noqa: S608
+        copies = [f"INSERT INTO {t} SELECT * FROM {schema}.{t}" for t in tables]  # noqa: S608
+        # Rows go back in any order: foreign keys are not checked meanwhile.
+        self.restore_sql = "; ".join(
+            [
+                "SET LOCAL session_replication_role = replica",
+                *deletes,
+                *copies,
+                *([f"SELECT {positions}"] if positions else []),
+            ]
+        )
+
+    def restore(self) -> None:
+        with self.connection.transaction():
+            self.connection.execute(self.restore_sql)
+
+    def end_other_connections(self) -> None:
+        """A connection a previous test left open, mid-transaction, would hold locks."""
+        self.connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+    def rows(self, query: str) -> tuple[list[str], list[tuple]]:
+        cursor = self.connection.execute(query)
+        return [d.name for d in cursor.description], cursor.fetchall()
+
+    def close(self) -> None:
+        self.connection.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+        self.connection.close()
 
 
 class DatabaseSet:

@@ -94,6 +94,17 @@ class Result:
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # seconds, every request
 
+    def summary(self, users: int, seconds: float) -> str:
+        latencies = sorted(self.latencies) or [0.0]
+        median = latencies[len(latencies) // 2]
+        slow = latencies[int(len(latencies) * 0.95)]
+        return (
+            f"{users} users, {seconds:.0f} s: {len(self.enrolled)} enrollments, "
+            f"{self.requests} requests ({self.requests / seconds:.1f}/s), "
+            f"median {median * 1000:.0f} ms, 95th percentile {slow * 1000:.0f} ms, "
+            f"{len(self.errors)} errors"
+        )
+
     def merge(self, other: Result) -> None:
         self.requests += other.requests
         self.iterations += other.iterations

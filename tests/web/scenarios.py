@@ -22,11 +22,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyotp
+from databases import PgSnapshot
 from flask import Flask
 from flask.testing import FlaskClient
 from pytest import Config
 from signing import csrf, post, session_cookie
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from wizard.extensions import db
 from wizard.services import accounts, helpdesk, invitations, sandbox
@@ -220,11 +222,11 @@ class Frozen:
     """The app's database saved; restore() puts every table back as it was.
 
     SQLite: the file copied into memory with the backup API. PostgreSQL: every table copied
-    into a schema of its own, and copied back (after a TRUNCATE) with the sequences."""
+    into a schema of its own, and copied back with the sequences (databases.PgSnapshot)."""
 
     def __init__(self, app: Flask) -> None:
         url = app.config["SQLALCHEMY_DATABASE_URI"]
-        self.store = _SqliteSnapshot(url) if url.startswith("sqlite:///") else _PgSnapshot(url)
+        self.store = _SqliteSnapshot(url) if url.startswith("sqlite:///") else _pg_snapshot(url)
         self.rows = self.watched()
 
     def restore(self) -> None:
@@ -250,6 +252,15 @@ class Frozen:
         self.store.close()
 
 
+def _pg_snapshot(url: str) -> PgSnapshot:
+    parts = make_url(url)
+    conninfo = (
+        f"host={parts.host} port={parts.port} user={parts.username} "
+        f"password={parts.password} dbname={parts.database}"
+    )
+    return PgSnapshot(conninfo, "frozen")
+
+
 class _SqliteSnapshot:
     def __init__(self, url: str) -> None:
         self.live = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
@@ -269,67 +280,6 @@ class _SqliteSnapshot:
     def close(self) -> None:
         self.live.close()
         self.saved.close()
-
-
-class _PgSnapshot:
-    SCHEMA = "frozen"
-
-    def __init__(self, url: str) -> None:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        parts = make_url(url)
-        self.live = psycopg.connect(
-            host=parts.host,
-            port=parts.port,
-            user=parts.username,
-            password=parts.password,
-            dbname=parts.database,
-            autocommit=True,
-        )
-        self.tables = [
-            row[0]
-            for row in self.live.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
-        ]
-        self.sequences = [
-            row[0]
-            for row in self.live.execute(
-                "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
-            )
-        ]
-        with self.live.transaction():
-            self.live.execute(f"DROP SCHEMA IF EXISTS {self.SCHEMA} CASCADE")
-            self.live.execute(f"CREATE SCHEMA {self.SCHEMA}")
-            for table in self.tables:
-                self.live.execute(f'CREATE TABLE {self.SCHEMA}."{table}" AS TABLE "{table}"')
-            self.positions = {
-                name: self.live.execute(
-                    f'SELECT last_value, is_called FROM "{name}"'  # noqa: S608
-                ).fetchone()
-                for name in self.sequences
-            }
-
-    def restore(self) -> None:
-        listed = ", ".join(f'"{t}"' for t in self.tables)
-        with self.live.transaction():
-            self.live.execute(f"TRUNCATE {listed}")
-            for table in self.tables:
-                self.live.execute(
-                    f'INSERT INTO "{table}" SELECT * FROM {self.SCHEMA}."{table}"'  # noqa: S608
-                )
-            for name, (value, called) in self.positions.items():
-                self.live.execute("SELECT setval(%s, %s, %s)", (name, value, called))
-
-    def rows(self, query: str) -> tuple[list[str], list[tuple]]:
-        cursor = self.live.execute(query)
-        return [d.name for d in cursor.description], cursor.fetchall()
-
-    def close(self) -> None:
-        self.live.execute(f"DROP SCHEMA IF EXISTS {self.SCHEMA} CASCADE")
-        self.live.close()
 
 
 # --- Anonymous and half-way flows --------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""The local cluster for its tests: two app nodes (gunicorn, two workers each) on one
+PostgreSQL and one Redis, behind nginx, started once for this folder on free ports.
+
+Every test here is marked `cluster` (leave them out with `pytest -m "not cluster"`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import chromium
+import pytest
+from cluster import Cluster, ServiceError
+from flask import Flask
+
+from wizard.extensions import db
+
+HERE = Path(__file__).resolve().parent
+ROOT_CONFTEST = HERE.parent / "conftest.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.cluster)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return chromium.launch_args(browser_type_launch_args)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    """The cluster on free ports; fsync off (nothing here outlives the run). The load test's
+    clients each sign in every few seconds, far more often than a person: the per-address
+    limit is raised out of their way."""
+    started = Cluster(
+        port=0, durable=False, settings={"WIZARD_SIGN_IN_RATE_LIMIT": "6000 per minute"}
+    )
+    try:
+        started.start()
+    except ServiceError as error:
+        pytest.fail(f"the local cluster could not start: {error}", pytrace=False)
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def shared(pytestconfig: pytest.Config) -> ModuleType:
+    """tests/conftest.py as pytest loaded it (build_app, create_account)."""
+    return pytestconfig.pluginmanager.get_plugin(str(ROOT_CONFTEST))
+
+
+@pytest.fixture(scope="module")
+def cluster_app(cluster: Cluster, shared: ModuleType) -> Iterator[Flask]:
+    """An app in this process over the cluster's database, Redis and keys: for setting up
+    accounts and reading what the nodes saved."""
+    app = shared.build_app({"ARGON2_CHEAP": True}, environ=cluster.settings)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_account(cluster_app: Flask, shared: ModuleType) -> Callable[..., Any]:
+    """make_account(statuses=("Active",)): a fresh prescriber in the cluster's database."""
+
+    def make(statuses: tuple[str, ...] = ("Active",)) -> Any:
+        with cluster_app.app_context():
+            try:
+                return shared.create_account(datetime.now(UTC), statuses=statuses)
+            finally:
+                db.session.remove()
+
+    return make
+
+
+@pytest.fixture
+def all_nodes(cluster: Cluster) -> Iterator[Cluster]:
+    """The cluster with every node running, before and after the test."""
+    for index in range(len(cluster.nodes)):
+        cluster.start_node(index)
+    yield cluster
+    for index in range(len(cluster.nodes)):
+        cluster.start_node(index)
