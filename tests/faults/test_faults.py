@@ -222,28 +222,23 @@ def sandbox_code(app, credential_id: str) -> str:
         return sandbox.current_code(credential_id, datetime.now(UTC)).code
 
 
+def sign_in_test_client(client, account, at: datetime, csrf_token):
+    """Sign account in through Flask's test client; the response to the code step."""
+    token = account.token()
+    form = {"npi": account.npi, "passphrase": account.passphrase}
+    client.post("/sign-in", data={**form, "csrf_token": csrf_token(client, "/sign-in")})
+    form = {"token": token.id, "code": token.code(at)}
+    return client.post(
+        "/sign-in/code", data={**form, "csrf_token": csrf_token(client, "/sign-in/code")}
+    )
+
+
 def test_should_answer_503_while_the_database_is_gone_and_lose_nothing(
     app, client, csrf_token, account, clock, database
 ):
     """In process: the database made unreachable under a running app (SQLite: its folder
     moved away; PostgreSQL: every connection refused and ended), then given back."""
-    token = account.token()
-    client.post(
-        "/sign-in",
-        data={
-            "npi": account.npi,
-            "passphrase": account.passphrase,
-            "csrf_token": csrf_token(client, "/sign-in"),
-        },
-    )
-    client.post(
-        "/sign-in/code",
-        data={
-            "token": token.id,
-            "code": token.code(clock()),
-            "csrf_token": csrf_token(client, "/sign-in/code"),
-        },
-    )
+    sign_in_test_client(client, account, clock(), csrf_token)
     form_token = csrf_token(client, "/enroll/get-app")
     with app.app_context():
         before = db.session.query(Token).count()
@@ -363,23 +358,7 @@ def test_should_answer_503_while_redis_is_gone_and_lose_nothing(
 
         redis_server.start()
         assert browser.get("/healthz").status_code == 200
-        token = account.token()
-        browser.post(
-            "/sign-in",
-            data={
-                "npi": account.npi,
-                "passphrase": account.passphrase,
-                "csrf_token": csrf_token(browser, "/sign-in"),
-            },
-        )
-        signed_in = browser.post(
-            "/sign-in/code",
-            data={
-                "token": token.id,
-                "code": token.code(clock()),
-                "csrf_token": csrf_token(browser, "/sign-in/code"),
-            },
-        )
+        signed_in = sign_in_test_client(browser, account, clock(), csrf_token)
         assert signed_in.headers["Location"] == "/", "the account and its token were kept"
         with app.app_context():
             db.engine.dispose()

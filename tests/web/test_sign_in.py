@@ -367,6 +367,17 @@ def test_a_correct_passphrase_alone_does_not_reset_the_count(app, client, accoun
 # --- The per-address throttle ----------------------------------------------------------------
 
 
+def test_an_address_longer_than_any_ip_is_audited_cut_short_not_refused(app, client, account):
+    """What a misconfigured proxy setting lets a client send as its address: the attempt is
+    answered as usual on every database (PostgreSQL enforces the column's length)."""
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.9, " * 10
+    response = passphrase_step(client, account.npi, "not the passphrase at all")
+
+    assert response.status_code == 422
+    [event] = audit_events(app, "sign-in.passphrase")
+    assert event.client_address == ("203.0.113.9, " * 10)[:64]
+
+
 def test_sign_in_is_throttled_per_client_address(app, client, account):
     # The limit is read from the config on each request (a callable given to Flask-Limiter).
     app.config["SIGN_IN_RATE_LIMIT"] = "3 per minute"

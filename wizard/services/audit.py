@@ -23,7 +23,10 @@ def actor_of(prescriber) -> str:
 
 
 def _client_address() -> str:
-    return (request.remote_addr or "") if has_request_context() else ""
+    """The client's address, cut to the column: behind a proxy trusted for more hops than
+    there are, a client chooses it, and PostgreSQL (unlike SQLite) refuses a longer string."""
+    address = (request.remote_addr or "") if has_request_context() else ""
+    return address[: AuditEvent.client_address.type.length]
 
 
 def chain_hash(prev_hash: str, event: AuditEvent) -> str:
