@@ -84,6 +84,11 @@ class PostgresDatabases:
         self._pristine: PgSnapshot | None = None
         server.create_database(self.TEMPLATE)
         migrate(server.url(self.TEMPLATE))
+        # CREATE DATABASE … TEMPLATE fails while anyone is connected to the template, and
+        # autovacuum would be, some time in a long run: no connection to it from now on.
+        server.execute(
+            f"ALTER DATABASE {self.TEMPLATE} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"
+        )
 
     def main(self, folder: Path) -> str:
         """The main database as the migrations left it: whatever the last test left is gone."""
@@ -149,6 +154,7 @@ class PgSnapshot:
         import psycopg
 
         self.schema = schema
+        self.conninfo = conninfo
         self.connection = psycopg.connect(conninfo, autocommit=True)
         listed = self.connection.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
@@ -182,12 +188,20 @@ class PgSnapshot:
         )
 
     def restore(self) -> None:
-        with self.connection.transaction():
+        with self._connected().transaction():
             self.connection.execute(self.restore_sql)
+
+    def _connected(self):
+        """This snapshot's connection, opened again if a test ended it (database.gone())."""
+        if self.connection.closed or self.connection.broken:
+            import psycopg
+
+            self.connection = psycopg.connect(self.conninfo, autocommit=True)
+        return self.connection
 
     def end_other_connections(self) -> None:
         """A connection a previous test left open, mid-transaction, would hold locks."""
-        self.connection.execute(
+        self._connected().execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )

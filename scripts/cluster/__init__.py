@@ -72,6 +72,15 @@ class Cluster:
     def database_url(self) -> str:
         return self.settings["WIZARD_DATABASE_URL"]
 
+    @property
+    def local_settings(self) -> dict[str, str]:
+        """The nodes' settings without Redis: for an app in another process that reads and
+        writes the cluster's database (Flask-Limiter keeps one storage for every app of a
+        process, so an app on the cluster's Redis would move its neighbors' counts there)."""
+        return {
+            k: v for k, v in self.settings.items() if not k.endswith(("REDIS_URL", "STORAGE_URL"))
+        }
+
     def start(self) -> Cluster:
         try:
             self._start()

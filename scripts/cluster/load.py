@@ -2,9 +2,11 @@
 cookie jar and connection, redirects followed), signing in and adding a token, again and
 again until a deadline. Every answer is checked; nothing is sent around the routes.
 
-    accounts = make_accounts(cluster.settings, 600)      # prescribers with one Active token
+    app = create_app(environ=cluster.local_settings)  # its database, from this process
+    accounts = make_accounts(app, 400)  # prescribers with one Active token each
     result = run_load(cluster.url, accounts, users=50, seconds=60)
-    result.errors, result.enrolled                         # [] and [(npi, credential_id), ...]
+    result.errors, result.enrolled  # [] and [(npi, credential_id), ...]
+    print(result.summary(50, 60))
 
 Each user connects from an address of its own (127.0.0.2, 127.0.0.3, ...), so per-address
 limits see fifty clients, as they would in a clinic's network behind the balancer.
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 import pyotp
+from flask import Flask
 
 PASSPHRASE = "load test passphrase 2468"  # noqa: S105 - accounts made for one run
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"|<meta name="csrf-token" content="([^"]+)"')
@@ -35,18 +38,16 @@ class Account:
     secret: str  # base32, the seed of its one Active token
 
 
-def make_accounts(settings: dict[str, str], count: int) -> list[Account]:
-    """count prescribers, each with one Active sandbox token, in the database of settings
-    (WIZARD_* variables, as the nodes have them). One passphrase hash serves them all."""
+def make_accounts(app: Flask, count: int) -> list[Account]:
+    """count prescribers, each with one Active sandbox token, in app's database (an app over
+    the cluster's database: Cluster.local_settings). One passphrase hash serves them all."""
     from datetime import UTC, datetime
 
-    from wizard import create_app
     from wizard.domain.tokens import TokenType
     from wizard.extensions import db
     from wizard.services import accounts, sandbox
     from wizard.store.models import Prescriber, Token
 
-    app = create_app(environ=settings)
     made = []
     now = datetime.now(UTC)
     with app.app_context():
@@ -74,7 +75,6 @@ def make_accounts(settings: dict[str, str], count: int) -> list[Account]:
             made.append(Account(npi, token.id, issued.secret))
         db.session.commit()
         db.session.remove()
-        db.engine.dispose()
     return made
 
 

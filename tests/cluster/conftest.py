@@ -16,6 +16,7 @@ import chromium
 import pytest
 from cluster import Cluster, ServiceError
 from flask import Flask
+from playwright.sync_api import Browser, Playwright
 
 from wizard.extensions import db
 
@@ -29,9 +30,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.cluster)
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    return chromium.launch_args(browser_type_launch_args)
+@pytest.fixture(scope="module")
+def chromium_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, launched here rather than through pytest-playwright's `browser`:
+    that one is parametrized by browser, and pytest would then run this folder's browser test
+    among the e2e tests, keeping the cluster up all along."""
+    browser = playwright.chromium.launch(**chromium.launch_args({"headless": True}))
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +64,9 @@ def shared(pytestconfig: pytest.Config) -> ModuleType:
 
 @pytest.fixture(scope="module")
 def cluster_app(cluster: Cluster, shared: ModuleType) -> Iterator[Flask]:
-    """An app in this process over the cluster's database, Redis and keys: for setting up
-    accounts and reading what the nodes saved."""
-    app = shared.build_app({"ARGON2_CHEAP": True}, environ=cluster.settings)
+    """An app in this process over the cluster's database and keys (not its Redis): for
+    setting up accounts and reading what the nodes saved."""
+    app = shared.build_app({"ARGON2_CHEAP": True}, environ=cluster.local_settings)
     yield app
     with app.app_context():
         db.session.remove()

@@ -12,9 +12,11 @@ That rate-limit counts are shared through Redis is tested with two servers and a
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pyotp
+import pytest
 from cluster import Cluster
 from cluster.load import make_accounts, run_load
 from helpers import (
@@ -39,11 +41,11 @@ WRONG = "not the passphrase at all"
 
 
 def test_should_finish_an_enrollment_in_chromium_when_a_node_dies_midway(
-    all_nodes: Cluster, cluster_app, browser: Browser, make_account
+    all_nodes: Cluster, cluster_app, chromium_browser: Browser, make_account
 ):
     cluster = all_nodes
     account = make_account()
-    context = browser.new_context(base_url=cluster.url)
+    context = chromium_browser.new_context(base_url=cluster.url)
     try:
         page = context.new_page()
         sign_in(page, account)
@@ -95,7 +97,7 @@ def test_50_sessions_enrolling_and_signing_in_for_60_seconds_lose_nothing(
     all_nodes: Cluster, cluster_app
 ):
     cluster = all_nodes
-    accounts = make_accounts(cluster.settings, USERS * 8)
+    accounts = make_accounts(cluster_app, USERS * 8)
     served_before = [node.served() for node in cluster.nodes]
 
     result = run_load(cluster.url, accounts, users=USERS, seconds=SECONDS)
@@ -131,3 +133,18 @@ def test_50_sessions_enrolling_and_signing_in_for_60_seconds_lose_nothing(
         or saved[credential_id].id not in audited
     ]
     assert lost == [], f"{len(lost)} enrollments reached Done without token or audit event"
+
+
+def test_stopping_the_cluster_leaves_nothing_running(cluster: Cluster):
+    """What make cluster does at Ctrl+C: every process group it started is gone, and so are
+    its files. (Last in this module: the cluster is stopped for good.)"""
+    servers = [cluster.balancer, *cluster.nodes, cluster.redis, cluster.postgres]
+    groups = [server.process.pid for server in servers]
+    folders = [cluster.folder, cluster.redis.folder, cluster.postgres.folder]
+
+    cluster.stop()
+
+    for group in groups:
+        with pytest.raises(ProcessLookupError):
+            os.killpg(group, 0)  # signal 0: only asks whether any process of the group lives
+    assert not any(folder.exists() for folder in folders)
