@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 
 from wizard.authority.local import LocalOathAuthority
 from wizard.config import from_environment
-from wizard.extensions import csrf, db, htmx, limiter, server_session
+from wizard.extensions import csrf, db, htmx, limiter
 from wizard.store.crypto import SeedCipher
-from wizard.store.sessions import DatabaseSessions
+from wizard.store.sessions import DatabaseSessionStore, RedisSessionStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,17 +46,13 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     )
     if test_config:
         app.config.update(test_config)
-    _configure_session_store(app)
     configure_logging(app)
 
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
-    if app.config.get("SESSION_REDIS_URL"):
-        server_session.init_app(app)
-    else:
-        app.session_interface = DatabaseSessions(app, db, app.config["SESSION_SQLALCHEMY_TABLE"])
+    app.session_interface = _session_interface(app)
 
     cipher = SeedCipher.from_text(app.config["SEED_KEY"])
     app.extensions["seed_cipher"] = cipher
@@ -79,14 +75,13 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     return app
 
 
-def _configure_session_store(app: Flask) -> None:
-    """Redis (several app servers) through Flask-Session; else our database store."""
-    redis_url = app.config.get("SESSION_REDIS_URL")
-    if redis_url:
-        import redis
+def _session_interface(app: Flask):
+    """Server-side sessions in Redis (several app servers) or else in our database."""
+    from wizard.web.server_session import ServerSessionInterface
 
-        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(redis_url))
-    app.config.setdefault("SESSION_SQLALCHEMY_TABLE", "server_sessions")
+    redis_url = app.config.get("SESSION_REDIS_URL")
+    store = RedisSessionStore(redis_url) if redis_url else DatabaseSessionStore()
+    return ServerSessionInterface(store)
 
 
 class RedactSetupLinks(logging.Filter):

@@ -19,7 +19,6 @@ def home():
         return render_template(
             "main/welcome.html",
             title="Add a token for EPCS",
-            form=EmptyForm(),
             demo=sandbox.demo_summary() if current_app.config.get("SANDBOX") else None,
         )
     return render_template(
