@@ -11,7 +11,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.extensions import db
@@ -36,17 +36,17 @@ class SessionStore(Protocol):
 
 
 class DatabaseSessionStore:
-    """The `server_sessions` table, through its own short transactions on the engine, so that
-    saving a session never commits (or waits on) the request's unit of work."""
+    """The `server_sessions` table. Reading shares the request's connection (the first query
+    of most requests); writing takes a short transaction of its own, so that saving a session
+    never commits the request's unit of work."""
 
     table = StoredSession.__table__
+    by_key = select(table.c.data).where(
+        table.c.session_id == bindparam("key"), table.c.expiry > bindparam("now")
+    )
 
     def load(self, key: str, now: datetime) -> bytes | None:
-        query = select(self.table.c.data).where(
-            self.table.c.session_id == key, self.table.c.expiry > now
-        )
-        with db.engine.connect() as connection:
-            return connection.scalar(query)
+        return db.session.scalar(self.by_key, {"key": key, "now": now})
 
     def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None:
         values = {"session_id": key, "data": data, "expiry": now + lifetime}
