@@ -109,9 +109,10 @@ def _form_expired(response: TestResponse) -> bool:
 def post(client: FlaskClient, url: str, data: dict | None = None, **kwargs) -> TestResponse:
     """POST a form with the session's CSRF token.
 
-    The token is remembered per session id, saving a page load per post. Sign-out and the idle
-    timeout empty a session but keep its id, so a post refused as an expired form (the CSRF
-    check runs before any view: nothing happened) is sent once more with a token read afresh.
+    The token is remembered per session id, saving a page load per post. A session that has
+    expired on the server (the idle timeout's storage lifetime) refuses it as an expired form
+    (the CSRF check runs before any view: nothing happened): it is sent once more with a token
+    read afresh.
     """
     response = client.post(url, data={**(data or {}), "csrf_token": _known_csrf(client)}, **kwargs)
     if _form_expired(response):
