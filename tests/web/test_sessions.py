@@ -8,24 +8,20 @@ and the store holds the bytes it saved under a hash of the cookie's id.
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import subprocess
-import time
+import secrets
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
-from conftest import environ_for
+from cluster.redis_server import RedisServer
 from flask import Flask
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
 from signing import COOKIE, page_text, session_cookie, sign_in
 from sqlalchemy import func, select
 
-from wizard.cli import create_schema
 from wizard.extensions import db
+from wizard.store.crypto import SeedCipher
 from wizard.store.models import StoredSession
 from wizard.store.sessions import store_key
 
@@ -33,43 +29,30 @@ STORES = ["database", "redis"]
 
 
 @pytest.fixture(scope="module")
-def redis_url(tmp_path_factory) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     """A redis-server of this module's own on 127.0.0.1 (installed by `make test`)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
-    command = [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1"]
-    command += ["--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(folder)]
-    process = subprocess.Popen(  # noqa: S603 - a fixed command line
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with RedisServer() as server:
+        yield server.url(0)
 
 
 @pytest.fixture(params=STORES)
-def app(request, app_factory, tmp_path: Path, clock) -> Iterator[Flask]:
-    """The test-client app (fresh SQLite file, test clock), its sessions in each store."""
-    database_url = f"sqlite:///{tmp_path / 'wizard.sqlite3'}"
-    environ = environ_for(database_url)
+def app(request, app_factory, database, clock) -> Iterator[Flask]:
+    """The test-client app (a fresh database, the test clock), its sessions in each store.
+    The database store runs on each database backend; Redis on one of them suffices."""
+    database_url = database.main()
+    environ = {
+        "WIZARD_SANDBOX": "1",
+        "WIZARD_DATABASE_URL": database_url,
+        "WIZARD_SECRET_KEY": secrets.token_hex(32),
+        "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
+    }
     if request.param == "redis":
+        if not database_url.startswith("sqlite"):
+            pytest.skip("sessions in Redis: the database backend is the other tests' business")
         url = request.getfixturevalue("redis_url")
         redis.Redis.from_url(url).flushdb()
         environ["WIZARD_SESSION_REDIS_URL"] = url
     app = app_factory({"TESTING": True, "ARGON2_CHEAP": True, "CLOCK": clock}, environ)
-    with app.app_context():
-        create_schema()
     yield app
     with app.app_context():
         db.session.remove()

@@ -267,4 +267,4 @@ class StoredSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
-    expiry: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expiry: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC, as Flask-Session's

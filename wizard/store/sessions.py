@@ -8,7 +8,7 @@ holds and when it ends is decided above this layer (wizard.web.server_session).
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import bindparam, delete, select, update
@@ -19,6 +19,11 @@ from wizard.store.models import StoredSession
 
 KEY_PREFIX = "session:"
 PURGE_BATCH = 500
+
+
+def _naive(moment: datetime) -> datetime:
+    """The table keeps naive UTC times, as Flask-Session wrote them."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def store_key(session_id: str) -> str:
@@ -34,6 +39,8 @@ class SessionStore(Protocol):
 
     def purge(self, now: datetime) -> int: ...
 
+    def ping(self) -> None: ...
+
 
 class DatabaseSessionStore:
     """The `server_sessions` table. Reading shares the request's connection (the first query
@@ -46,10 +53,10 @@ class DatabaseSessionStore:
     )
 
     def load(self, key: str, now: datetime) -> bytes | None:
-        return db.session.scalar(self.by_key, {"key": key, "now": now})
+        return db.session.scalar(self.by_key, {"key": key, "now": _naive(now)})
 
     def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None:
-        values = {"session_id": key, "data": data, "expiry": now + lifetime}
+        values = {"session_id": key, "data": data, "expiry": _naive(now + lifetime)}
         with db.engine.begin() as connection:
             dialect = connection.dialect.name
             if dialect in ("sqlite", "postgresql"):
@@ -75,7 +82,7 @@ class DatabaseSessionStore:
         """Delete expired rows, PURGE_BATCH at a time (each batch a short transaction, so
         sign-ins never wait long behind it); the number deleted."""
         expired = (
-            select(self.table.c.id).where(self.table.c.expiry <= now).limit(PURGE_BATCH)
+            select(self.table.c.id).where(self.table.c.expiry <= _naive(now)).limit(PURGE_BATCH)
         ).scalar_subquery()
         total = 0
         while True:
@@ -86,6 +93,9 @@ class DatabaseSessionStore:
             total += deleted
             if deleted < PURGE_BATCH:
                 return total
+
+    def ping(self) -> None:
+        """Nothing beyond the database, which the health check reads first."""
 
 
 class RedisSessionStore:
@@ -107,3 +117,6 @@ class RedisSessionStore:
 
     def purge(self, now: datetime) -> int:
         return 0  # Redis drops expired keys itself
+
+    def ping(self) -> None:
+        self.client.ping()

@@ -56,6 +56,27 @@ class ServerSession(CallbackDict, SessionMixin):
         return super().setdefault(key, default)
 
 
+def _decode(saved: bytes) -> dict:
+    try:
+        return session_json_serializer.loads(saved.decode())
+    except ValueError:
+        return _decode_flask_session(saved)
+
+
+def _decode_flask_session(saved: bytes) -> dict:
+    """A session saved before this release by Flask-Session (MessagePack): read, so that an
+    upgrade signs no one out; its next save is JSON."""
+    import msgspec
+
+    try:
+        data = msgspec.msgpack.decode(saved)
+    except msgspec.DecodeError as error:
+        raise ValueError("not a session") from error
+    if not isinstance(data, dict):
+        raise ValueError("not a session")
+    return data
+
+
 class ServerSessionInterface(SessionInterface):
     def __init__(self, store: SessionStore) -> None:
         self.store = store
@@ -76,7 +97,7 @@ class ServerSessionInterface(SessionInterface):
         if saved is None:
             return ServerSession()  # unknown or expired: a new id when there is data to keep
         try:
-            data = session_json_serializer.loads(saved.decode())
+            data = _decode(saved)
         except ValueError:
             return ServerSession()
         return ServerSession(data, sid, saved)

@@ -103,6 +103,12 @@ def flow_end(name: str) -> None:
     session.pop(name, None)
 
 
+def _seen_minute() -> int:
+    if SEEN in session:
+        return session[SEEN]
+    return int(session.get("last_seen", 0) // 60)  # saved before this release, in seconds
+
+
 def _load_prescriber() -> None:
     g.prescriber = None
     g.agent = None
@@ -110,7 +116,7 @@ def _load_prescriber() -> None:
     agent_id = session.get("agent_id")
     if prescriber_id is None and agent_id is None:
         return
-    if idle_expired(session.get(SEEN, 0), now(), current_app.config["SESSION_IDLE_MINUTES"]):
+    if idle_expired(_seen_minute(), now(), current_app.config["SESSION_IDLE_MINUTES"]):
         sign_out()
         flash(
             f"You were signed out because there was no activity for "
