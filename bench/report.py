@@ -111,6 +111,18 @@ def print_peer(r: dict) -> None:
     print()
 
 
+def print_hooks(r: dict) -> None:
+    for name, figures in r.get("hooks", {}).items():
+        print(f"\n{name}:")
+        for label, row in figures.get("loads", {}).items():
+            print(
+                f"| {label} | {row['rps']} rps | p50 {row['p50_ms']} ms | p99 {row['p99_ms']} ms |"
+            )
+        for label, value in figures.items():
+            if label != "loads" and not isinstance(value, (dict, list)):
+                print(f"{label}: {value}")
+
+
 def print_throttled(r: dict) -> None:
     slow = r.get("throttled")
     if slow:
@@ -173,6 +185,7 @@ def print_report(r: dict) -> None:
     print_peer(r)
     out(f"Chromium: {r['browser']}")
     print_throttled(r)
+    print_hooks(r)
     for name, reason in r.get("not_measured", {}).items():
         out(f"Not measured in this run: {name} ({reason})")
     out(
