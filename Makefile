@@ -124,4 +124,4 @@ clean:
 # latest figures and what they mean are in docs/PERFORMANCE.md.
 .PHONY: bench
 bench: $(DEV_STAMP) $(HTMX)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench

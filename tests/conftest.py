@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -80,21 +79,8 @@ def wizard_environ(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def build_app(test_config: dict | None = None, environ: dict | None = None) -> Flask:
-    """create_app, callable many times in one process (each test builds its own app).
-
-    Flask-Session 0.8 declares its session model on our db.Model every time an app is
-    created, and SQLAlchemy refuses to define the same table twice on one MetaData
-    (pallets-eco/flask-session#245). One app per process, as in production, never meets
-    this; the tests forget the previous declaration first.
-    """
-    table = db.metadata.tables.get("server_sessions")
-    if table is not None:
-        db.metadata.remove(table)
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=".*flask_session.*Session.*will be replaced", category=Warning
-        )
-        return create_app(test_config, environ=environ if environ is not None else {})
+    """create_app, with no WIZARD_* variable but those given."""
+    return create_app(test_config, environ=environ if environ is not None else {})
 
 
 @pytest.fixture(scope="session")
@@ -245,9 +231,13 @@ def find_csrf_token(html: str) -> str | None:
 
 
 def get_csrf_token(client: FlaskClient, url: str) -> str:
-    """GET url (redirects are not followed) and return its CSRF token; fails when it has none."""
+    """GET url (redirects are not followed) and return its CSRF token; fails when it has none.
+    The public home page has none for a visitor without a session: "/" then reads sign-in's."""
     response = client.get(url)
     token = find_csrf_token(response.get_data(as_text=True))
+    if not token and url == "/":
+        response = client.get("/sign-in")
+        token = find_csrf_token(response.get_data(as_text=True))
     if not token:
         raise AssertionError(
             f"GET {url} answered {response.status} without a CSRF token "

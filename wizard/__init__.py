@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 from datetime import UTC, datetime
@@ -14,9 +15,9 @@ from sqlalchemy.engine import Engine
 
 from wizard.authority.local import LocalOathAuthority
 from wizard.config import from_environment
-from wizard.extensions import csrf, db, htmx, limiter, migrate, server_session
+from wizard.extensions import csrf, db, htmx, limiter, migrate
 from wizard.store.crypto import SeedCipher
-from wizard.store.sessions import DatabaseSessions
+from wizard.store.sessions import DatabaseSessionStore, RedisSessionStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +47,6 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     )
     if test_config:
         app.config.update(test_config)
-    _configure_session_store(app)
     configure_logging(app)
 
     db.init_app(app)
@@ -55,10 +55,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
-    if app.config.get("SESSION_REDIS_URL"):
-        server_session.init_app(app)
-    else:
-        app.session_interface = DatabaseSessions(app, db, app.config["SESSION_SQLALCHEMY_TABLE"])
+    app.session_interface = _session_interface(app)
 
     cipher = SeedCipher.from_text(app.config["SEED_KEY"])
     app.extensions["seed_cipher"] = cipher
@@ -71,6 +68,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         else PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
     )
     app.extensions["password_hasher"] = hasher
+    _give_back_large_blocks()
     # Verified against when an NPI is unknown, so both paths cost the same.
     app.extensions["dummy_passphrase_hash"] = hasher.hash("not anyone's passphrase")
 
@@ -81,14 +79,25 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     return app
 
 
-def _configure_session_store(app: Flask) -> None:
-    """Redis (several app servers) through Flask-Session; else our database store."""
-    redis_url = app.config.get("SESSION_REDIS_URL")
-    if redis_url:
-        import redis
+def _give_back_large_blocks() -> None:
+    """Each argon2 hash takes a 19 MiB block. Once glibc has freed one such mapped block it
+    raises its mmap threshold and serves the next from the heap, which keeps the memory after
+    the hash is done: with a fixed threshold every worker gives the block back each time."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc: nothing to tune
+    m_mmap_threshold = -3
+    libc.mallopt(m_mmap_threshold, 1024 * 1024)
 
-        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(redis_url))
-    app.config.setdefault("SESSION_SQLALCHEMY_TABLE", "server_sessions")
+
+def _session_interface(app: Flask):
+    """Server-side sessions in Redis (several app servers) or else in our database."""
+    from wizard.web.server_session import ServerSessionInterface
+
+    redis_url = app.config.get("SESSION_REDIS_URL")
+    store = RedisSessionStore(redis_url) if redis_url else DatabaseSessionStore()
+    return ServerSessionInterface(store)
 
 
 class RedactSetupLinks(logging.Filter):

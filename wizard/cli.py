@@ -231,7 +231,18 @@ def helpdesk_add(username: str, base_url: str) -> None:
     click.echo(f"{base_url.rstrip('/')}/helpdesk/setup/{token}")
 
 
+sessions_cli = AppGroup("sessions", help="Server-side sessions.")
+
+
+@sessions_cli.command("purge")
+def sessions_purge() -> None:
+    """Delete expired sessions (the app also does it every few minutes by itself)."""
+    deleted = current_app.session_interface.store.purge(_now())
+    click.echo(f"Deleted {deleted} expired session(s).")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(sessions_cli)
     app.cli.add_command(helpdesk_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(init_db_command)

@@ -164,7 +164,8 @@ def test_an_idle_session_is_signed_out_and_the_next_page_says_so(
     config = live_server.app.config
     idle = config["SESSION_IDLE_MINUTES"]
     real_clock = config["CLOCK"]
-    config["CLOCK"] = lambda: datetime.now(UTC) + timedelta(minutes=idle, seconds=30)
+    # The idle time counts whole minutes: past it by more than one, whenever the last page was.
+    config["CLOCK"] = lambda: datetime.now(UTC) + timedelta(minutes=idle + 1, seconds=1)
     try:
         page.goto("/tokens")
         expect(page).to_have_url(re.compile(r"/sign-in\?next=(/|%2F)tokens$"))

@@ -365,9 +365,13 @@ def find_token(html: str) -> str | None:
 
 
 def fresh_csrf_token(client: FlaskClient) -> str:
-    """The CSRF token of the client's current session, read from the home page."""
+    """The CSRF token of the client's current session, read from the home page (or, for a
+    visitor without a session, who gets none there, from the sign-in page)."""
     response = client.get("/")
     token = find_token(response.get_data(as_text=True))
+    if not token:
+        response = client.get("/sign-in")
+        token = find_token(response.get_data(as_text=True))
     assert token, f"GET / answered {response.status} without a CSRF token"
     return token
 

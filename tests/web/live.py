@@ -85,8 +85,11 @@ class Browser:
         return self.request("GET", path)
 
     def fetch_csrf(self, path: str = "/") -> str:
-        """This session's own CSRF token, read from a page."""
+        """This session's own CSRF token, read from a page (the public home page has none
+        for a visitor without a session: the sign-in page then)."""
         body = self.get(path).body
+        if path == "/" and "csrf" not in body:
+            body = self.get("/sign-in").body
         found = re.search(r'name="csrf_token" value="([^"]+)"', body) or re.search(
             r'<meta name="csrf-token" content="([^"]+)"', body
         )

@@ -65,6 +65,12 @@ def page_text(response: TestResponse) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
+def has_csrf(response: TestResponse) -> bool:
+    return 'name="csrf_token"' in response.get_data(as_text=True) or (
+        '<meta name="csrf-token"' in response.get_data(as_text=True)
+    )
+
+
 def csrf_of(response: TestResponse) -> str:
     body = response.get_data(as_text=True)
     found = re.search(r'name="csrf_token" value="([^"]+)"', body) or re.search(
@@ -77,8 +83,12 @@ def csrf_of(response: TestResponse) -> str:
 def csrf(client: FlaskClient, url: str = "/") -> str:
     """The CSRF token of the client's session now, read from url (not followed).
 
-    It is bound to the session, so any page gives the same one until the session changes."""
-    token = csrf_of(client.get(url))
+    It is bound to the session, so any page gives the same one until the session changes.
+    The public home page gives none to a visitor without a session: the sign-in page does."""
+    response = client.get(url)
+    if url == "/" and not has_csrf(response):
+        response = client.get("/sign-in")
+    token = csrf_of(response)
     client._wizard_csrf = (session_cookie(client), token)  # type: ignore[attr-defined]
     return token
 
@@ -99,9 +109,10 @@ def _form_expired(response: TestResponse) -> bool:
 def post(client: FlaskClient, url: str, data: dict | None = None, **kwargs) -> TestResponse:
     """POST a form with the session's CSRF token.
 
-    The token is remembered per session id, saving a page load per post. Sign-out and the idle
-    timeout empty a session but keep its id, so a post refused as an expired form (the CSRF
-    check runs before any view: nothing happened) is sent once more with a token read afresh.
+    The token is remembered per session id, saving a page load per post. A session that has
+    expired on the server (the idle timeout's storage lifetime) refuses it as an expired form
+    (the CSRF check runs before any view: nothing happened): it is sent once more with a token
+    read afresh.
     """
     response = client.post(url, data={**(data or {}), "csrf_token": _known_csrf(client)}, **kwargs)
     if _form_expired(response):

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from wizard.domain.tokens import Status
 from wizard.extensions import db
@@ -40,8 +40,14 @@ def not_deleted(prescriber: Prescriber) -> list[Token]:
 
 
 def at_limit(prescriber: Prescriber) -> bool:
-    """True when no more tokens may be added (deleted ones do not count)."""
-    return len(not_deleted(prescriber)) >= current_app.config["MAX_TOKENS"]
+    """True when no more tokens may be added (deleted ones do not count). A count: every
+    step of the wizard asks, and needs none of the tokens themselves."""
+    held = db.session.scalar(
+        select(func.count(Token.id)).where(
+            Token.prescriber_id == prescriber.id, Token.status != Status.DELETED
+        )
+    )
+    return held >= current_app.config["MAX_TOKENS"]
 
 
 def is_last_active(prescriber: Prescriber, token: Token) -> bool:

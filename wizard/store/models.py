@@ -258,3 +258,15 @@ class WizardRun(db.Model):
     furthest_step: Mapped[str] = mapped_column(String(20), default="get-app")
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     backup: Mapped[str] = mapped_column(String(20), default="")  # shown, accepted, declined
+
+
+class StoredSession(db.Model):
+    """A server-side session (wizard.store.sessions). Keyed by a hash of the cookie's id;
+    the columns are those Flask-Session gave this table, so earlier databases need no change."""
+
+    __tablename__ = "server_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expiry: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC, as Flask-Session's

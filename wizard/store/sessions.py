@@ -1,39 +1,122 @@
-"""Server-side sessions in our database, through Flask-Session."""
+"""Where server-side sessions are kept: a table of our database, or Redis.
+
+Both stores hold opaque bytes under a key made from the cookie's id (`store_key`): the table,
+Redis and any log of them never hold an id that would open a live session. What a session
+holds and when it ends is decided above this layer (wizard.web.server_session).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from flask import Flask
-from flask_session.base import ServerSideSessionInterface
-from flask_session.defaults import Defaults
-from flask_session.sqlalchemy import SqlAlchemySessionInterface
-from flask_session.sqlalchemy.sqlalchemy import create_session_model
-from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from wizard.extensions import db
+from wizard.store.models import StoredSession
+
+KEY_PREFIX = "session:"
+PURGE_BATCH = 500
 
 
-class DatabaseSessions(SqlAlchemySessionInterface):
-    """Flask-Session's database store, except that its table is made with the rest of the
-    schema (init-db) instead of at start-up: the app then starts, and answers 503, while its
-    database is down, and a second app in one process does not declare the table twice."""
+def _naive(moment: datetime) -> datetime:
+    """The table keeps naive UTC times, as Flask-Session wrote them."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
-    def __init__(self, app: Flask, client: SQLAlchemy, table: str):
-        self.app = app
-        self.client = client
-        existing = client.metadata.tables.get(table)
-        if existing is not None:
-            client.metadata.remove(existing)
-        self.sql_session_model = create_session_model(client, table)
-        ServerSideSessionInterface.__init__(
-            self,
-            app,
-            key_prefix=Defaults.SESSION_KEY_PREFIX,
-            permanent=True,
-            sid_length=Defaults.SESSION_ID_LENGTH,
-            serialization_format=Defaults.SESSION_SERIALIZATION_FORMAT,
-        )
 
-    def _get_store_id(self, sid: str) -> str:
-        """Rows are keyed by a hash of the id: the table (and any SQL log of it) never holds
-        an id that would open a live session."""
-        return self.key_prefix + hashlib.sha256(sid.encode()).hexdigest()
+def store_key(session_id: str) -> str:
+    return KEY_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SessionStore(Protocol):
+    def load(self, key: str, now: datetime) -> bytes | None: ...
+
+    def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None: ...
+
+    def delete(self, *keys: str) -> None: ...
+
+    def purge(self, now: datetime) -> int: ...
+
+    def ping(self) -> None: ...
+
+
+class DatabaseSessionStore:
+    """The `server_sessions` table. Reading shares the request's connection (the first query
+    of most requests); writing takes a short transaction of its own, so that saving a session
+    never commits the request's unit of work."""
+
+    table = StoredSession.__table__
+    by_key = select(table.c.data).where(
+        table.c.session_id == bindparam("key"), table.c.expiry > bindparam("now")
+    )
+
+    def load(self, key: str, now: datetime) -> bytes | None:
+        return db.session.scalar(self.by_key, {"key": key, "now": _naive(now)})
+
+    def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None:
+        values = {"session_id": key, "data": data, "expiry": _naive(now + lifetime)}
+        with db.engine.begin() as connection:
+            dialect = connection.dialect.name
+            if dialect in ("sqlite", "postgresql"):
+                insert = (sqlite if dialect == "sqlite" else postgresql).insert(self.table)
+                connection.execute(
+                    insert.values(values).on_conflict_do_update(
+                        index_elements=["session_id"],
+                        set_={"data": data, "expiry": values["expiry"]},
+                    )
+                )
+                return
+            found = connection.execute(
+                update(self.table).where(self.table.c.session_id == key).values(values)
+            )
+            if found.rowcount == 0:
+                connection.execute(self.table.insert().values(values))
+
+    def delete(self, *keys: str) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(delete(self.table).where(self.table.c.session_id.in_(keys)))
+
+    def purge(self, now: datetime) -> int:
+        """Delete expired rows, PURGE_BATCH at a time (each batch a short transaction, so
+        sign-ins never wait long behind it); the number deleted."""
+        expired = (
+            select(self.table.c.id).where(self.table.c.expiry <= _naive(now)).limit(PURGE_BATCH)
+        ).scalar_subquery()
+        total = 0
+        while True:
+            with db.engine.begin() as connection:
+                deleted = connection.execute(
+                    delete(self.table).where(self.table.c.id.in_(expired))
+                ).rowcount
+            total += deleted
+            if deleted < PURGE_BATCH:
+                return total
+
+    def ping(self) -> None:
+        """Nothing beyond the database, which the health check reads first."""
+
+
+class RedisSessionStore:
+    """Redis: each session one key that Redis itself expires (SET with EX)."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+
+    def load(self, key: str, now: datetime) -> bytes | None:
+        return self.client.get(key)
+
+    def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None:
+        self.client.set(key, data, ex=max(1, int(lifetime.total_seconds())))
+
+    def delete(self, *keys: str) -> None:
+        self.client.delete(*keys)
+
+    def purge(self, now: datetime) -> int:
+        return 0  # Redis drops expired keys itself
+
+    def ping(self) -> None:
+        self.client.ping()

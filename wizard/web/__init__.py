@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, g, request
 
 from wizard.domain.tokens import needs_backup
+from wizard.services import enrollment
 
 
 def _htmx_redirects(response: Response) -> Response:
@@ -47,10 +48,10 @@ def init_app(app: Flask) -> None:
             "sandbox": app.config.get("SANDBOX"),
             "prescriber": prescriber,
             "agent": g.get("agent"),
-            "backup_reminder": prescriber is not None and _needs_backup_reminder(prescriber),
+            # Called by the page frame only: a partial never counts the tokens.
+            "backup_reminder": lambda: _needs_backup_reminder(prescriber),
         }
 
 
 def _needs_backup_reminder(prescriber) -> bool:
-    active = sum(1 for t in prescriber.tokens if t.status == "Active")
-    return needs_backup(active)
+    return prescriber is not None and needs_backup(enrollment.active_count(prescriber))

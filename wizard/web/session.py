@@ -17,8 +17,11 @@ from flask import (
 )
 from flask.globals import request_ctx
 
+from wizard.domain.activity import idle_expired, minute
 from wizard.extensions import db
 from wizard.store.models import HelpdeskAgent, Prescriber
+
+SEEN = "seen_minute"  # the minute of the last action (wizard.domain.activity)
 
 
 def now() -> datetime:
@@ -33,15 +36,18 @@ def session_ready() -> bool:
         return False
 
 
+def _rotate() -> None:
+    """A new session id from this response on; the old one opens nothing."""
+    current_app.session_interface.rotate(session._get_current_object())
+
+
 def _fresh_session(keep: tuple[str, ...] = ()) -> None:
     """Everything else dropped, under a new session id (no session fixation)."""
     kept = {k: session[k] for k in keep if k in session}
-    # Flask-Session regenerates only a non-empty session; make sure this one is.
-    session["rotated_at"] = now().timestamp()
-    current_app.session_interface.regenerate(session)
     session.clear()
     session.update(kept)
-    session["last_seen"] = now().timestamp()
+    session[SEEN] = minute(now())
+    _rotate()
 
 
 def sign_in(prescriber: Prescriber) -> None:
@@ -58,6 +64,19 @@ def sign_in_agent(agent) -> None:
 
 def sign_out() -> None:
     session.clear()
+    _rotate()
+
+
+def background(view):
+    """Marks a view that the page calls by itself (a poll): its requests are not the user's
+    actions, so they never keep an idle session alive."""
+    view.background = True
+    return view
+
+
+def _background_request() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "background", False)
 
 
 def flow_start(name: str, **data) -> None:
@@ -84,6 +103,12 @@ def flow_end(name: str) -> None:
     session.pop(name, None)
 
 
+def _seen_minute() -> int:
+    if SEEN in session:
+        return session[SEEN]
+    return int(session.get("last_seen", 0) // 60)  # saved before this release, in seconds
+
+
 def _load_prescriber() -> None:
     g.prescriber = None
     g.agent = None
@@ -91,8 +116,7 @@ def _load_prescriber() -> None:
     agent_id = session.get("agent_id")
     if prescriber_id is None and agent_id is None:
         return
-    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
-    if now().timestamp() - session.get("last_seen", 0) > idle:
+    if idle_expired(_seen_minute(), now(), current_app.config["SESSION_IDLE_MINUTES"]):
         sign_out()
         flash(
             f"You were signed out because there was no activity for "
@@ -107,8 +131,9 @@ def _load_prescriber() -> None:
     if g.prescriber is None and g.agent is None:
         sign_out()
         return
-    if not request.path.startswith("/static/"):
-        session["last_seen"] = now().timestamp()
+    seen = minute(now())
+    if session.get(SEEN) != seen and not _background_request():
+        session[SEEN] = seen  # at most one write a minute for the idle timeout
 
 
 def login_required(view):

@@ -66,6 +66,11 @@ def record_backup_accepted() -> None:
         support.mark_backup(code, "accepted")
 
 
+def _welcome() -> bool:
+    """The public welcome page: nothing there to follow, and no session to start."""
+    return request.endpoint == "main.home" and g.get("prescriber") is None
+
+
 def _tracked() -> bool:
     return request.endpoint in PAGES or (request.endpoint or "").startswith("enrol.")
 
@@ -74,6 +79,8 @@ def support_code() -> str | None:
     """This browser session's support code, made on its first tracked page."""
     if not _tracked() or not session_ready():
         return None
+    if _welcome():
+        return session.get("support_code")
     if "support_code" not in session:
         session["support_code"] = new_support_code()
     return session["support_code"]
@@ -89,7 +96,7 @@ def _record(response: Response) -> Response:
         return response
     if redirected and not g.get("support_error"):
         return response  # the page it leads to tells the story
-    if page == "dashboard" and g.get("prescriber") is None:
+    if page == "dashboard" and _welcome():
         return response
     progress = Progress.from_dict(session.get("enrol"))
     prescriber = g.get("prescriber")

@@ -20,7 +20,7 @@ from wizard.web.codes import valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.helpdesk import bp
 from wizard.web.helpdesk.forms import AgentSetupForm, AgentSignInForm
-from wizard.web.session import now, sign_in_agent, sign_out
+from wizard.web.session import background, now, sign_in_agent, sign_out
 
 NOT_SIGNED_IN = "We could not sign you in with those details"
 
@@ -157,6 +157,7 @@ def console():
 
 @bp.get("/live/<code>")
 @agent_required
+@background
 def live(code: str):
     """The live panel alone, polled every second by the console."""
     context = _live_context(normalise_support_code(code))

@@ -19,7 +19,6 @@ def home():
         return render_template(
             "main/welcome.html",
             title="Add a token for EPCS",
-            form=EmptyForm(),
             demo=sandbox.demo_summary() if current_app.config.get("SANDBOX") else None,
         )
     return render_template(
@@ -48,10 +47,8 @@ def healthz():
 
 
 def _redis_answers() -> bool:
-    sessions = current_app.config.get("SESSION_REDIS")
     try:
-        if sessions is not None:
-            sessions.ping()
+        current_app.session_interface.store.ping()
     except Exception:  # noqa: BLE001 - any failure to answer is "unreachable"
         return False
     return limiter.storage.check()

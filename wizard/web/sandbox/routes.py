@@ -10,7 +10,7 @@ from wizard.domain.credentials import SOFT_PREFIXES, grouped
 from wizard.services import sandbox
 from wizard.web.qr import qr_svg
 from wizard.web.sandbox import bp
-from wizard.web.session import now
+from wizard.web.session import background, now
 
 _CREDENTIAL = re.compile(r"[A-Z0-9]{6,32}")
 
@@ -55,6 +55,7 @@ def vip_access():
 
 
 @bp.get("/vip-access/code")
+@background
 def code_fragment():
     """The code and countdown alone, polled by the practice app page."""
     current = _current(request.args.get("credential") or "")

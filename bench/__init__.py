@@ -1,0 +1,1 @@
+"""The speed bench: `python -m bench` (see bench/README.md). Measurements, never tests."""

@@ -1,0 +1,193 @@
+"""Where the time and the memory go: the step GET and the code POST in this process (Flask's
+test client) plainly and under cProfile, and a fresh interpreter importing the wizard's parts."""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import re
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pyotp
+
+from bench.common import BENCH, ROOT
+from bench.data import Pool
+
+PARTS = {
+    "step-get": [
+        ("whole request (Flask wsgi_app)", "flask/app.py", "wsgi_app"),
+        ("open the server-side session (SELECT)", "wizard/web/server_session.py", "open_session"),
+        ("load the prescriber (before_request)", "wizard/web/session.py", "_load_prescriber"),
+        ("the view (queries + render)", "wizard/web/enrol/routes.py", "credential_id"),
+        ("  of which render_template", "flask/templating.py", "render_template"),
+        ("save the session (when changed)", "wizard/web/server_session.py", "save_session"),
+        (
+            "  of which sqlite3 COMMIT (WAL fsync)",
+            "~",
+            "<method 'commit' of 'sqlite3.Connection' objects>",
+        ),
+        ("support-code tracking (after_request)", "wizard/web/support.py", "_record"),
+    ],
+    "code-post": [
+        ("whole request (Flask wsgi_app)", "flask/app.py", "wsgi_app"),
+        ("open the server-side session (SELECT)", "wizard/web/server_session.py", "open_session"),
+        ("load the prescriber (before_request)", "wizard/web/session.py", "_load_prescriber"),
+        ("CSRF + form validation", "flask_wtf/form.py", "validate_on_submit"),
+        ("check_code (lock, verify, audit, COMMIT)", "wizard/services/enrollment.py", "check_code"),
+        ("  of which the OATH authority's verify", "wizard/authority/local.py", "verify"),
+        ("  of which audit.record (hash chain)", "wizard/services/audit.py", "record"),
+        ("save the session (when changed)", "wizard/web/server_session.py", "save_session"),
+        (
+            "  all sqlite3 COMMITs (WAL fsync)",
+            "~",
+            "<method 'commit' of 'sqlite3.Connection' objects>",
+        ),
+        ("support-code tracking (after_request)", "wizard/web/support.py", "_record"),
+    ],
+}
+
+
+def breakdown(profiler: cProfile.Profile, label: str, count: int) -> list[tuple[str, float]]:
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = []
+    for name, fragment, function in PARTS[label]:
+        total = sum(
+            ct
+            for (filename, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.items()
+            if func == function and fragment in filename
+        )
+        rows.append((name, round(total / count * 1000, 2)))
+    return rows
+
+
+def bare_in_process(count: int) -> float:
+    """ms per GET / of the bare app through Flask's test client: the floor a Flask request
+    costs in this process, to set against the wizard's in-process times."""
+    sys.path.insert(0, str(BENCH))
+    import bare_app
+
+    client = bare_app.app.test_client()
+    for _ in range(100):
+        client.get("/")
+    started = time.perf_counter()
+    for _ in range(count):
+        client.get("/")
+    return round((time.perf_counter() - started) / count * 1000, 3)
+
+
+def profile_requests(app, cookie: str, pool: Pool, count: int, out: Path) -> dict:
+    """In this process, with Flask's test client, over the bench's database and a signed-in
+    session: the step GET (full page) and the code-verify POST, timed plainly and then under
+    cProfile. Returns ms per request and the profile's breakdown; the top 40 functions by
+    cumulative time go to out/profile-*.txt."""
+    name, value = cookie.split("=", 1)
+    client = app.test_client()
+    client.set_cookie(name, value, domain="localhost")
+    html = client.get("/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    client.post("/enroll/start-over", data={"csrf_token": csrf})
+    r = client.post(
+        "/enroll/get-app",
+        data={"csrf_token": csrf, "platform": "iphone", "different_device": "y"},
+    )
+    assert r.status_code == 303, r.status_code
+    results: dict = {}
+
+    def step_get() -> None:
+        response = client.get("/enroll/credential-id")
+        assert response.status_code == 200, response.status_code
+
+    def code_post(profiler: cProfile.Profile | None) -> float:
+        credential_id, secret = pool.take()
+        response = client.post(
+            "/enroll/credential-id", data={"csrf_token": csrf, "credential_id": credential_id}
+        )
+        assert response.status_code == 303, response.status_code
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        response = client.post(
+            "/enroll/security-code", data={"csrf_token": csrf, "code": pyotp.TOTP(secret).now()}
+        )
+        if profiler:
+            profiler.disable()
+        assert response.status_code == 303, response.status_code
+        return time.perf_counter() - started
+
+    def report(label: str, profiler: cProfile.Profile, n: int, plain_ms: float) -> None:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
+        (out / f"profile-{label}.txt").write_text(text.getvalue())
+        results[label] = {"plain_ms": round(plain_ms, 2), "parts": breakdown(profiler, label, n)}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(20):
+            step_get()
+        started = time.perf_counter()
+        for _ in range(count):
+            step_get()
+        plain = (time.perf_counter() - started) / count * 1000
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(count):
+            step_get()
+        profiler.disable()
+        report("step-get", profiler, count, plain)
+
+        posts = max(20, count // 3)
+        plain = statistics.mean(code_post(None) for _ in range(posts)) * 1000
+        profiler = cProfile.Profile()
+        for _ in range(posts):
+            code_post(profiler)
+        report("code-post", profiler, posts, plain)
+    return results
+
+
+MEMORY_PROBE = """
+import re, sys, warnings
+sys.path.insert(0, sys.argv[1])
+def mem(label):
+    status = open("/proc/self/status").read()
+    kb = dict(re.findall(r"^(VmHWM|VmRSS):\\s+(\\d+) kB", status, re.M))
+    print(f"{label}\t{int(kb['VmRSS']) / 1024:.1f}\t{int(kb['VmHWM']) / 1024:.1f}", flush=True)
+mem("Python")
+import flask
+mem("+ Flask")
+import sqlalchemy, sqlalchemy.orm, flask_sqlalchemy
+mem("+ SQLAlchemy 2 and Flask-SQLAlchemy")
+import flask_wtf, wtforms
+mem("+ Flask-WTF, WTForms")
+import flask_limiter
+mem("+ Flask-Limiter")
+import qrcode, pyotp, cryptography.hazmat.primitives.ciphers.aead, argon2
+mem("+ qrcode, pyotp, cryptography (AES-GCM), argon2")
+import wizard, wizard.web, wizard.cli
+app = wizard.create_app()
+mem("+ the wizard's modules, create_app (one argon2 hash: 19 MiB)")
+import zxcvbn.frequency_lists
+mem("+ zxcvbn's lists (loaded only where a new passphrase is checked)")
+"""
+
+
+def memory_probe(environ: dict) -> list[tuple[str, float, float]]:
+    """RSS and peak RSS (MB) of a fresh Python as the wizard's pieces are imported."""
+    output = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", MEMORY_PROBE, str(ROOT)],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    rows = []
+    for line in output.splitlines():
+        label, rss, peak = line.split("\t")
+        rows.append((label, float(rss), float(peak)))
+    return rows

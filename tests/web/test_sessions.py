@@ -1,0 +1,356 @@
+"""Server-side sessions (issues 11 and 13): when they are stored, written, kept alive and
+purged; every test runs on both stores, the database and Redis.
+
+Writes are seen from outside: a session is saved exactly when the response sets its cookie,
+and the store holds the bytes it saved under a hash of the cookie's id.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import redis
+from cluster.redis_server import RedisServer
+from flask import Flask
+from helpdesk_helpers import footer_code, make_agent, sign_in_agent
+from signing import COOKIE, page_text, session_cookie, sign_in
+from sqlalchemy import func, select
+
+from wizard.extensions import db
+from wizard.store.crypto import SeedCipher
+from wizard.store.models import StoredSession
+from wizard.store.sessions import store_key
+
+STORES = ["database", "redis"]
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A redis-server of this module's own on 127.0.0.1 (installed by `make test`)."""
+    with RedisServer() as server:
+        yield server.url(0)
+
+
+@pytest.fixture(params=STORES)
+def app(request, app_factory, database, clock) -> Iterator[Flask]:
+    """The test-client app (a fresh database, the test clock), its sessions in each store.
+    The database store runs on each database backend; Redis on one of them suffices."""
+    database_url = database.main()
+    environ = {
+        "WIZARD_SANDBOX": "1",
+        "WIZARD_DATABASE_URL": database_url,
+        "WIZARD_SECRET_KEY": secrets.token_hex(32),
+        "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
+    }
+    if request.param == "redis":
+        if not database_url.startswith("sqlite"):
+            pytest.skip("sessions in Redis: the database backend is the other tests' business")
+        url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        environ["WIZARD_SESSION_REDIS_URL"] = url
+    app = app_factory({"TESTING": True, "ARGON2_CHEAP": True, "CLOCK": clock}, environ)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def uses_redis(app: Flask) -> bool:
+    return bool(app.config["SESSION_REDIS_URL"])
+
+
+def stored_keys(app: Flask) -> list[str]:
+    if uses_redis(app):
+        return [k.decode() for k in redis.Redis.from_url(app.config["SESSION_REDIS_URL"]).keys()]
+    with app.app_context():
+        return list(db.session.scalars(select(StoredSession.session_id)))
+
+
+def stored(app: Flask, client) -> bytes | None:
+    """What the store holds for the client's session now."""
+    with app.app_context():
+        return app.session_interface.store.load(
+            store_key(session_cookie(client)), app.config["CLOCK"]()
+        )
+
+
+def wrote(response) -> bool:
+    """The response saved the session (a save always sends the cookie)."""
+    return any(v.startswith(f"{COOKIE}=") for v in response.headers.getlist("Set-Cookie"))
+
+
+def signed_in(client) -> bool:
+    return client.get("/tokens").status_code == 200
+
+
+# --- No session without a reason ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/no-such-page", "/static/css/app.css", "/healthz"])
+def test_should_store_no_session_for_a_visitor_without_a_cookie_who_only_reads(app, client, path):
+    response = client.get(path)
+
+    assert response.status_code in (200, 404)
+    assert not wrote(response)
+    assert client.get_cookie(COOKIE) is None
+    assert stored_keys(app) == []
+
+
+def test_should_store_a_session_once_a_page_has_a_form(app, client):
+    response = client.get("/sign-in")
+
+    assert wrote(response)
+    assert stored_keys(app) == [store_key(session_cookie(client))]
+
+
+def test_should_keep_only_a_random_id_in_the_cookie_and_key_the_store_by_its_hash(
+    app, client, account, clock
+):
+    first = client.get("/sign-in").headers["Set-Cookie"]
+    sign_in(client, account, clock())
+    value = session_cookie(client)
+
+    assert "HttpOnly" in first and "SameSite=Lax" in first
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", value)
+    assert stored_keys(app) == [store_key(value)]
+    assert b"prescriber_id" in stored(app, client)
+
+
+def test_cant_open_a_session_under_an_id_the_visitor_chose(app, client):
+    planted = "A" * 43
+    client.set_cookie(COOKIE, planted)
+
+    client.get("/sign-in")
+
+    assert session_cookie(client) != planted
+    assert store_key(planted) not in stored_keys(app)
+
+
+def test_should_start_afresh_when_the_stored_session_cannot_be_read(app, client, account, clock):
+    sign_in(client, account, clock())
+    key = store_key(session_cookie(client))
+    with app.app_context():
+        app.session_interface.store.save(key, b"\x81\xa3not json", clock(), timedelta(hours=1))
+
+    response = client.get("/tokens")
+
+    assert response.status_code == 302  # signed out, not a 500
+    assert response.headers["Location"] == "/sign-in?next=/tokens"
+
+
+# --- Rotation and sign-out ----------------------------------------------------------------
+
+
+def test_should_give_a_new_id_at_sign_in_and_forget_the_old_one(app, client, account, clock):
+    client.get("/sign-in")
+    before = session_cookie(client)
+
+    sign_in(client, account, clock())
+
+    assert session_cookie(client) != before
+    assert store_key(before) not in stored_keys(app)
+    planted = app.test_client()
+    planted.set_cookie(COOKIE, before)
+    assert not signed_in(planted)
+
+
+def test_should_forget_the_session_at_sign_out(app, client, account, clock):
+    sign_in(client, account, clock())
+    cookie = session_cookie(client)
+    page = client.get("/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+
+    client.post("/sign-out", data={"csrf_token": token.group(1)})
+
+    assert store_key(cookie) not in stored_keys(app)
+    stale = app.test_client()
+    stale.set_cookie(COOKIE, cookie)
+    assert not signed_in(stale)
+
+
+# --- Written only when it changed ---------------------------------------------------------
+
+
+def test_should_not_write_the_session_when_a_page_is_read_again(app, client, account, clock):
+    sign_in(client, account, clock())
+    client.get("/tokens")
+    saved = stored(app, client)
+
+    again = client.get("/tokens")
+
+    assert again.status_code == 200
+    assert not wrote(again)
+    assert stored(app, client) == saved
+
+
+def test_should_record_activity_at_most_once_a_minute(app, client, account, clock):
+    sign_in(client, account, clock())  # 15:00:00
+    client.get("/tokens")
+    writes = []
+    for _ in range(8):
+        clock.advance(seconds=15)  # 15:00:15 ... 15:02:00
+        writes.append(wrote(client.get("/tokens")))
+
+    assert writes == [False, False, False, True, False, False, False, True]
+
+
+def test_should_not_read_or_write_the_session_for_static_files(app, client, account, clock):
+    sign_in(client, account, clock())
+    saved = stored(app, client)
+    clock.advance(minutes=3)
+
+    response = client.get("/static/css/app.css")
+
+    assert response.status_code == 200
+    assert not wrote(response)
+    assert "Cookie" not in response.vary
+    assert stored(app, client) == saved
+
+
+# --- The idle timeout, to the minute (injected clock) -------------------------------------
+
+
+def test_cant_be_signed_out_before_the_idle_time_has_passed(app, client, account, clock):
+    idle = app.config["SESSION_IDLE_MINUTES"]
+    sign_in(client, account, clock())  # 15:00:00, recorded as the minute 15:00
+    clock.advance(seconds=59)
+    assert signed_in(client)  # the last action, at 15:00:59 (the same minute: not written)
+
+    clock.advance(minutes=idle)  # exactly the idle time after it
+
+    assert signed_in(client)
+
+
+def test_should_sign_out_at_most_a_minute_after_the_idle_time(app, client, account, clock):
+    idle = app.config["SESSION_IDLE_MINUTES"]
+    sign_in(client, account, clock())  # the last action, 15:00:00
+
+    clock.advance(minutes=idle + 1)
+
+    response = client.get("/tokens")
+    assert response.status_code == 302
+    assert f"no activity for {idle} minutes" in page_text(client.get(response.location))
+
+
+def test_should_keep_a_session_alive_while_its_holder_acts(app, client, account, clock):
+    sign_in(client, account, clock())
+    for _ in range(4):
+        clock.advance(minutes=app.config["SESSION_IDLE_MINUTES"] - 1, seconds=59)
+        assert signed_in(client)
+
+
+# --- Polls are not the user's actions -----------------------------------------------------
+
+
+def test_cant_keep_an_agent_signed_in_by_the_live_views_polling(app, client, runner, clock):
+    """The console polls /helpdesk/live/<code> every second; only the agent's own requests
+    count as activity."""
+    idle = app.config["SESSION_IDLE_MINUTES"]
+    code = footer_code(app.test_client().get("/sign-in"))  # a prescriber on the phone
+    sign_in_agent(client, make_agent(runner, app.test_client(), clock()), clock())
+    assert client.get(f"/helpdesk?code={code}").status_code == 200  # the agent's last action
+
+    for _ in range(idle):
+        clock.advance(minutes=1)
+        poll = client.get(f"/helpdesk/live/{code}", headers={"HX-Request": "true"})
+        assert poll.status_code == 200 and "HX-Redirect" not in poll.headers
+    clock.advance(minutes=1)
+    poll = client.get(f"/helpdesk/live/{code}", headers={"HX-Request": "true"})
+
+    assert poll.headers.get("HX-Redirect") == "/helpdesk/sign-in"
+    assert f"no activity for {idle} minutes" in page_text(client.get("/helpdesk/sign-in"))
+
+
+def test_should_keep_an_agent_signed_in_by_their_own_requests_while_the_view_polls(
+    app, client, runner, clock
+):
+    idle = app.config["SESSION_IDLE_MINUTES"]
+    code = footer_code(app.test_client().get("/sign-in"))
+    sign_in_agent(client, make_agent(runner, app.test_client(), clock()), clock())
+    for minute in range(1, 2 * idle):
+        clock.advance(minutes=1)
+        if minute % (idle - 1) == 0:
+            assert client.get(f"/helpdesk?code={code}").status_code == 200
+        poll = client.get(f"/helpdesk/live/{code}", headers={"HX-Request": "true"})
+        assert poll.status_code == 200 and "HX-Redirect" not in poll.headers, minute
+
+
+def test_cant_keep_a_prescriber_signed_in_by_the_practice_apps_polling(app, client, account, clock):
+    idle = app.config["SESSION_IDLE_MINUTES"]
+    sign_in(client, account, clock())
+    credential = account.token().credential_id
+    for _ in range(idle):
+        clock.advance(minutes=1)
+        poll = client.get(f"/sandbox/vip-access/code?credential={credential}")
+        assert poll.status_code == 200
+        assert not wrote(poll)
+    clock.advance(minutes=1)
+
+    assert not signed_in(client)
+
+
+# --- Expired sessions are purged ----------------------------------------------------------
+
+
+def _abandoned_sessions(app: Flask, count: int) -> None:
+    for _ in range(count):
+        assert wrote(app.test_client().get("/sign-in"))
+
+
+def test_should_purge_expired_sessions_with_a_command(app, runner, clock):
+    _abandoned_sessions(app, 3)
+    clock.advance((app.permanent_session_lifetime + timedelta(minutes=1)).total_seconds())
+
+    result = runner.invoke(args=["sessions", "purge"])
+
+    assert result.exit_code == 0, result.output
+    if uses_redis(app):  # Redis drops each key when its time is up
+        assert "Deleted 0 expired session(s)." in result.output
+        client = redis.Redis.from_url(app.config["SESSION_REDIS_URL"])
+        lifetime = app.permanent_session_lifetime.total_seconds()
+        assert all(0 < client.ttl(key) <= lifetime for key in client.keys())
+    else:
+        assert "Deleted 3 expired session(s)." in result.output
+        assert stored_keys(app) == []
+
+
+def test_should_purge_expired_sessions_without_a_scheduled_job(app, client, account, clock):
+    if uses_redis(app):
+        pytest.skip("Redis expires its keys itself (see the command's test)")
+    _abandoned_sessions(app, 3)
+    clock.advance((app.permanent_session_lifetime + timedelta(minutes=1)).total_seconds())
+
+    sign_in(client, account, clock())  # any request that saves a session
+
+    assert stored_keys(app) == [store_key(session_cookie(client))]
+    assert signed_in(client), "the live session is kept"
+
+
+def test_should_not_purge_a_session_that_is_still_in_use(app, client, account, clock, runner):
+    sign_in(client, account, clock())
+    used_for = timedelta()
+    while used_for <= app.permanent_session_lifetime:
+        clock.advance(minutes=app.config["SESSION_IDLE_MINUTES"] - 1)
+        used_for += timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 1)
+        assert signed_in(client)
+
+    runner.invoke(args=["sessions", "purge"])
+
+    assert store_key(session_cookie(client)) in stored_keys(app)
+    assert signed_in(client)
+
+
+def test_should_count_purged_rows_only_once_expired(app, runner, clock):
+    if uses_redis(app):
+        pytest.skip("Redis expires its keys itself")
+    _abandoned_sessions(app, 2)
+    clock.advance((app.permanent_session_lifetime - timedelta(seconds=1)).total_seconds())
+    assert "Deleted 0" in runner.invoke(args=["sessions", "purge"]).output
+    clock.advance(seconds=1)
+    assert "Deleted 2" in runner.invoke(args=["sessions", "purge"]).output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StoredSession)) == 0
