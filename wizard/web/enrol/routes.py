@@ -341,6 +341,8 @@ def security_code(progress: Progress):
 @guarded(Step.SECURITY_CODE)
 def save_security_code(progress: Progress):
     form = CodeForm()
+    if not progress.resync:
+        del form.next_code  # asked for only when a key fob has run ahead: not on this page
     shapes_ok = form.validate_on_submit() and valid_code(form.code)
     if progress.resync:
         shapes_ok = valid_code(form.next_code, "the next code") and shapes_ok
