@@ -8,8 +8,9 @@ parameters (not the tests' cheap profile), and posts through the Flask test clie
 process: no network, so only the server's own work is timed):
 - prescriber sign-in (/sign-in), help-desk sign-in (/helpdesk/sign-in) and the passphrase reset
   (/forgot-passphrase), each refused for an account that does not exist, for one that is
-  locked after failed attempts from this address, for one blocked after 100 failures, and
-  for a real account with a wrong passphrase or reset code.
+  paused after failed attempts from this address, for one blocked after 100 failures, and
+  for a real account with a wrong passphrase or reset code (those from an address of their
+  own each time, so that the account is never paused).
 Kinds are interleaved in a shuffled order, so a busy spell of the machine falls on all alike.
 Prints the median and p90 of each, and each median against the unknown account's.
 
@@ -20,7 +21,9 @@ tests/web/test_enumeration.py. Callable from other scripts: measure(samples) ret
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import logging
 import random
 import statistics
 import sys
@@ -36,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 PASSPHRASE = "bench lantern orchard 73"  # noqa: S105 - the bench accounts' passphrase
 WRONG = "not the passphrase at all"  # noqa: S105
-AGENT_NAMES = ("bench-agent", "bench-locked", "bench-blocked")
+AGENT_NAMES = ("bench-agent", "bench-paused", "bench-blocked")
 
 
 def _app(folder: Path):
@@ -111,43 +114,50 @@ def _block(app, table: str, where: str, value: str) -> None:
         db.session.commit()
 
 
-def _posts(app) -> dict[str, Callable[[], int]]:
-    """One callable per kind of refusal; each posts once and returns the status."""
-    client = app.test_client()
-    counter = iter(range(10**7, 10**8))
+def _value(value: str | Callable[[], str]) -> str:
+    return value() if callable(value) else value
 
-    def sign_in(npi: str | Callable[[], str], passphrase: str = WRONG):
-        return lambda: (
-            client.post(
-                "/sign-in", data={"npi": npi() if callable(npi) else npi, "passphrase": passphrase}
-            ).status_code
+
+class _Posts:
+    """Posts to the three forms through one test client (one session, address 127.0.0.1)."""
+
+    def __init__(self, app) -> None:
+        self.client = app.test_client()
+        self.addresses = (f"10.{n // 250}.{n % 250}.1" for n in itertools.count(1))
+
+    def poster(self, path: str, fields: Callable[[], dict], move: bool) -> Callable[[], int]:
+        """move: each post from an address of its own (so a real account is never paused)."""
+
+        def post() -> int:
+            moved = {"REMOTE_ADDR": next(self.addresses)} if move else {}
+            return self.client.post(path, data=fields(), environ_base=moved).status_code
+
+        return post
+
+    def sign_in(self, npi, passphrase: str = WRONG, move: bool = False):
+        return self.poster("/sign-in", lambda: {"npi": _value(npi), "passphrase": passphrase}, move)
+
+    def agent(self, username, passphrase: str = WRONG):
+        fields = {"passphrase": passphrase, "code": "123456"}
+        return self.poster(
+            "/helpdesk/sign-in", lambda: {"username": _value(username), **fields}, False
         )
 
-    def agent(username: str | Callable[[], str], passphrase: str = WRONG):
-        def post() -> int:
-            name = username() if callable(username) else username
-            data = {"username": name, "passphrase": passphrase, "code": "123456"}
-            return client.post("/helpdesk/sign-in", data=data).status_code
+    def reset(self, npi, move: bool = False):
+        fields = {"code": "123456", "reset_code": "ABCD-EFGH-JKMN-PQRS"}
+        return self.poster("/forgot-passphrase", lambda: {"npi": _value(npi), **fields}, move)
 
-        return post
 
-    def reset(npi: str | Callable[[], str]):
-        def post() -> int:
-            data = {
-                "npi": npi() if callable(npi) else npi,
-                "code": "123456",
-                "reset_code": "ABCD-EFGH-JKMN-PQRS",
-            }
-            return client.post("/forgot-passphrase", data=data).status_code
-
-        return post
-
-    real, locked, blocked = (_prescriber(app, n) for n in (1, 2, 3))
-    for name in AGENT_NAMES:
-        _agent(app, name)
-    for _ in range(5):  # locked: five failures from this address
-        sign_in(locked)()
-        agent("bench-locked")()
+def _posts(app) -> dict[str, Callable[[], int]]:
+    """One callable per kind of refusal; each posts once and returns the status."""
+    posts = _Posts(app)
+    counter = iter(range(10**7, 10**8))
+    real, paused, blocked = (_prescriber(app, n) for n in (1, 2, 3))
+    for username in AGENT_NAMES:
+        _agent(app, username)
+    for _ in range(5):  # paused: five failures from this address
+        posts.sign_in(paused)()
+        posts.agent("bench-paused")()
     _block(app, "prescribers", "npi", blocked)
     _block(app, "helpdesk_agents", "username", "bench-blocked")
 
@@ -158,28 +168,29 @@ def _posts(app) -> dict[str, Callable[[], int]]:
         return f"nobody-{next(counter)}"
 
     return {
-        "sign-in, unknown NPI": sign_in(unknown_npi),
-        "sign-in, locked": sign_in(locked, PASSPHRASE),
-        "sign-in, blocked (100)": sign_in(blocked, PASSPHRASE),
-        "sign-in, wrong passphrase": sign_in(real),
-        "help desk, unknown name": agent(unknown_agent),
-        "help desk, locked": agent("bench-locked", PASSPHRASE),
-        "help desk, blocked (100)": agent("bench-blocked", PASSPHRASE),
-        "reset, unknown NPI": reset(unknown_npi),
-        "reset, locked": reset(locked),
-        "reset, wrong reset code": reset(real),
+        "sign-in, unknown NPI": posts.sign_in(unknown_npi),
+        "sign-in, paused": posts.sign_in(paused, PASSPHRASE),
+        "sign-in, blocked (100)": posts.sign_in(blocked, PASSPHRASE),
+        "sign-in, wrong passphrase": posts.sign_in(real, move=True),
+        "help desk, unknown name": posts.agent(unknown_agent),
+        "help desk, paused": posts.agent("bench-paused", PASSPHRASE),
+        "help desk, blocked (100)": posts.agent("bench-blocked", PASSPHRASE),
+        "reset, unknown NPI": posts.reset(unknown_npi),
+        "reset, paused": posts.reset(paused),
+        "reset, wrong reset code": posts.reset(real, move=True),
     }
 
 
 def measure(samples: int = 40, seed: int = 7) -> list[dict]:
     """Median and p90 (ms) of each kind of refusal, with its median against the unknown's."""
+    logging.getLogger("wizard").setLevel(logging.WARNING)  # one audit line per post otherwise
     with tempfile.TemporaryDirectory(prefix="refusal-timing-") as folder:
         app = _app(Path(folder))
         posts = _posts(app)
         timings: dict[str, list[float]] = {name: [] for name in posts}
         statuses: dict[str, set[int]] = {name: set() for name in posts}
         order = [name for name in posts for _ in range(samples)]
-        random.Random(seed).shuffle(order)
+        random.Random(seed).shuffle(order)  # noqa: S311 - the order of samples, not a secret
         for name in order:
             started = time.perf_counter()
             statuses[name].add(posts[name]())

@@ -290,8 +290,11 @@ def wizard_environ(database: Path) -> dict[str, str]:
         "WIZARD_DATABASE_URL": f"sqlite:///{database}",
         "WIZARD_SECRET_KEY": secrets.token_hex(32),
         "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
-        # Every bench client signs in from 127.0.0.1; the per-address limit would stop it.
+        # Every bench client comes from 127.0.0.1; the per-address limits would stop it.
         "WIZARD_SIGN_IN_RATE_LIMIT": "100000 per minute",
+        "WIZARD_CODE_RATE_LIMIT": "100000 per minute",
+        "WIZARD_CREDENTIAL_ID_RATE_LIMIT": "100000 per minute",
+        "WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT": "100000 per minute",
     }
 
 
