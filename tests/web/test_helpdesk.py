@@ -326,7 +326,7 @@ def test_the_failure_that_pauses_an_agent_says_what_every_failure_says(client, a
     assert first.status_code == fifth.status_code == sixth.status_code == 422
     assert page_text(first) == page_text(fifth) == page_text(sixth)
     assert "We could not sign you in with those details" in page_text(first)
-    assert "After 5 failed attempts, attempts on that account from your network pause" in (
+    assert "After 5 failed attempts in a row, we pause attempts on that account" in (
         page_text(first)
     )
 

@@ -26,6 +26,10 @@ from signing import (
     sign_in,
     unused_npi,
 )
+from sqlalchemy import select
+
+from wizard.extensions import db
+from wizard.store.models import SignInThrottle
 
 WRONG = "not the right passphrase"
 ATTACKER = "203.0.113.7"
@@ -202,3 +206,17 @@ def test_100_failures_from_many_addresses_block_a_help_desk_agent(app, runner, c
     )
     assert refused.status_code == 422
     assert at_desk.get("/helpdesk").status_code in (302, 303)
+
+
+def test_failures_quiet_for_30_days_are_forgotten_at_the_next_sign_in(app, account, clock):
+    """The table does not grow for ever with names guessed once (paused ones are kept)."""
+    once = browser_at(app, ATTACKER)
+    passphrase_step(once, unused_npi(), WRONG)
+    for _ in range(5):
+        passphrase_step(browser_at(app, "203.0.113.8"), account.npi, WRONG)
+    clock.advance(days=31)
+    sign_in(browser_at(app, PRESCRIBER), account, clock())
+
+    with app.app_context():
+        left = db.session.scalars(select(SignInThrottle.client)).all()
+    assert left == [], left

@@ -212,7 +212,7 @@ def test_failed_resets_lock_the_account(app, client, runner, account, clock):
     response = ask_reset(client, account.npi, account.token().code(at=clock()), reset_code)
     assert response.status_code == 422
     assert NOT_CHECKED in page_text(response)
-    assert "pause for 15 minutes" in page_text(response)
+    assert "from your network for 15 minutes" in page_text(response)
     assert passphrase_step(client, account.npi, account.passphrase).status_code == 422
     clock.advance(minutes=15)
     assert (
