@@ -199,7 +199,8 @@ def page_text_of(fragment: str) -> str:
 
 # --- Control characters ------------------------------------------------------------------------
 
-CONTROL = ["\x00", "a\x00b", "\x1b[31m", "line\nbreak", "tab\there", "\x7f", "\u202eevil", "\x85"]
+# NUL, a line break, DEL, a C1 control and a bidi override (shown right to left).
+CONTROL = ["\x00", "line\nbreak", "\x7f", "\x85", "\u202eevil"]
 ANONYMOUS_FORMS = [
     ("/sign-in", {"npi": "1234567893", "passphrase": "plum river lantern 42"}, "passphrase"),
     ("/sign-in", {"npi": "1234567893", "passphrase": "plum river lantern 42"}, "npi"),
@@ -224,7 +225,7 @@ ANONYMOUS_FORMS = [
 
 
 @pytest.mark.parametrize(("url", "data", "field"), ANONYMOUS_FORMS)
-@pytest.mark.parametrize("value", CONTROL[:3])
+@pytest.mark.parametrize("value", ["a\x00b", "\x1b[31m"])
 def test_should_refuse_control_characters_in_every_text_field(app, client, url, data, field, value):
     typed = {**data, field: data[field][:4] + value}
     response = post(client, url, typed)
