@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_limiter import Limiter
+from flask_migrate import Migrate
 from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -19,6 +20,7 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
 server_session = Session()
+migrate = Migrate()
 
 
 def client_address() -> str:
