@@ -25,7 +25,6 @@ from signing import (
     unused_npi,
 )
 
-from wizard.cli import create_schema
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
 
@@ -145,18 +144,16 @@ def test_cant_tell_an_unknown_help_desk_name_from_a_paused_or_blocked_one(
 
 
 @pytest.fixture
-def strong_app(app_factory, tmp_path, clock):
+def strong_app(app_factory, database, clock):
     """The app with argon2's production parameters (not the tests' cheap profile)."""
     environ = {
         "WIZARD_SANDBOX": "1",
-        "WIZARD_DATABASE_URL": f"sqlite:///{tmp_path / 'strong.sqlite3'}",
+        "WIZARD_DATABASE_URL": database.fresh(),
         "WIZARD_SECRET_KEY": secrets.token_hex(32),
         "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
         "WIZARD_SIGN_IN_RATE_LIMIT": "100000 per minute",
     }
     made = app_factory({"TESTING": True, "CLOCK": clock, "WTF_CSRF_ENABLED": False}, environ)
-    with made.app_context():
-        create_schema()
     yield made
     with made.app_context():
         db.session.remove()

@@ -26,7 +26,9 @@ from signing import (
     sign_in,
 )
 
+from wizard.cli import create_schema
 from wizard.extensions import db
+from wizard.store.crypto import SeedCipher
 
 WRONG = "not the right passphrase"
 
@@ -57,13 +59,39 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.fixture
+def sqlite_app(app_factory, clock):
+    """sqlite_app(path): an app over a SQLite file of the test's own (whatever the backend
+    of the other tests), its schema made."""
+    built = []
+
+    def make(path: Path):
+        environ = {
+            "WIZARD_SANDBOX": "1",
+            "WIZARD_DATABASE_URL": f"sqlite:///{path}",
+            "WIZARD_SECRET_KEY": "k" * 40,
+            "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
+        }
+        made = app_factory({"TESTING": True, "ARGON2_CHEAP": True, "CLOCK": clock}, environ)
+        built.append(made)
+        with made.app_context():
+            create_schema()
+        return made
+
+    yield make
+    for made in built:
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_should_create_the_sqlite_file_and_its_journal_readable_by_the_owner_only(
-    make_app, tmp_path
+    sqlite_app, tmp_path
 ):
     database = tmp_path / "private.sqlite3"
     old_umask = os.umask(0o022)  # the usual umask: files 0644 unless made otherwise
     try:
-        app = make_app(WIZARD_DATABASE_URL=f"sqlite:///{database}")
+        app = sqlite_app(database)
         app.test_client().get("/sign-in")  # a request that writes (its session)
         with app.app_context():
             db.session.execute(db.text("SELECT 1"))  # a connection open: -wal and -shm exist
@@ -74,11 +102,11 @@ def test_should_create_the_sqlite_file_and_its_journal_readable_by_the_owner_onl
     assert modes == {f.name: "0o600" for f in files}
 
 
-def test_should_make_an_existing_sqlite_file_readable_by_the_owner_only(make_app, tmp_path):
+def test_should_make_an_existing_sqlite_file_readable_by_the_owner_only(sqlite_app, tmp_path):
     database = tmp_path / "existing.sqlite3"
     database.touch(mode=0o644)
     database.chmod(0o644)
-    make_app(WIZARD_DATABASE_URL=f"sqlite:///{database}")
+    sqlite_app(database)
     assert mode(database) == 0o600
 
 

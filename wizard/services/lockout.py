@@ -125,6 +125,15 @@ def reserve_sign_in(kind: Kind, typed: str, now: datetime, *, resetting: bool = 
     """Reserve one sign-in attempt for the account named typed (which may not exist), from
     this client address. Commits. resetting: a passphrase reset is the way out of the hard
     limit, so the hard limit (but not this address's pause) lets it through."""
+    for _ in range(3):
+        ticket = _reserve_sign_in(kind, typed, now, resetting)
+        if ticket is not None:
+            return ticket
+    raise RuntimeError("the sign-in count row kept vanishing")  # a purge at every try
+
+
+def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> Ticket | None:
+    """One try; None when the address's row was purged between our statements."""
     rules = policy(Counter.SIGN_IN)
     model, where_pair = SignInThrottle, None
     name, here = kind.name(typed), client()
@@ -149,7 +158,12 @@ def reserve_sign_in(kind: Kind, typed: str, now: datetime, *, resetting: bool = 
         locked_until=_lock_expression(model.failures + 1, rules, now),
         updated_at=now,
     )
-    pair = db.session.execute(select(model.failures, model.locked_until).where(where_pair)).one()
+    pair = db.session.execute(
+        select(model.failures, model.locked_until).where(where_pair)
+    ).one_or_none()
+    if pair is None:
+        db.session.rollback()
+        return None
     account = db.session.execute(
         select(kind.model.id, kind.model.sign_in_failures).where(kind.key == typed)
     ).one_or_none()
@@ -318,11 +332,17 @@ def succeed(ticket: Ticket, now: datetime) -> None:
 def clear_sign_in(kind: Kind, typed: str, now: datetime, here: str | None = None) -> None:
     """Start the sign-in count again for the account and this address (a completed sign-in
     or a passphrase reset), and forget other addresses' failures long quiet. The caller
-    commits."""
+    commits. (The row is emptied, not deleted: a parallel attempt may be between its
+    insert-if-missing and its update.)"""
     _update(kind.model, kind.key == typed, sign_in_failures=0)
     pair = SignInThrottle
-    db.session.execute(
-        delete(pair).where(pair.account == kind.name(typed), pair.client == (here or client()))
+    _update(
+        pair,
+        pair.account == kind.name(typed),
+        pair.client == (here or client()),
+        failures=0,
+        locked_until=None,
+        updated_at=now,
     )
     db.session.execute(
         delete(pair).where(pair.updated_at < now - FORGET_AFTER, _unlocked(pair.locked_until, now))
