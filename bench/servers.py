@@ -125,6 +125,9 @@ def wizard_environ(database: Path) -> dict[str, str]:
         "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
         # Every bench client signs in from 127.0.0.1; the per-address limit would stop it.
         "WIZARD_SIGN_IN_RATE_LIMIT": "100000 per minute",
+        "WIZARD_CODE_RATE_LIMIT": "100000 per minute",
+        "WIZARD_CREDENTIAL_ID_RATE_LIMIT": "100000 per minute",
+        "WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT": "100000 per minute",
     }
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import re
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher, profiles
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wizard.authority.local import LocalOathAuthority
 from wizard.config import from_environment
@@ -48,6 +51,11 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     if test_config:
         app.config.update(test_config)
     configure_logging(app)
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        # The client's address (limits, lock counts, audit) and scheme from that many proxies.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     # render_as_batch: SQLite alters a table by copying it, which Alembic's batch mode does.
@@ -118,12 +126,47 @@ class RedactSetupLinks(logging.Filter):
         return self.PATTERN.sub(r"\1[redacted]", value) if isinstance(value, str) else value
 
 
+class DropResultRows(logging.Filter):
+    """SQLAlchemy at DEBUG logs every result row: passphrase hashes, sealed seeds, session
+    data with its CSRF token. Statements stay (their parameters are hidden); rows never."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(("Row ", "CursorResult")))
+
+
+def _add_filter(name: str, kind: type[logging.Filter]) -> None:
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, kind) for f in logger.filters):
+        logger.addFilter(kind())
+
+
 def configure_logging(app: Flask) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for name in ("werkzeug", "gunicorn.access"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactSetupLinks) for f in logger.filters):
-            logger.addFilter(RedactSetupLinks())
+        _add_filter(name, RedactSetupLinks)
+    _add_filter("sqlalchemy.engine.Engine", DropResultRows)
+
+
+def _private_sqlite_file(uri: str) -> None:
+    """A SQLite database file readable by its owner only (0600), made so before SQLite first
+    opens it: SQLite gives its -wal and -shm files the database file's permissions."""
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(url.database)
+    if not path.parent.is_dir():
+        return  # SQLite will refuse it with its own message
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # another worker made it first
+    for each in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if stat.S_IMODE(each.stat().st_mode) & 0o077:
+                each.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue
 
 
 @event.listens_for(Engine, "connect")

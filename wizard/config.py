@@ -10,6 +10,9 @@ from pathlib import Path
 from wizard.store.crypto import SeedCipher
 
 TRUE = {"1", "true", "yes", "on"}
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_KEY_BYTES = 32
+NIST_FAILURE_CAP = 100  # SP 800-63B: at most 100 consecutive failed attempts per account
 
 
 class ConfigError(SystemExit):
@@ -21,7 +24,7 @@ def _flag(env: dict, name: str, default: bool = False) -> bool:
     return default if raw is None else raw.strip().lower() in TRUE
 
 
-def _int(env: dict, name: str, default: int) -> int:
+def _int(env: dict, name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -29,9 +32,37 @@ def _int(env: dict, name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than zero")
+    if value < minimum:
+        raise ConfigError(
+            f"{name} must be greater than zero"
+            if minimum == 1
+            else f"{name} must be {minimum} or more"
+        )
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be {maximum} or less")
     return value
+
+
+def _environment(env: dict) -> str:
+    """WIZARD_ENV, one of ENVIRONMENTS: a typo must not quietly start a development server."""
+    raw = env.get("WIZARD_ENV", "development").strip().lower() or "development"
+    if raw not in ENVIRONMENTS:
+        raise ConfigError(f"WIZARD_ENV must be development or production, not {raw!r}")
+    return raw
+
+
+def _production_checks(env: dict) -> None:
+    """What production refuses besides sandbox mode and missing keys, one line each."""
+    if _flag(env, "FLASK_DEBUG"):
+        raise ConfigError(
+            "FLASK_DEBUG must be off when WIZARD_ENV=production (the debugger runs any code)"
+        )
+    secret = env.get("WIZARD_SECRET_KEY", "").strip()
+    if secret and len(secret.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"WIZARD_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes when WIZARD_ENV="
+            "production: python -c 'import secrets; print(secrets.token_hex(32))' makes one"
+        )
 
 
 def _dev_key(instance: Path, filename: str, make) -> str:
@@ -51,10 +82,12 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
     """Flask settings from WIZARD_* variables. Raises ConfigError on an unsafe production setup."""
     env = dict(os.environ if env is None else env)
     instance = Path(instance_path)
-    production = env.get("WIZARD_ENV", "development").strip().lower() == "production"
+    production = _environment(env) == "production"
     sandbox = _flag(env, "WIZARD_SANDBOX")
     if production and sandbox:
         raise ConfigError("WIZARD_SANDBOX must be off when WIZARD_ENV=production")
+    if production:
+        _production_checks(env)
 
     def key(name: str, filename: str, make) -> str:
         value = env.get(name, "").strip()
@@ -85,11 +118,30 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "CODE_MAX_FAILURES": _int(env, "WIZARD_CODE_MAX_FAILURES", 5),
         "CODE_LOCK_MINUTES": _int(env, "WIZARD_CODE_LOCK_MINUTES", 15),
+        # Sign-in pauses count per account name and client address; the hard limit per account.
         "SIGN_IN_MAX_FAILURES": _int(env, "WIZARD_SIGN_IN_MAX_FAILURES", 5),
         "SIGN_IN_LOCK_MINUTES": _int(env, "WIZARD_SIGN_IN_LOCK_MINUTES", 15),
+        "SIGN_IN_LONGEST_LOCK_MINUTES": _int(env, "WIZARD_SIGN_IN_LONGEST_LOCK_MINUTES", 24 * 60),
+        "SIGN_IN_HARD_LIMIT": _int(
+            env, "WIZARD_SIGN_IN_HARD_LIMIT", NIST_FAILURE_CAP, maximum=NIST_FAILURE_CAP
+        ),
         "MAX_TOKENS": _int(env, "WIZARD_MAX_TOKENS", 5),
         "RATELIMIT_STORAGE_URI": env.get("WIZARD_RATELIMIT_STORAGE_URL", "memory://"),
         "SIGN_IN_RATE_LIMIT": env.get("WIZARD_SIGN_IN_RATE_LIMIT", "30 per minute;300 per hour"),
+        "CODE_RATE_LIMIT": env.get("WIZARD_CODE_RATE_LIMIT", "30 per minute;300 per hour"),
+        "CREDENTIAL_ID_RATE_LIMIT": env.get(
+            "WIZARD_CREDENTIAL_ID_RATE_LIMIT", "30 per minute;300 per hour"
+        ),
+        "CREDENTIAL_ID_ACCOUNT_RATE_LIMIT": env.get(
+            "WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT", "10 per minute;50 per hour"
+        ),
+        "HELPDESK_LOOKUP_RATE_LIMIT": env.get(
+            "WIZARD_HELPDESK_LOOKUP_RATE_LIMIT", "20 per minute;200 per hour"
+        ),
+        # Proxies in front of the app that set X-Forwarded-For and -Proto (0: none, trust none).
+        "TRUSTED_PROXIES": _int(env, "WIZARD_TRUSTED_PROXIES", 0, minimum=0),
+        # Our forms are a few short fields: anything bigger is refused with 413 before parsing.
+        "MAX_CONTENT_LENGTH": _int(env, "WIZARD_MAX_REQUEST_KB", 32) * 1024,
         "RETURN_ORIGINS": tuple(
             o.strip().rstrip("/")
             for o in env.get("WIZARD_RETURN_ORIGINS", "").split(",")

@@ -1,12 +1,14 @@
 """Extensions, created unbound and initialised in create_app."""
 
+from flask import request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy.orm import DeclarativeBase
+
+from wizard.domain.lockout import client_key
 
 
 class Base(DeclarativeBase):
@@ -17,5 +19,12 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
 migrate = Migrate()
-# Per client address, on the forms that check a passphrase or a code.
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+def client_address() -> str:
+    """The client as the limits count it: an IPv4 address or an IPv6 /64."""
+    return client_key(request.remote_addr)
+
+
+# Per client address, on the forms that check a passphrase or a code (wizard/web/limits.py).
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)

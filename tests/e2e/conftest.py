@@ -53,8 +53,16 @@ def live_server(
     """The wizard in sandbox mode on 127.0.0.1 and a free port, real clock, demo data seeded."""
     database = tmp_path_factory.mktemp("live-server") / "wizard.sqlite3"
     app = app_factory(
-        # Every browser test signs in from 127.0.0.1: the per-address limit is tested elsewhere.
-        {"ARGON2_CHEAP": True, "SIGN_IN_RATE_LIMIT": "10000 per minute"},
+        # Every browser test comes from 127.0.0.1 as the demo prescriber: the per-address and
+        # per-prescriber limits are tested elsewhere.
+        {
+            "ARGON2_CHEAP": True,
+            "SIGN_IN_RATE_LIMIT": "10000 per minute",
+            "CODE_RATE_LIMIT": "10000 per minute",
+            "CREDENTIAL_ID_RATE_LIMIT": "10000 per minute",
+            "CREDENTIAL_ID_ACCOUNT_RATE_LIMIT": "10000 per minute",
+            "HELPDESK_LOOKUP_RATE_LIMIT": "10000 per minute",
+        },
         environ={
             "WIZARD_SANDBOX": "1",
             "WIZARD_DATABASE_URL": f"sqlite:///{database}",

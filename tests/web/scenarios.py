@@ -200,13 +200,8 @@ class Scenario:
 
 # Columns that count refused attempts: they are meant to change on refused input.
 COUNTERS = {
-    "prescribers": {
-        "sign_in_failures",
-        "sign_in_locked_until",
-        "code_failures",
-        "code_locked_until",
-    },
-    "helpdesk_agents": {"sign_in_failures", "sign_in_locked_until"},
+    "prescribers": {"sign_in_failures", "code_failures", "code_locked_until"},
+    "helpdesk_agents": {"sign_in_failures"},
 }
 WATCHED = (
     "prescribers",

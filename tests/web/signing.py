@@ -24,7 +24,7 @@ from stdnum import luhn
 from werkzeug.test import TestResponse
 
 from wizard.extensions import db
-from wizard.store.models import AuditEvent, Prescriber, Token
+from wizard.store.models import AuditEvent, Prescriber, SignInThrottle, Token
 
 
 class _SharedBytecode(jinja2.BytecodeCache):
@@ -167,6 +167,19 @@ def audit_events(app: Flask, action: str | None = None, prescriber_id: int | Non
 def prescriber(app: Flask, prescriber_id: int) -> Prescriber:
     with app.app_context():
         found = db.session.get(Prescriber, prescriber_id)
+        db.session.expunge_all()
+        return found
+
+
+def pause(app: Flask, account: str, client: str = "127.0.0.1") -> SignInThrottle | None:
+    """The sign-in count for an account name ("prescriber:<NPI>", "agent:<username>") from
+    one client address (the test client's is 127.0.0.1), or None when there is none."""
+    with app.app_context():
+        found = db.session.scalar(
+            select(SignInThrottle).where(
+                SignInThrottle.account == account, SignInThrottle.client == client
+            )
+        )
         db.session.expunge_all()
         return found
 

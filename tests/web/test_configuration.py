@@ -133,3 +133,41 @@ def test_should_prefer_keys_from_the_environment_and_write_nothing(tmp_path):
     assert settings["SECRET_KEY"] == "from-the-env"
     assert settings["SEED_KEY"] == seed_key
     assert not instance.exists()
+
+
+# --- Production hygiene (issue 11) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debug", ["1", "true", "on"])
+def test_cant_start_production_with_flask_debug_on(app_factory, debug):
+    message = refusal(app_factory, production(FLASK_DEBUG=debug))
+    assert message.startswith("FLASK_DEBUG")
+
+
+def test_should_start_production_with_flask_debug_off(app_factory):
+    assert app_factory(environ=production(FLASK_DEBUG="0")).config["WIZARD_ENV"] == "production"
+
+
+def test_cant_start_production_with_a_secret_key_shorter_than_32_bytes(app_factory):
+    message = refusal(app_factory, production(WIZARD_SECRET_KEY="k" * 31))
+    assert message.startswith("WIZARD_SECRET_KEY must be at least 32 bytes")
+    assert app_factory(environ=production(WIZARD_SECRET_KEY="k" * 32)).config["SECRET_KEY"]
+
+
+@pytest.mark.parametrize("name", ["prod", "staging", "test", "developement", "live"])
+def test_cant_start_with_a_wizard_env_other_than_development_or_production(app_factory, name):
+    message = refusal(app_factory, production(WIZARD_ENV=name))
+    assert message.startswith("WIZARD_ENV must be development or production")
+
+
+@pytest.mark.parametrize("name", ["Production", " production ", "DEVELOPMENT"])
+def test_should_read_wizard_env_whatever_its_case_and_spaces(app_factory, name):
+    app = app_factory(environ=production(WIZARD_ENV=name))
+    assert app.config["WIZARD_ENV"] == name.strip().lower()
+
+
+@pytest.mark.parametrize("hops", ["-1", "two"])
+def test_cant_start_with_trusted_proxies_that_are_not_a_count_of_hops(app_factory, hops):
+    assert refusal(app_factory, production(WIZARD_TRUSTED_PROXIES=hops)).startswith(
+        "WIZARD_TRUSTED_PROXIES"
+    )

@@ -326,10 +326,13 @@ def fast_sqlite(app: Flask) -> None:
 
 @pytest.fixture
 def fuzz_app(make_app) -> Flask:
-    """An app with the per-address throttle out of the way (every input comes from one
+    """An app with the per-address limits out of the way (every input comes from one
     address) and an EHR origin allowed for return_to."""
     app = make_app(
         WIZARD_SIGN_IN_RATE_LIMIT="1000000 per minute",
+        WIZARD_CODE_RATE_LIMIT="1000000 per minute",
+        WIZARD_CREDENTIAL_ID_RATE_LIMIT="1000000 per minute",
+        WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT="1000000 per minute",
         WIZARD_RETURN_ORIGINS="https://ehr.example.org",
     )
     share_compiled_templates(app)

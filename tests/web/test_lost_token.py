@@ -11,6 +11,7 @@ from signing import (
     account_maker,
     audit_events,
     page_text,
+    pause,
     post,
     prescriber,
     share_compiled_templates,
@@ -167,7 +168,7 @@ def test_a_wrong_passphrase_is_refused_and_counts_toward_the_lock(app, client, a
     assert [e.outcome for e in audit_events(app, "lost-token.passphrase")] == [
         "wrong-passphrase"
     ] * 5
-    assert prescriber(app, account.id).sign_in_locked_until is not None
+    assert pause(app, f"prescriber:{account.npi}").locked_until is not None
 
     # Locked: neither this form nor sign-in lets the right passphrase through.
     assert give_passphrase(client, account).status_code == 422

@@ -1,11 +1,12 @@
-"""How long an account is locked after consecutive failed attempts.
+"""How long attempts pause after consecutive failures, and whose failures count together.
 
-NIST SP 800-63B: no more than 100 consecutive failures per account, with
-growing delays allowed in between. The numbers are configurable.
+NIST SP 800-63B: no more than 100 consecutive failures per account, with growing delays
+allowed in between. The numbers are configurable.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,9 +25,35 @@ class LockPolicy:
         doublings = min(failures - self.max_failures, 16)
         return min(self.lock * (2**doublings), self.longest_lock)
 
+    def tiers(self) -> list[tuple[int, timedelta]]:
+        """(failures, lock) from the first lock until the lock stops growing: for the
+        failures-th failure and later ones up to the next tier, that lock."""
+        steps, failures = [], self.max_failures
+        while True:
+            lock = self.lock_after(failures)
+            steps.append((failures, lock))
+            if lock >= self.longest_lock or failures - self.max_failures >= 16:
+                return steps
+            failures += 1
+
     def blocked_for_good(self, failures: int) -> bool:
         return failures >= self.hard_limit
 
     def left(self, failures: int) -> int:
         """Attempts left before the first lock."""
         return max(self.max_failures - failures, 0)
+
+
+def client_key(address: str | None) -> str:
+    """Whose attempts are counted together: one IPv4 address, or one IPv6 /64 network (a
+    single subscriber is routinely given a whole /64, so counting its addresses apart would
+    hand an attacker billions of fresh counters)."""
+    try:
+        parsed = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
+    return str(parsed)

@@ -16,7 +16,7 @@ from wizard.domain.identifiers import clean_npi
 from wizard.domain.tokens import Status
 from wizard.extensions import db
 from wizard.services import audit, lockout
-from wizard.services.lockout import Counter, Lock
+from wizard.services.lockout import PRESCRIBER, Lock
 from wizard.store.models import Prescriber, Token
 
 RESET_CODE_VALID = timedelta(hours=24)
@@ -39,13 +39,25 @@ def hasher_verify(stored: str, value: str) -> bool:
         return False
 
 
+def _dummy_hash() -> str:
+    """Verified against when there is no account to check, so every path costs the same."""
+    return current_app.extensions["dummy_passphrase_hash"]
+
+
+def verify_or_dummy(stored: str | None, value: str) -> bool:
+    """One argon2 verification either way: against stored, or the dummy hash when there is
+    nothing to check (no account, or an attempt refused before its check)."""
+    ok = hasher_verify(stored or _dummy_hash(), value)
+    return ok and stored is not None
+
+
 def passphrase_matches(prescriber: Prescriber | None, value: str) -> bool:
     """Constant work whether or not the account exists, so timing reveals no NPI."""
     stored = prescriber.passphrase_hash if prescriber else None
-    ok = hasher_verify(stored or current_app.extensions["dummy_passphrase_hash"], value)
-    if ok and stored and hasher().check_needs_rehash(stored):
+    ok = verify_or_dummy(stored, value)
+    if ok and hasher().check_needs_rehash(stored):
         prescriber.passphrase_hash = hash_passphrase(value)
-    return ok and stored is not None
+    return ok
 
 
 def by_npi(npi: str) -> Prescriber | None:
@@ -64,31 +76,27 @@ class Attempt:
 
 
 def check_passphrase(npi: str, value: str, now: datetime, action: str) -> Attempt:
-    """First factor. A failure counts toward the account's sign-in lock."""
+    """First factor. Every refusal costs the same work (one reservation, one argon2
+    verification, one audit event), so neither its answer nor its timing tells whether the
+    NPI has an account or is paused."""
     prescriber = by_npi(npi)
-    if prescriber is None:
-        passphrase_matches(None, value)
-        audit.record(action, "unknown-npi", actor="anonymous", now=now)
+    ticket = lockout.reserve_sign_in(PRESCRIBER, clean_npi(npi), now)
+    matched = passphrase_matches(prescriber if ticket.granted else None, value)
+    actor = audit.actor_of(prescriber) if prescriber else "anonymous"
+    known = prescriber.id if prescriber else None
+    if not ticket.granted:
+        outcome = "locked" if prescriber else "unknown-npi"
+        audit.record(action, outcome, actor=actor, now=now, prescriber_id=known)
         db.session.commit()
-        return Attempt()
-    lock = lockout.state(prescriber, Counter.SIGN_IN, now)
-    if lock.locked:
-        audit.record(
-            action, "locked", actor=audit.actor_of(prescriber), now=now, prescriber_id=prescriber.id
-        )
-        db.session.commit()
-        return Attempt(lock=lock)
-    if not passphrase_matches(prescriber, value):
+        return Attempt(lock=ticket.lock)
+    if not matched:
+        outcome = "wrong-passphrase" if prescriber else "unknown-npi"
         lock = lockout.fail(
-            prescriber,
-            Counter.SIGN_IN,
-            now,
-            action=action,
-            outcome="wrong-passphrase",
-            actor=audit.actor_of(prescriber),
+            ticket, now, action=action, outcome=outcome, actor=actor, prescriber_id=known
         )
         return Attempt(lock=lock)
-    db.session.commit()
+    # Right, but only half a sign-in: the attempt is given back, the count is not reset.
+    lockout.give_back(ticket)
     return Attempt(prescriber)
 
 
@@ -100,71 +108,73 @@ def check_token_code(
     prescriber: Prescriber, token_id: int | None, code: str, now: datetime, action: str
 ) -> Attempt:
     """Second factor: a current code from one of the prescriber's Active tokens."""
-    lock = lockout.state(prescriber, Counter.SIGN_IN, now)
-    if lock.locked:
-        audit.record(
-            action, "locked", actor=audit.actor_of(prescriber), now=now, prescriber_id=prescriber.id
-        )
+    actor = audit.actor_of(prescriber)
+    ticket = lockout.reserve_sign_in(PRESCRIBER, prescriber.npi, now)
+    if not ticket.granted:
+        audit.record(action, "locked", actor=actor, now=now, prescriber_id=prescriber.id)
         db.session.commit()
-        return Attempt(lock=lock)
+        return Attempt(lock=ticket.lock)
     token = next((t for t in active_tokens(prescriber) if t.id == token_id), None)
     verdict = authority().verify(token.credential_id, code, now) if token else None
     if verdict is None or not verdict.accepted:
         outcome = str(verdict.outcome) if verdict else "no-token"
         lock = lockout.fail(
-            prescriber,
-            Counter.SIGN_IN,
+            ticket,
             now,
             action=action,
             outcome=outcome,
-            actor=audit.actor_of(prescriber),
+            actor=actor,
+            prescriber_id=prescriber.id,
             token_id=token.id if token else None,
         )
         return Attempt(lock=lock, outcome=outcome)
-    return _code_accepted(prescriber, token, now, action, signed_in=True)
-
-
-def _code_accepted(
-    prescriber: Prescriber, token: Token, now: datetime, action: str, *, signed_in: bool
-) -> Attempt:
-    """A code matched: audited; a completed sign-in also starts the failure count again."""
-    if signed_in:
-        lockout.succeed(prescriber, Counter.SIGN_IN)
+    lockout.succeed(ticket, now)
     audit.record(
-        action,
-        "success" if signed_in else "code-accepted",
-        actor=audit.actor_of(prescriber),
-        now=now,
-        prescriber_id=prescriber.id,
-        token_id=token.id,
+        action, "success", actor=actor, now=now, prescriber_id=prescriber.id, token_id=token.id
     )
     db.session.commit()
     return Attempt(prescriber)
 
 
-def any_token_code(
-    prescriber: Prescriber, code: str, now: datetime, action: str, *, resetting: bool = False
-) -> Attempt:
-    """A current code from any Active token (used where the token is not chosen).
-
-    resetting: a passphrase reset is the way out of the block after 100 failures, so that
-    block (but not a timed lock) lets the code be checked.
-    """
-    lock = lockout.state(prescriber, Counter.SIGN_IN, now)
-    if lock.locked and not (resetting and lock.for_good):
+def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
+    """Forgot passphrase: the administrator's reset code and a current code from any Active
+    token. The way out of the hard limit, so that limit (not this address's pause) lets it
+    be checked. Refusals cost the same whether or not the NPI has an account."""
+    action = "passphrase.reset"
+    prescriber = by_npi(npi)
+    ticket = lockout.reserve_sign_in(PRESCRIBER, clean_npi(npi), now, resetting=True)
+    actor = audit.actor_of(prescriber) if prescriber else "anonymous"
+    known = prescriber.id if prescriber else None
+    if not ticket.granted:
+        outcome = "locked" if prescriber else "unknown-npi"
+        audit.record(action, outcome, actor=actor, now=now, prescriber_id=known)
+        db.session.commit()
+        return Attempt(lock=ticket.lock)
+    if prescriber is None or not reset_code_valid(prescriber, reset_code, now):
+        outcome = "wrong-reset-code" if prescriber else "unknown-npi"
+        lock = lockout.fail(
+            ticket, now, action=action, outcome=outcome, actor=actor, prescriber_id=known
+        )
         return Attempt(lock=lock)
-    for token in active_tokens(prescriber):
-        if authority().verify(token.credential_id, code, now).accepted:
-            return _code_accepted(prescriber, token, now, action, signed_in=False)
-    lock = lockout.fail(
-        prescriber,
-        Counter.SIGN_IN,
-        now,
-        action=action,
-        outcome="wrong-code",
-        actor=audit.actor_of(prescriber),
+    token = next(
+        (
+            t
+            for t in active_tokens(prescriber)
+            if authority().verify(t.credential_id, code, now).accepted
+        ),
+        None,
     )
-    return Attempt(lock=lock)
+    if token is None:
+        lock = lockout.fail(
+            ticket, now, action=action, outcome="wrong-code", actor=actor, prescriber_id=known
+        )
+        return Attempt(lock=lock)
+    lockout.give_back(ticket)  # the count starts again once the new passphrase is set
+    audit.record(
+        action, "code-accepted", actor=actor, now=now, prescriber_id=known, token_id=token.id
+    )
+    db.session.commit()
+    return Attempt(prescriber)
 
 
 def issue_reset_code(npi: str, now: datetime) -> str:
@@ -201,7 +211,7 @@ def set_passphrase(prescriber: Prescriber, value: str, now: datetime, action: st
     prescriber.passphrase_hash = hash_passphrase(value)
     prescriber.reset_code_hash = None
     prescriber.reset_expires_at = None
-    lockout.succeed(prescriber, Counter.SIGN_IN)
+    lockout.clear_sign_in(PRESCRIBER, prescriber.npi, now)
     audit.record(
         action, "success", actor=audit.actor_of(prescriber), now=now, prescriber_id=prescriber.id
     )

@@ -66,18 +66,19 @@ def check_code(
     """Verify a code for one credential (adding, enabling, or confirming a token),
     counting failures toward the account's code lock. With second, two consecutive
     codes resynchronise an event-based token."""
-    lock = code_lock(prescriber, now)
-    if lock.locked:
-        return CodeCheck("locked", lock)
+    ticket = lockout.reserve_code(prescriber, now)
+    if not ticket.granted:
+        return CodeCheck("locked", ticket.lock)
     if second is None:
         verdict = authority().verify(credential_id, code, now)
     else:
         verdict = authority().resync(credential_id, code, second)
     if verdict.outcome is Outcome.OUT_OF_SYNC:
-        return CodeCheck(Outcome.OUT_OF_SYNC, lock)
+        lockout.give_back(ticket)  # not a wrong code: the fob ran ahead
+        return CodeCheck(Outcome.OUT_OF_SYNC, code_lock(prescriber, now))
     actor = audit.actor_of(prescriber)
     if verdict.accepted:
-        lockout.succeed(prescriber, Counter.CODE)
+        lockout.succeed(ticket, now)
         audit.record(
             action,
             "accepted",
@@ -90,12 +91,12 @@ def check_code(
         db.session.commit()
         return CodeCheck(Outcome.ACCEPTED)
     lock = lockout.fail(
-        prescriber,
-        Counter.CODE,
+        ticket,
         now,
         action=action,
         outcome=str(verdict.outcome),
         actor=actor,
+        prescriber_id=prescriber.id,
         token_id=token_id,
         credential_id=credential_id,
     )

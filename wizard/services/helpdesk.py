@@ -13,7 +13,7 @@ from wizard.domain import codes
 from wizard.domain.otp import OathSecret, judge, new_secret, provisioning_uri
 from wizard.extensions import db
 from wizard.services import accounts, audit, lockout
-from wizard.services.lockout import Counter, Lock
+from wizard.services.lockout import AGENT, Lock
 from wizard.store.models import HelpdeskAgent
 
 SETUP_VALID = timedelta(hours=24)
@@ -111,45 +111,39 @@ class AgentAttempt:
 
 
 def sign_in(username: str, passphrase: str, code: str, now: datetime) -> AgentAttempt:
-    """Both factors at once; failures count toward the agent's lock as for prescribers."""
-    agent = db.session.scalar(
-        select(HelpdeskAgent).where(HelpdeskAgent.username == username.strip().lower())
-    )
-    ready = agent is not None and agent.passphrase_hash is not None
-    stored = agent.passphrase_hash if ready else None
-    if not ready:
-        accounts.passphrase_matches(None, passphrase)
-        audit.record("helpdesk.sign-in", "unknown-agent", actor="anonymous", now=now)
+    """Both factors at once; failures count as for prescribers (per name and address, and
+    the hard limit per agent). Every refusal costs one argon2 verification, whether or not
+    the agent exists or is paused."""
+    typed = username.strip().lower()
+    agent = db.session.scalar(select(HelpdeskAgent).where(HelpdeskAgent.username == typed))
+    ticket = lockout.reserve_sign_in(AGENT, typed, now)
+    ready = agent is not None and agent.passphrase_hash is not None and ticket.granted
+    passphrase_ok = accounts.verify_or_dummy(agent.passphrase_hash if ready else None, passphrase)
+    actor = actor_of(agent) if agent else "anonymous"
+    if not ticket.granted:
+        outcome = "locked" if agent else "unknown-agent"
+        audit.record("helpdesk.sign-in", outcome, actor=actor, now=now)
         db.session.commit()
-        return AgentAttempt()
-    lock = lockout.state(agent, Counter.SIGN_IN, now)
-    if lock.locked:
-        audit.record("helpdesk.sign-in", "locked", actor=actor_of(agent), now=now)
-        db.session.commit()
-        return AgentAttempt(lock=lock)
-    passphrase_ok = accounts.hasher_verify(stored, passphrase)
+        return AgentAttempt(lock=ticket.lock)
     if not (passphrase_ok and _code_ok(agent, code, now)):
-        lock = lockout.fail(
-            agent,
-            Counter.SIGN_IN,
-            now,
-            action="helpdesk.sign-in",
-            outcome="failed",
-            actor=actor_of(agent),
-        )
+        outcome = "failed" if agent else "unknown-agent"
+        lock = lockout.fail(ticket, now, action="helpdesk.sign-in", outcome=outcome, actor=actor)
         return AgentAttempt(lock=lock)
-    lockout.succeed(agent, Counter.SIGN_IN)
-    audit.record("helpdesk.sign-in", "success", actor=actor_of(agent), now=now)
+    lockout.succeed(ticket, now)
+    audit.record("helpdesk.sign-in", "success", actor=actor, now=now)
     db.session.commit()
     return AgentAttempt(agent)
 
 
-def record_view(agent: HelpdeskAgent, support_code: str, found: bool, now: datetime) -> None:
+def record_view(agent: HelpdeskAgent, support_code: str, row, now: datetime) -> None:
+    """Audit one lookup of a support code (row: the support session found, or None); the
+    prescriber it shows, when known, is named so the view is in their history too."""
     audit.record(
         "helpdesk.view",
-        "found" if found else "not-found",
+        "found" if row is not None else "not-found",
         actor=actor_of(agent),
         now=now,
+        prescriber_id=row.prescriber_id if row is not None else None,
         support_code=support_code,
     )
     db.session.commit()

@@ -1,8 +1,18 @@
-"""Per-account failure counters and the locks they lead to.
+"""Failure counters: an attempt is reserved before it is checked, and the lock it would start
+is set at once, so no more attempts are ever checked than the policy allows, whatever the
+concurrency.
 
-Two counters: sign-in (passphrase or code, also passphrase reset) and the
-one-time pins typed while adding or enabling a token. Increments happen in
-SQL so parallel failures are each counted.
+Sign-in (passphrase, sign-in code, passphrase reset; prescribers and help-desk agents):
+- the timed pauses count per account name AND client address (sign_in_throttles), so an
+  outsider who knows a public NPI pauses only their own address, never the prescriber's;
+- the hard limit counts per account over every address (sign_in_failures): at 100
+  consecutive failures only a passphrase reset unlocks (NIST SP 800-63B).
+Codes typed while adding or enabling a token count per account (the person is signed in).
+
+Each reservation is one transaction of conditional UPDATEs whose row counts decide whether
+the check may run; it commits before the (slow) check. The check's outcome then either keeps
+the count (fail), gives it back (a right passphrase before the code step), or clears it
+(succeed). The SQL is the same whether or not the account exists, so its timing says nothing.
 """
 
 from __future__ import annotations
@@ -11,13 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from flask import current_app
-from sqlalchemy import select, update
+from flask import current_app, has_request_context, request
+from sqlalchemy import and_, case, delete, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from wizard.domain.lockout import LockPolicy
+from wizard.domain.lockout import LockPolicy, client_key
 from wizard.extensions import db
 from wizard.services import audit
-from wizard.store.models import HelpdeskAgent, Prescriber
+from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle, UTCDateTime
+
+FORGET_AFTER = timedelta(days=30)  # an address's failures are dropped once this quiet
 
 
 class Counter(StrEnum):
@@ -25,25 +38,36 @@ class Counter(StrEnum):
     CODE = "code"
 
 
-_COLUMNS = {
-    Counter.SIGN_IN: ("sign_in_failures", "sign_in_locked_until"),
-    Counter.CODE: ("code_failures", "code_locked_until"),
-}
-_CONFIG = {Counter.SIGN_IN: "SIGN_IN", Counter.CODE: "CODE"}
+@dataclass(frozen=True)
+class Kind:
+    """Whose sign-in: the model, the name people type, and how it is written in the table."""
+
+    model: type
+    key: object  # the column holding the typed name
+    prefix: str
+
+    def name(self, value: str) -> str:
+        return f"{self.prefix}:{value}"
+
+
+PRESCRIBER = Kind(Prescriber, Prescriber.npi, "prescriber")
+AGENT = Kind(HelpdeskAgent, HelpdeskAgent.username, "agent")
 
 
 def policy(counter: Counter) -> LockPolicy:
-    prefix = _CONFIG[counter]
+    prefix = counter.name
     config = current_app.config
     return LockPolicy(
         max_failures=config[f"{prefix}_MAX_FAILURES"],
         lock=timedelta(minutes=config[f"{prefix}_LOCK_MINUTES"]),
+        longest_lock=timedelta(minutes=config.get(f"{prefix}_LONGEST_LOCK_MINUTES", 60)),
+        hard_limit=config.get(f"{prefix}_HARD_LIMIT", 100),
     )
 
 
 @dataclass(frozen=True)
 class Lock:
-    """Where a counter stands after an attempt."""
+    """Where a counter stands."""
 
     until: datetime | None = None  # locked until then
     for_good: bool = False  # past the hard limit: only a passphrase reset unlocks
@@ -54,67 +78,272 @@ class Lock:
         return self.for_good or self.until is not None
 
 
-def state(prescriber: Prescriber, counter: Counter, now: datetime) -> Lock:
-    failures_col, until_col = _COLUMNS[counter]
-    failures = getattr(prescriber, failures_col) or 0
-    rules = policy(counter)
+@dataclass(frozen=True)
+class Ticket:
+    """One attempt reserved (granted) or refused. A granted attempt is already counted as a
+    failure, with the lock that failure starts already in force."""
+
+    counter: Counter
+    granted: bool
+    lock: Lock = Lock()  # when refused: why
+    failures: int | None = None  # the account's consecutive failures, this one included
+    locks_until: datetime | None = None  # the pause this attempt started, in advance
+    kind: Kind | None = None
+    typed: str = ""  # the NPI or username as typed (sign-in)
+    client: str = ""
+    account_id: int | None = None  # (codes)
+
+
+def client() -> str:
+    """This request's client address, as counted: IPv4 address or IPv6 /64."""
+    return client_key(request.remote_addr) if has_request_context() else "local"
+
+
+def _lock_expression(count, rules: LockPolicy, now: datetime):
+    """The lock the count-th consecutive failure starts, as SQL (NULL before the first)."""
+    tiers = [
+        (count >= failures, literal(now + lock, UTCDateTime())) for failures, lock in rules.tiers()
+    ]
+    return case(*reversed(tiers), else_=literal(None, UTCDateTime()))
+
+
+def _unlocked(column, now: datetime):
+    return or_(column.is_(None), column <= now)
+
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def _update(model, *where, **values):
+    statement = update(model).where(*where).values(**values)
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+def reserve_sign_in(kind: Kind, typed: str, now: datetime, *, resetting: bool = False) -> Ticket:
+    """Reserve one sign-in attempt for the account named typed (which may not exist), from
+    this client address. Commits. resetting: a passphrase reset is the way out of the hard
+    limit, so the hard limit (but not this address's pause) lets it through."""
+    for _ in range(3):
+        ticket = _reserve_sign_in(kind, typed, now, resetting)
+        if ticket is not None:
+            return ticket
+    raise RuntimeError("the sign-in count row kept vanishing")  # a purge at every try
+
+
+def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> Ticket | None:
+    """One try; None when the address's row was purged between our statements."""
+    rules = policy(Counter.SIGN_IN)
+    model, where_pair = SignInThrottle, None
+    name, here = kind.name(typed), client()
+    db.session.execute(
+        _insert(model)
+        .values(account=name, client=here, failures=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["account", "client"])
+    )
+    where_pair = and_(model.account == name, model.client == here)
+    account_cap = [] if resetting else [kind.model.sign_in_failures < rules.hard_limit]
+    counted = _update(
+        kind.model,
+        kind.key == typed,
+        *account_cap,
+        sign_in_failures=kind.model.sign_in_failures + 1,
+    )
+    taken = _update(
+        model,
+        where_pair,
+        _unlocked(model.locked_until, now),
+        failures=model.failures + 1,
+        locked_until=_lock_expression(model.failures + 1, rules, now),
+        updated_at=now,
+    )
+    pair = db.session.execute(
+        select(model.failures, model.locked_until).where(where_pair)
+    ).one_or_none()
+    if pair is None:
+        db.session.rollback()
+        return None
+    account = db.session.execute(
+        select(kind.model.id, kind.model.sign_in_failures).where(kind.key == typed)
+    ).one_or_none()
+    blocked = account is not None and not counted
+    if blocked or not taken:
+        db.session.rollback()
+        refused = Lock(for_good=True) if blocked else Lock(until=pair.locked_until)
+        return Ticket(Counter.SIGN_IN, False, refused, kind=kind, typed=typed, client=here)
+    db.session.commit()
+    return Ticket(
+        Counter.SIGN_IN,
+        True,
+        failures=account.sign_in_failures if account else None,
+        locks_until=pair.locked_until,
+        kind=kind,
+        typed=typed,
+        client=here,
+        account_id=account.id if account else None,
+    )
+
+
+def reserve_code(prescriber: Prescriber, now: datetime) -> Ticket:
+    """Reserve one code check for a signed-in prescriber (adding or enabling a token)."""
+    rules = policy(Counter.CODE)
+    taken = _update(
+        Prescriber,
+        Prescriber.id == prescriber.id,
+        _unlocked(Prescriber.code_locked_until, now),
+        Prescriber.code_failures < rules.hard_limit,
+        code_failures=Prescriber.code_failures + 1,
+        code_locked_until=_lock_expression(Prescriber.code_failures + 1, rules, now),
+    )
+    row = db.session.execute(
+        select(Prescriber.code_failures, Prescriber.code_locked_until).where(
+            Prescriber.id == prescriber.id
+        )
+    ).one()
+    if not taken:
+        db.session.rollback()
+        refused = _code_lock(row.code_failures, row.code_locked_until, now)
+        return Ticket(Counter.CODE, False, refused)
+    db.session.commit()
+    db.session.expire(prescriber)
+    return Ticket(
+        Counter.CODE,
+        True,
+        failures=row.code_failures,
+        locks_until=row.code_locked_until,
+        account_id=prescriber.id,
+    )
+
+
+def _code_lock(failures: int, until: datetime | None, now: datetime) -> Lock:
+    rules = policy(Counter.CODE)
     if rules.blocked_for_good(failures):
         return Lock(for_good=True)
-    until = getattr(prescriber, until_col)
     if until is not None and until > now:
         return Lock(until=until)
     return Lock(left=rules.left(failures))
 
 
+def state(prescriber: Prescriber, counter: Counter, now: datetime) -> Lock:
+    """Where the prescriber's code counter stands (for the page before any attempt)."""
+    if counter is Counter.CODE:
+        return _code_lock(prescriber.code_failures or 0, prescriber.code_locked_until, now)
+    if policy(counter).blocked_for_good(prescriber.sign_in_failures or 0):
+        return Lock(for_good=True)
+    return Lock()
+
+
 def fail(
-    account: Prescriber | HelpdeskAgent,
-    counter: Counter,
+    ticket: Ticket,
     now: datetime,
     *,
     action: str,
     outcome: str,
     actor: str,
+    prescriber_id: int | None = None,
     **detail,
 ) -> Lock:
-    """Count one failure, audit it, and lock when the policy says so. Commits.
-
-    account is a prescriber, or a help-desk agent (sign-in counter only).
-    """
-    model = type(account)
-    failures_col, until_col = _COLUMNS[counter]
-    column = getattr(model, failures_col)
-    db.session.execute(update(model).where(model.id == account.id).values({column: column + 1}))
-    failures = db.session.scalar(select(column).where(model.id == account.id))
-    prescriber_id = account.id if model is Prescriber else None
+    """The reserved attempt failed: audit it, and the lock it started. Commits."""
+    rules = policy(ticket.counter)
     audit.record(
         action,
         outcome,
         actor=actor,
         now=now,
         prescriber_id=prescriber_id,
-        failures=failures,
+        failures=ticket.failures,
         **detail,
     )
-    lock_for = policy(counter).lock_after(failures)
-    if lock_for is not None:
-        until = now + lock_for
-        db.session.execute(update(model).where(model.id == account.id).values({until_col: until}))
+    if ticket.locks_until is not None:
         audit.record(
-            f"{counter}.lock",
+            f"{ticket.counter}.lock",
             "locked",
             actor=actor,
             now=now,
             prescriber_id=prescriber_id,
-            failures=failures,
-            until=until.isoformat(),
+            failures=ticket.failures,
+            until=ticket.locks_until.isoformat(),
+        )
+    blocked = ticket.failures is not None and rules.blocked_for_good(ticket.failures)
+    if blocked and ticket.failures == rules.hard_limit:
+        audit.record(
+            f"{ticket.counter}.lock",
+            "blocked",
+            actor=actor,
+            now=now,
+            prescriber_id=prescriber_id,
+            failures=ticket.failures,
         )
     db.session.commit()
-    db.session.refresh(account)
-    return state(account, counter, now)
+    if blocked:
+        return Lock(for_good=True)
+    if ticket.locks_until is not None:
+        return Lock(until=ticket.locks_until)
+    return Lock(left=rules.left(ticket.failures or 0))
 
 
-def succeed(prescriber: Prescriber, counter: Counter) -> None:
-    """Reset the counter after a success (the caller commits)."""
-    failures_col, until_col = _COLUMNS[counter]
-    setattr(prescriber, failures_col, 0)
-    setattr(prescriber, until_col, None)
+def give_back(ticket: Ticket) -> None:
+    """The attempt did not fail (a right passphrase before the code step, a key fob out of
+    step): it counts for nothing, and the lock it started in advance is lifted. Commits."""
+    if ticket.counter is Counter.CODE:
+        _update(
+            Prescriber,
+            Prescriber.id == ticket.account_id,
+            Prescriber.code_failures > 0,
+            code_failures=Prescriber.code_failures - 1,
+            code_locked_until=None if ticket.locks_until else Prescriber.code_locked_until,
+        )
+    else:
+        model = ticket.kind.model
+        _update(
+            model,
+            ticket.kind.key == ticket.typed,
+            model.sign_in_failures > 0,
+            sign_in_failures=model.sign_in_failures - 1,
+        )
+        pair = SignInThrottle
+        _update(
+            pair,
+            pair.account == ticket.kind.name(ticket.typed),
+            pair.client == ticket.client,
+            pair.failures > 0,
+            failures=pair.failures - 1,
+            locked_until=None if ticket.locks_until else pair.locked_until,
+        )
+    db.session.commit()
+
+
+def succeed(ticket: Ticket, now: datetime) -> None:
+    """The attempt proved the account holder: the consecutive count starts again, for the
+    account and for this address only (an attacker's address stays paused). The caller
+    commits."""
+    if ticket.counter is Counter.CODE:
+        _update(
+            Prescriber,
+            Prescriber.id == ticket.account_id,
+            code_failures=0,
+            code_locked_until=None,
+        )
+        return
+    clear_sign_in(ticket.kind, ticket.typed, now, ticket.client)
+
+
+def clear_sign_in(kind: Kind, typed: str, now: datetime, here: str | None = None) -> None:
+    """Start the sign-in count again for the account and this address (a completed sign-in
+    or a passphrase reset), and forget other addresses' failures long quiet. The caller
+    commits. (The row is emptied, not deleted: a parallel attempt may be between its
+    insert-if-missing and its update.)"""
+    _update(kind.model, kind.key == typed, sign_in_failures=0)
+    pair = SignInThrottle
+    _update(
+        pair,
+        pair.account == kind.name(typed),
+        pair.client == (here or client()),
+        failures=0,
+        locked_until=None,
+        updated_at=now,
+    )
+    db.session.execute(
+        delete(pair).where(pair.updated_at < now - FORGET_AFTER, _unlocked(pair.locked_until, now))
+    )

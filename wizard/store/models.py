@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,9 +53,9 @@ class Prescriber(db.Model):
     email: Mapped[str] = mapped_column(String(320), default="")
     passphrase_hash: Mapped[str | None] = mapped_column(String(200))
     identity_proofed: Mapped[bool] = mapped_column(default=True)
-    # Consecutive failed sign-ins (passphrase or code), and the lock they lead to.
+    # Consecutive failed sign-ins from any address (passphrase, code or reset): at 100 only a
+    # passphrase reset unlocks. The timed pauses are per address, in sign_in_throttles.
     sign_in_failures: Mapped[int] = mapped_column(Integer, default=0)
-    sign_in_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A one-time passphrase reset code issued by an administrator (hash only).
     reset_code_hash: Mapped[str | None] = mapped_column(String(64))
     reset_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -202,9 +203,25 @@ class HelpdeskAgent(db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     setup_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     setup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sign_in_failures: Mapped[int] = mapped_column(Integer, default=0)
-    sign_in_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sign_in_failures: Mapped[int] = mapped_column(Integer, default=0)  # as for prescribers
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class SignInThrottle(db.Model):
+    """Consecutive failed sign-ins for one account name from one client address (an IPv4
+    address or an IPv6 /64), and the pause they lead to. Keyed by the name as typed
+    (prescriber:<NPI>, agent:<username>), whether or not such an account exists, so an unknown
+    name is throttled exactly like a real one."""
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (UniqueConstraint("account", "client", name="uq_sign_in_throttles"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(80))
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
 
 
 class SupportSession(db.Model):

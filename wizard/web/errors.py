@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, render_template
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from wizard.extensions import db
+from wizard.extensions import db, limiter
 from wizard.web.session import session_ready
 
 log = logging.getLogger("wizard.errors")
@@ -19,7 +21,11 @@ MESSAGES = {
     403: ("You cannot open this page", "Sign in with an account that may see it."),
     404: ("Page not found", "Check the address, or start again from the home page."),
     405: ("That action is not available here", "Go back and use the buttons on the page."),
-    413: ("That was too much to send", "Go back and enter less text."),
+    413: (
+        "That was too much to send",
+        "Our forms take a few short answers, and this was far longer. Nothing was saved. "
+        "Go back and enter less text.",
+    ),
     429: ("Too many attempts", "Wait a minute, then try again."),
     500: (
         "Something went wrong on our side",
@@ -43,6 +49,14 @@ def render_error(status: int, title: str | None = None, message: str | None = No
         ),
         status,
     )
+
+
+def _wait() -> str:
+    """How long until the limit that was hit lets this address try again, in words."""
+    limit = limiter.current_limit
+    seconds = limit.reset_at - time.time() if limit is not None else 60
+    minutes = max(round(seconds / 60), 1)  # the window's end, to the nearest minute
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def _rollback() -> None:
@@ -75,6 +89,17 @@ def init_app(app: Flask) -> None:
             "This form has expired",
             "For your security, forms stop working when the page is too old or was opened "
             "in another session. Nothing was saved. Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(error):
+        _rollback()
+        return render_error(
+            429,
+            message=(
+                "For your security, we pause a form after many attempts from one network in "
+                f"a short time. Wait {_wait()}, then try again. What you saved before is kept."
+            ),
         )
 
     @app.errorhandler(HTTPException)

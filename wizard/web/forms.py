@@ -1,16 +1,44 @@
-"""Shared form behaviour: stripped input, messages that read alike, error summary order."""
+"""Shared form behaviour: stripped, plain and bounded input, messages that read alike, error
+summary order."""
 
 from __future__ import annotations
+
+import re
 
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from wtforms import Field
-from wtforms.validators import DataRequired, Length
+from wtforms import Field, StringField
+from wtforms.validators import DataRequired, Length, StopValidation
+
+# Longest value any text field takes; fields with a rule of their own (a token name, a
+# username) are shorter. The request body as a whole is capped by MAX_CONTENT_LENGTH.
+TEXT_MAX = 256
+# C0 and C1 control characters (NUL, tab, line breaks, escape...) and the bidirectional
+# overrides that make text display in another order than it is stored.
+INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class PlainText:
+    """Refuses invisible control characters and overlong values in a text field, before its
+    other validators, with a message next to the field."""
+
+    def __call__(self, form, field) -> None:
+        value = field.data
+        if not isinstance(value, str) or not value:
+            return
+        if INVISIBLE.search(value):
+            raise StopValidation(
+                f"{field.label.text} must not contain invisible characters such as tabs "
+                "or line breaks"
+            )
+        if len(value) > TEXT_MAX:
+            raise StopValidation(f"{field.label.text} must be {TEXT_MAX} characters or fewer")
 
 
 class BaseForm(FlaskForm):
-    """Strips surrounding whitespace from every text field; reads form posts only."""
+    """Strips surrounding whitespace from every text field and refuses control characters
+    and overlong values in it (PlainText); reads form posts only."""
 
     class Meta:
         def wrap_formdata(self, form, formdata):
@@ -24,6 +52,9 @@ class BaseForm(FlaskForm):
             filters = unbound_field.kwargs.get("filters", [])
             if _strip not in filters:
                 filters = [_strip, *filters]
+            if issubclass(unbound_field.field_class, StringField):
+                validators = unbound_field.kwargs.get("validators") or []
+                options = {**options, "validators": [PlainText(), *validators]}
             return unbound_field.bind(form=form, filters=filters, **options)
 
     def error_summary(self) -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 
 CSP = "; ".join(
     [
@@ -24,9 +24,13 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if response.mimetype == "text/html" or response.mimetype == "application/json":
-        # Pages can carry credential IDs: keep them out of shared and back-forward caches.
+    if request.endpoint != "static":
+        # Pages, partials and downloads (the funnel CSV) can carry credential IDs or figures
+        # about prescribers: keep them out of shared and back-forward caches.
         headers.setdefault("Cache-Control", "no-store")
+    if current_app.config.get("WIZARD_ENV") == "production":
+        # Browsers that have seen us over HTTPS never try plain HTTP again (for a year).
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import abort, current_app, g, redirect, render_template, url_for
 
-from wizard.extensions import db, limiter
+from wizard.extensions import db
 from wizard.services import accounts, tokens
 from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import ChooseTokenForm, SignInForm, check_npi_shape
-from wizard.web.auth.routes import NOT_SIGNED_IN, rate_limit
+from wizard.web.auth.routes import NOT_SIGNED_IN
 from wizard.web.forms import EmptyForm, add_error
+from wizard.web.limits import sign_in_limit
 from wizard.web.session import flow, flow_start, flow_update, now
 
 FLOW_SECONDS = 15 * 60
@@ -42,7 +43,7 @@ def lost_token():
 
 
 @bp.post("/lost-token")
-@limiter.limit(rate_limit, methods=["POST"])
+@sign_in_limit
 def lost_token_post():
     form = SignInForm()
     if form.validate_on_submit() and check_npi_shape(form):

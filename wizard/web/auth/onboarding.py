@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 
-from wizard.extensions import limiter
 from wizard.services import invitations
 from wizard.services.invitations import InvitationError, Problem
 from wizard.web.auth import bp
 from wizard.web.auth.forms import InvitationForm, NewPassphraseForm, check_npi_shape
 from wizard.web.auth.reset import check_new_passphrase
-from wizard.web.auth.routes import rate_limit
 from wizard.web.forms import EmptyForm, add_error
+from wizard.web.limits import sign_in_limit
 from wizard.web.session import flow, flow_end, flow_start, flow_update, now, sign_in
 from wizard.web.support import note_error, note_person
 
@@ -57,7 +56,7 @@ def start():
 
 
 @bp.post("/start")
-@limiter.limit(rate_limit, methods=["POST"])
+@sign_in_limit
 def start_post():
     form = InvitationForm()
     if form.validate_on_submit() and check_npi_shape(form):

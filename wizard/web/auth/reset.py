@@ -5,15 +5,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from wizard.domain import passphrase
-from wizard.extensions import db, limiter
-from wizard.services import accounts, audit, lockout
-from wizard.services.lockout import Counter
+from wizard.extensions import db
+from wizard.services import accounts
 from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import NewPassphraseForm, ResetForm, check_npi_shape
-from wizard.web.auth.routes import rate_limit
-from wizard.web.codes import locked_message, valid_code
+from wizard.web.codes import valid_code
 from wizard.web.forms import add_error
+from wizard.web.limits import sign_in_limit
 from wizard.web.session import flow, flow_end, flow_start, now
 
 FLOW_SECONDS = 10 * 60
@@ -38,43 +37,19 @@ def forgot_passphrase():
 
 
 @bp.post("/forgot-passphrase")
-@limiter.limit(rate_limit, methods=["POST"])
+@sign_in_limit
 def forgot_passphrase_post():
     form = ResetForm()
     if not (form.validate_on_submit() and check_npi_shape(form) and valid_code(form.code)):
         return _page(form, 422)
-    prescriber = accounts.by_npi(form.npi.data)
-    reason = _refusal(prescriber, form)
-    if reason:
-        add_error(form.npi, reason)
-        return _page(form, 422)
-    flow_start("reset", prescriber_id=prescriber.id)
-    return redirect(url_for("auth.new_passphrase"), 303)
-
-
-def _refusal(prescriber: Prescriber | None, form: ResetForm) -> str | None:
-    """Why the reset is refused; every failure on a real account counts toward its lock."""
-    if prescriber is None:
-        return NOT_CHECKED
-    lock = lockout.state(prescriber, Counter.SIGN_IN, now())
-    if lock.locked and not lock.for_good:
-        return locked_message(lock, "resetting your passphrase")
-    if not accounts.reset_code_valid(prescriber, form.reset_code.data, now()):
-        lockout.fail(
-            prescriber,
-            Counter.SIGN_IN,
-            now(),
-            action="passphrase.reset",
-            outcome="wrong-reset-code",
-            actor=audit.actor_of(prescriber),
-        )
-        return NOT_CHECKED
-    attempt = accounts.any_token_code(
-        prescriber, form.code.data, now(), "passphrase.reset", resetting=True
-    )
+    attempt = accounts.check_reset(form.npi.data, form.code.data, form.reset_code.data, now())
     if not attempt.ok:
-        return NOT_CHECKED
-    return None
+        # The same words for an unknown NPI, a wrong code and a paused one: no answer may
+        # tell which NPIs have accounts.
+        add_error(form.npi, NOT_CHECKED)
+        return _page(form, 422)
+    flow_start("reset", prescriber_id=attempt.prescriber.id)
+    return redirect(url_for("auth.new_passphrase"), 303)
 
 
 def _resetting() -> Prescriber | None:

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from wizard.domain.urls import local_path
-from wizard.extensions import db, limiter
+from wizard.extensions import db
 from wizard.services import accounts
 from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
 from wizard.web.codes import code_message, valid_code
 from wizard.web.forms import EmptyForm, add_error
+from wizard.web.limits import sign_in_limit
 from wizard.web.session import flow, flow_end, flow_start, now, sign_in, sign_out
 from wizard.web.support import note_error
 
 CODE_STEP_SECONDS = 5 * 60
 # Deliberately vague: it must not tell which NPIs have accounts.
 NOT_SIGNED_IN = "We could not sign you in with those details"
-
-
-def rate_limit() -> str:
-    return current_app.config["SIGN_IN_RATE_LIMIT"]
 
 
 def safe_next(target: str | None) -> str | None:
@@ -42,7 +39,7 @@ def sign_in_page():
 
 
 @bp.post("/sign-in")
-@limiter.limit(rate_limit, methods=["POST"])
+@sign_in_limit
 def sign_in_post():
     form = SignInForm()
     if form.validate_on_submit() and check_npi_shape(form):
@@ -106,7 +103,7 @@ def sign_in_code():
 
 
 @bp.post("/sign-in/code")
-@limiter.limit(rate_limit, methods=["POST"])
+@sign_in_limit
 def sign_in_code_post():
     record, prescriber = _pending()
     if prescriber is None:

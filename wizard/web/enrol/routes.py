@@ -42,6 +42,7 @@ from wizard.web.enrol import bp
 from wizard.web.enrol.forms import CodeForm, CredentialForm, DeviceForm, GetAppForm, NameForm
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.htmx import render_page, wants_partial
+from wizard.web.limits import code_limit, credential_lookup_limit
 from wizard.web.qr import qr_svg
 from wizard.web.session import login_required, now
 from wizard.web.support import note_error, note_page, record_backup_accepted
@@ -247,6 +248,7 @@ def credential_id(progress: Progress):
 
 
 @bp.post("/credential-id")
+@credential_lookup_limit
 @guarded(Step.CREDENTIAL_ID)
 def save_credential_id(progress: Progress):
     form = CredentialForm()
@@ -335,9 +337,12 @@ def security_code(progress: Progress):
 
 
 @bp.post("/security-code")
+@code_limit
 @guarded(Step.SECURITY_CODE)
 def save_security_code(progress: Progress):
     form = CodeForm()
+    if not progress.resync:
+        del form.next_code  # asked for only when a key fob has run ahead: not on this page
     shapes_ok = form.validate_on_submit() and valid_code(form.code)
     if progress.resync:
         shapes_ok = valid_code(form.next_code, "the next code") and shapes_ok

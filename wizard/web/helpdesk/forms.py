@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from wtforms import PasswordField, StringField
 
-from wizard.web.forms import BaseForm, required
+from wizard.web.forms import BaseForm, at_most, required
 
 
 class AgentSignInForm(BaseForm):
-    username = StringField("Username", validators=[required("your username")])
+    username = StringField(
+        "Username", validators=[required("your username"), at_most(64, "Your username")]
+    )
     passphrase = PasswordField("Passphrase", validators=[required("your passphrase")])
     code = PasswordField(
         "Code from your authenticator app", validators=[required("the code from your app")]

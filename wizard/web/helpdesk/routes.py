@@ -6,23 +6,25 @@ import csv
 import io
 from functools import wraps
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 
 from wizard.domain import passphrase as passphrase_rules
 from wizard.domain.steps import ORDER, TITLES
 from wizard.domain.support import GUIDES, PAGE_NAMES, SCRIPT, normalise_support_code
 from wizard.domain.tokens import PLATFORMS
-from wizard.extensions import db, limiter
+from wizard.extensions import db
 from wizard.services import helpdesk, support
 from wizard.store.models import Prescriber
-from wizard.web.auth.routes import rate_limit
 from wizard.web.codes import valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.helpdesk import bp
 from wizard.web.helpdesk.forms import AgentSetupForm, AgentSignInForm
+from wizard.web.limits import sign_in_limit, support_lookup_limit
 from wizard.web.session import background, now, sign_in_agent, sign_out
 
 NOT_SIGNED_IN = "We could not sign you in with those details"
+# The support codes this agent's session has looked up: the only ones its live panel may poll.
+LOOKED_UP = "helpdesk_looked_up"
 
 
 def agent_required(view):
@@ -33,17 +35,6 @@ def agent_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def _refusal(lock) -> str:
-    if lock.for_good:
-        return "Signing in is blocked after too many failed attempts. Ask an administrator"
-    if lock.locked:
-        return (
-            f"Signing in is paused until {lock.until:%H:%M} UTC after too many failed "
-            "attempts. Try again then"
-        )
-    return NOT_SIGNED_IN
 
 
 @bp.get("/sign-in")
@@ -57,7 +48,7 @@ def sign_in():
 
 
 @bp.post("/sign-in")
-@limiter.limit(rate_limit, methods=["POST"])
+@sign_in_limit
 def sign_in_post():
     form = AgentSignInForm()
     if form.validate_on_submit() and valid_code(form.code):
@@ -65,7 +56,8 @@ def sign_in_post():
         if attempt.agent is not None:
             sign_in_agent(attempt.agent)
             return redirect(url_for("helpdesk.console"), 303)
-        add_error(form.username, _refusal(attempt.lock))
+        # The same words whether the name is unknown, paused or mistyped (no enumeration).
+        add_error(form.username, NOT_SIGNED_IN)
     return render_template(
         "helpdesk/sign-in.html",
         title="Help desk sign in",
@@ -104,7 +96,7 @@ def setup(token: str):
 
 
 @bp.post("/setup/<token>")
-@limiter.limit(rate_limit, methods=["POST"])
+@sign_in_limit
 def setup_post(token: str):
     agent = helpdesk.by_setup_token(token, now())
     if agent is None:
@@ -146,12 +138,16 @@ def _live_context(code: str) -> dict:
 
 @bp.get("")
 @agent_required
+@support_lookup_limit
 def console():
+    """The console; with ?code=, a lookup: audited (once per lookup) and rate-limited."""
     typed = request.args.get("code")
     code = normalise_support_code(typed or "")
     context = _live_context(code)
     if typed is not None:
-        helpdesk.record_view(g.agent, code or typed[:12], context["row"] is not None, now())
+        helpdesk.record_view(g.agent, code or typed[:12], context["row"], now())
+    if context["row"] is not None:
+        session[LOOKED_UP] = [c for c in session.get(LOOKED_UP, []) if c != code][-9:] + [code]
     return render_template("helpdesk/console.html", title="Help desk", typed=typed, **context)
 
 
@@ -159,8 +155,12 @@ def console():
 @agent_required
 @background
 def live(code: str):
-    """The live panel alone, polled every second by the console."""
-    context = _live_context(normalise_support_code(code))
+    """The live panel alone, polled every second by the console: only for a code this
+    session looked up (and so audited), so that polling is never an unaudited lookup."""
+    code = normalise_support_code(code)
+    if code not in session.get(LOOKED_UP, ()):
+        abort(404)
+    context = _live_context(code)
     if context["row"] is None:
         abort(404)
     return render_template("helpdesk/_live.html", **context)

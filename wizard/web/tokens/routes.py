@@ -11,6 +11,7 @@ from wizard.store.models import Token
 from wizard.web.codes import code_message, valid_code
 from wizard.web.forms import add_error
 from wizard.web.htmx import render_page, wants_partial
+from wizard.web.limits import code_limit
 from wizard.web.session import login_required, now
 from wizard.web.tokens import bp
 from wizard.web.tokens.forms import DeleteForm, DisableForm, EnableForm, RenameForm
@@ -123,6 +124,7 @@ def disable(token_id: int):
 
 
 @bp.post("/<int:token_id>/disable")
+@code_limit
 @login_required
 def disable_post(token_id: int):
     token = _token(token_id)
@@ -149,6 +151,7 @@ def enable(token_id: int):
 
 
 @bp.post("/<int:token_id>/enable")
+@code_limit
 @login_required
 def enable_post(token_id: int):
     token = _token(token_id)
@@ -177,6 +180,7 @@ def delete(token_id: int):
 
 
 @bp.post("/<int:token_id>/delete")
+@code_limit
 @login_required
 def delete_post(token_id: int):
     token = _token(token_id)

@@ -1,0 +1,91 @@
+"""Per-address request limits (Flask-Limiter), all in one place.
+
+Each limit is shared by the forms of one kind, so that an address gains nothing by moving
+from one form to another:
+- sign_in_limit: every form that checks a passphrase, a sign-in code, a reset code, an
+  Invitation ID or a help-desk setup (WIZARD_SIGN_IN_RATE_LIMIT);
+- code_limit: every form of a signed-in prescriber that checks a one-time code: the wizard's
+  security code, enabling a token, confirming the last Active token (WIZARD_CODE_RATE_LIMIT);
+- credential_lookup_limit: the wizard's Credential ID step, which tells whether an ID is
+  registered: per address and per prescriber (WIZARD_CREDENTIAL_ID_RATE_LIMIT,
+  WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT);
+- support_lookup_limit: a help-desk agent looking up a support code, per agent
+  (WIZARD_HELPDESK_LOOKUP_RATE_LIMIT).
+Limits count POSTs (GET for the help-desk lookup) and are read from the config on each request.
+A client address is an IPv4 address or an IPv6 /64, as for the sign-in pauses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, g, request
+
+from wizard.extensions import client_address as address
+from wizard.extensions import limiter
+
+
+def _prescriber() -> str:
+    prescriber = g.get("prescriber")
+    return f"prescriber:{prescriber.id}" if prescriber else f"address:{address()}"
+
+
+def _agent() -> str:
+    agent = g.get("agent")
+    return f"agent:{agent.id}" if agent else f"address:{address()}"
+
+
+def exempt() -> bool:
+    """True when this request is exempt from the limits. The one place to add an exemption
+    (none today)."""
+    return False
+
+
+def _setting(name: str) -> Callable[[], str]:
+    return lambda: current_app.config[name]
+
+
+def sign_in_limit(view):
+    return limiter.shared_limit(
+        _setting("SIGN_IN_RATE_LIMIT"),
+        scope="sign-in",
+        key_func=address,
+        methods=["POST"],
+        exempt_when=exempt,
+    )(view)
+
+
+def code_limit(view):
+    return limiter.shared_limit(
+        _setting("CODE_RATE_LIMIT"),
+        scope="code",
+        key_func=address,
+        methods=["POST"],
+        exempt_when=exempt,
+    )(view)
+
+
+def credential_lookup_limit(view):
+    by_address = limiter.limit(
+        _setting("CREDENTIAL_ID_RATE_LIMIT"),
+        key_func=address,
+        methods=["POST"],
+        exempt_when=exempt,
+    )
+    by_account = limiter.limit(
+        _setting("CREDENTIAL_ID_ACCOUNT_RATE_LIMIT"),
+        key_func=_prescriber,
+        methods=["POST"],
+        exempt_when=exempt,
+    )
+    return by_address(by_account(view))
+
+
+def support_lookup_limit(view):
+    """Only a lookup counts (a console GET with ?code=), never the live panel's polling."""
+    return limiter.limit(
+        _setting("HELPDESK_LOOKUP_RATE_LIMIT"),
+        key_func=_agent,
+        methods=["GET"],
+        exempt_when=lambda: exempt() or "code" not in request.args,
+    )(view)
