@@ -22,7 +22,8 @@ def actor_of(prescriber) -> str:
     return f"prescriber:{prescriber.npi}"
 
 
-def _client_address() -> str:
+def client_address() -> str:
+    """The address the current request came from; "" outside a request (a command)."""
     return (request.remote_addr or "") if has_request_context() else ""
 
 
@@ -67,7 +68,7 @@ def record(
         outcome=outcome,
         prescriber_id=prescriber_id,
         token_id=token_id,
-        client_address=_client_address(),
+        client_address=client_address(),
         detail=json.dumps(detail, sort_keys=True),
     )
     event.prev_hash = prev or ""

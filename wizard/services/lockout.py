@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from wizard.domain.lockout import LockPolicy
 from wizard.extensions import db
-from wizard.services import audit
+from wizard.services import audit, notices
 from wizard.store.models import HelpdeskAgent, Prescriber
 
 
@@ -108,9 +108,23 @@ def fail(
             failures=failures,
             until=until.isoformat(),
         )
+        _tell_prescriber(account, counter, failures, until, now)
     db.session.commit()
     db.session.refresh(account)
     return state(account, counter, now)
+
+
+def _tell_prescriber(account, counter: Counter, failures: int, until: datetime, now) -> None:
+    """Mail the prescriber when signing in first pauses, and when it is blocked for good
+    (not at every later pause: an outsider with a public NPI must not flood their mail)."""
+    if not isinstance(account, Prescriber) or counter is not Counter.SIGN_IN:
+        return
+    rules = policy(counter)
+    for_good = failures == rules.hard_limit
+    if failures == rules.max_failures or for_good:
+        notices.send(
+            account, "account.lock", now, until=until, failures=failures, for_good=for_good
+        )
 
 
 def succeed(prescriber: Prescriber, counter: Counter) -> None:

@@ -63,6 +63,9 @@ class Prescriber(db.Model):
     # The backup-token recommendation: "declined" and when, or empty.
     backup_decision: Mapped[str] = mapped_column(String(20), default="")
     backup_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised to end every session signed in before (a lost report, a passphrase reset...):
+    # a session carries the value it signed in with.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
     grants: Mapped[list[OrganisationGrant]] = relationship(
@@ -109,7 +112,7 @@ class Token(db.Model):
     __tablename__ = "tokens"
     __table_args__ = (
         # A credential ID belongs to one live token across all accounts; Deleted
-        # rows stay for history. Lost rows stay live, so a lost one never returns.
+        # rows stay for history. Suspended and Lost rows stay live, so a lost one never returns.
         Index(
             "uq_tokens_live_credential",
             "credential_id",
@@ -137,6 +140,8 @@ class Token(db.Model):
     token_type: Mapped[str] = mapped_column(String(20))
     model: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default=Status.ACTIVE)
+    # When it was reported lost; Suspended turns Lost 30 days later (domain.tokens.SUSPENSION).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
@@ -240,7 +245,7 @@ class SupportEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     support_session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # page or error
+    kind: Mapped[str] = mapped_column(String(10))  # page, error or change
     name: Mapped[str] = mapped_column(String(40))  # the page (step) or the error kind
 
 
@@ -256,3 +261,29 @@ class WizardRun(db.Model):
     furthest_step: Mapped[str] = mapped_column(String(20), default="get-app")
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     backup: Mapped[str] = mapped_column(String(20), default="")  # shown, accepted, declined
+
+
+class OutboxMail(db.Model):
+    """A mail to a prescriber, written in the same transaction as the change it tells of and
+    delivered later by `flask --app wizard mail send`. Never holds a code or a secret."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prescriber_id: Mapped[int | None] = mapped_column(ForeignKey("prescribers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # what happened, e.g. token.suspend
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    # The same on every attempt, so a copy sent again after a crash is recognised as one.
+    message_id: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    # A sender's claim: no other sender takes the row until claimed_until.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,29 +4,42 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from wizard.domain.tokens import Status
+from wizard.domain.tokens import Action, Status, allows
+from wizard.extensions import limiter
 from wizard.services import tokens
 from wizard.services.tokens import Reason, TokenError
 from wizard.store.models import Token
+from wizard.web.auth.routes import rate_limit
 from wizard.web.codes import code_message, valid_code
 from wizard.web.forms import add_error
 from wizard.web.htmx import render_page, wants_partial
-from wizard.web.session import login_required, now
+from wizard.web.session import keep_session, login_required, now, signed_in_with
+from wizard.web.support import note_change
 from wizard.web.tokens import bp
-from wizard.web.tokens.forms import DeleteForm, DisableForm, EnableForm, RenameForm
+from wizard.web.tokens.forms import (
+    ConfirmLostForm,
+    DeleteForm,
+    DisableForm,
+    EnableForm,
+    ReactivateForm,
+    RenameForm,
+)
 
 EVENT_NAMES = {
     "token.add": "Added",
     "token.disable": "Disabled",
     "token.enable": "Enabled",
     "token.delete": "Deleted",
-    "token.lost": "Reported lost",
+    "token.suspend": "Reported lost (suspended)",
+    "token.reactivate": "Reactivated",
+    "token.lost": "Lost for good",
     "token.rename": "Renamed",
 }
 
 
 def _token(token_id: int) -> Token:
     """The signed-in prescriber's token, or 404 (never another account's)."""
+    tokens.settle(g.prescriber, now())
     token = tokens.own_token(g.prescriber, token_id)
     if token is None:
         abort(404)
@@ -37,6 +50,7 @@ def _token(token_id: int) -> Token:
 @login_required
 def index():
     show_deleted = request.args.get("deleted") == "1"
+    tokens.settle(g.prescriber, now())
     rows = [t for t in g.prescriber.tokens if show_deleted or t.status != Status.DELETED]
     return render_template(
         "tokens/index.html",
@@ -78,6 +92,7 @@ def _action_page(name: str, token: Token, form, status: int = 200, **context):
         form=form,
         errors=form.error_summary(),
         last=tokens.is_last_active(g.prescriber, token),
+        reactivate_by=tokens.reactivate_by(token),
         clear=request.args.get("clear") == "1",
         title=context.pop("title", ""),
         **context,
@@ -132,13 +147,79 @@ def disable_post(token_id: int):
     reason = Reason(form.reason.data)
     if not _last_token_confirmed(form, token, needs_code=reason is Reason.TEMPORARY):
         return _action_page("disable", token, form, 422, title="Disable a token")
+    change = tokens.suspend if reason is Reason.LOST else tokens.disable
     try:
-        tokens.disable(g.prescriber, token, reason, now())
+        change(g.prescriber, token, now())
     except TokenError as error:
         return _refuse("disable", token, form, error, "Disable a token")
+    keep_session()
     if reason is Reason.LOST:
-        return _done(token, f"{token.nickname} is reported lost and no longer works.")
+        note_change("token-suspended")
+        return _done(token, f"{token.nickname} is reported lost and suspended: it no longer works.")
     return _done(token, f"{token.nickname} is disabled. You can enable it again later.")
+
+
+@bp.get("/<int:token_id>/reactivate")
+@login_required
+def reactivate(token_id: int):
+    token = _token(token_id)
+    form = ReactivateForm(formdata=None)
+    return _action_page("reactivate", token, form, title="Reactivate a token")
+
+
+@bp.post("/<int:token_id>/reactivate")
+@login_required
+@limiter.limit(rate_limit, methods=["POST"])
+def reactivate_post(token_id: int):
+    """Signed in, the passphrase is proven: a current code from this token proves it is found."""
+    token = _token(token_id)
+    form = ReactivateForm()
+    title = "Reactivate a token"
+    if not allows(token.status, Action.REACTIVATE):
+        return _refuse(
+            "reactivate", token, form, TokenError(f"This token is {token.status}."), title
+        )
+    if not (form.validate_on_submit() and valid_code(form.code)):
+        return _action_page("reactivate", token, form, 422, title=title)
+    check = tokens.confirm_with_code(
+        g.prescriber, token, form.code.data, now(), "token.reactivate-code"
+    )
+    if not check.accepted:
+        add_error(form.code, code_message(check.lock, check.outcome))
+        return _action_page("reactivate", token, form, 422, title=title)
+    try:
+        tokens.reactivate(g.prescriber, token, now())
+    except TokenError as error:
+        return _refuse("reactivate", token, form, error, title)
+    note_change("token-reactivated")
+    return _done(token, f"{token.nickname} is reactivated and works again.")
+
+
+@bp.get("/<int:token_id>/confirm-lost")
+@login_required
+def confirm_lost(token_id: int):
+    token = _token(token_id)
+    form = ConfirmLostForm(formdata=None)
+    return _action_page("confirm-lost", token, form, title="Confirm a token is lost")
+
+
+@bp.post("/<int:token_id>/confirm-lost")
+@login_required
+def confirm_lost_post(token_id: int):
+    token = _token(token_id)
+    form = ConfirmLostForm()
+    title = "Confirm a token is lost"
+    if not form.validate_on_submit():
+        return _action_page("confirm-lost", token, form, 422, title=title)
+    if not form.acknowledge.data:
+        add_error(form.acknowledge, "Confirm that you understand the token can never be used again")
+        return _action_page("confirm-lost", token, form, 422, title=title)
+    try:
+        tokens.confirm_lost(g.prescriber, token, now(), signed_in_with())
+    except TokenError as error:
+        return _refuse("confirm-lost", token, form, error, title)
+    note_change("token-lost")
+    return _done(token, f"{token.nickname} is lost for good.")
 
 
 @bp.get("/<int:token_id>/enable")
@@ -153,7 +234,7 @@ def enable(token_id: int):
 def enable_post(token_id: int):
     token = _token(token_id)
     form = EnableForm()
-    if token.status != Status.INACTIVE:
+    if not allows(token.status, Action.ENABLE):
         return _refuse(
             "enable", token, form, TokenError(f"This token is {token.status}."), "Enable a token"
         )
@@ -187,6 +268,7 @@ def delete_post(token_id: int):
         tokens.delete(g.prescriber, token, now())
     except TokenError as error:
         return _refuse("delete", token, form, error, "Delete a token")
+    keep_session()
     return _done(token, f"{token.nickname} is deleted.")
 
 
