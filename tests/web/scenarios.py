@@ -385,9 +385,7 @@ def _lost_reactivate(world: World) -> Reached:
         f"/lost-token/reactivate/{token.id}",
         {"code": world.totp(token.secret)},
         "/lost-token/reactivated",
-        near={
-            "code": [world.totp(token.secret, -5), world.totp(account.token("Active").secret)]
-        },
+        near={"code": [world.totp(token.secret, -5), world.totp(account.token("Active").secret)]},
     )
 
 
@@ -710,9 +708,7 @@ POST_SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("lost-token-confirm", "auth.lost_token_confirm_post", _lost_confirm),
     Scenario("lost-token-confirm-last", "auth.lost_token_confirm_post", _lost_confirm_last),
-    Scenario(
-        "lost-token-reactivate", "auth.lost_token_reactivate_post", _lost_reactivate
-    ),
+    Scenario("lost-token-reactivate", "auth.lost_token_reactivate_post", _lost_reactivate),
     Scenario("start", "auth.start_post", _start),
     Scenario("start-confirm", "auth.start_confirm_post", _start_confirm),
     Scenario("start-passphrase", "auth.start_passphrase_post", _start_passphrase),
@@ -736,9 +732,7 @@ POST_SCENARIOS: tuple[Scenario, ...] = (
     Scenario("token-delete-last", "tokens.delete_post", _token_action("delete", last=True)),
     Scenario("token-rename", "tokens.rename_post", _token_action("rename", last=False)),
     Scenario("token-enable", "tokens.enable_post", _token_action("enable", last=False)),
-    Scenario(
-        "token-reactivate", "tokens.reactivate_post", _token_action("reactivate", last=False)
-    ),
+    Scenario("token-reactivate", "tokens.reactivate_post", _token_action("reactivate", last=False)),
     Scenario(
         "token-confirm-lost", "tokens.confirm_lost_post", _token_action("confirm-lost", last=False)
     ),
