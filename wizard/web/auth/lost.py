@@ -196,7 +196,9 @@ def lost_token_done():
 
 
 def _suspended(prescriber: Prescriber | None, token_id: int) -> Token | None:
-    token = tokens.own_token(prescriber, token_id) if prescriber else None
+    if prescriber is None:
+        return None
+    token = tokens.own_token(prescriber, token_id)
     return token if token in tokens.allowing(prescriber, Action.REACTIVATE) else None
 
 
