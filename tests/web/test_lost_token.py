@@ -6,7 +6,6 @@ loss signed in with another token, it is Lost for good."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from signing import (
