@@ -218,7 +218,15 @@ def _permanent(error: BaseException) -> bool:
         return all(code >= 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPDataError):
         return error.smtp_code >= 500
-    return isinstance(error, ValueError)  # a header the message cannot carry
+    # A header the message cannot carry (a certificate error is a ValueError too, and passes).
+    return isinstance(error, ValueError) and not isinstance(error, OSError)
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """The connection itself failed (smtplib's errors are OSErrors too, most are not this)."""
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
 def deliver(
@@ -252,9 +260,7 @@ def deliver(
                 retry_later(mail_id, worker, clock(), problem)
                 report.retrying.append(mail_id)
                 log.warning("mail id=%s not sent, will retry: %s", mail_id, problem)
-                if connection is None or isinstance(
-                    error, (OSError, smtplib.SMTPServerDisconnected)
-                ):
+                if connection is None or _connection_lost(error):
                     report.problem = problem
                     break  # the server is unreachable: the others wait for the next pass
                 continue
