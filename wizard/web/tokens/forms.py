@@ -53,8 +53,8 @@ class ReactivateForm(EnableForm):
 
 
 LAST_ONE_LOST = (
-    "I understand that until I reactivate this token or add another, I cannot sign in or "
-    "prescribe controlled substances electronically"
+    "I understand that until I reactivate this token, I cannot sign in or prescribe "
+    "controlled substances electronically"
 )
 
 
