@@ -588,6 +588,16 @@ def test_without_htmx_the_action_is_a_page_of_its_own(client, signed_in):
     assert "Back to your tokens" in body
 
 
+@pytest.mark.parametrize("action", ["disable", "delete", "rename"])
+def test_an_action_on_a_page_of_its_own_posts_as_a_plain_form(client, signed_in, action):
+    """Reached by its address with JavaScript on, the page has no row for htmx to swap: its
+    form and Cancel must work as plain HTML, not wait for a target that is not there."""
+    account = signed_in()
+    body = client.get(f"/tokens/{account.tokens[1].id}/{action}").get_data(as_text=True)
+    assert f'<form method="post" action="/tokens/{account.tokens[1].id}/{action}"' in body
+    assert "hx-post" not in body and "hx-target" not in body
+
+
 def test_htmx_post_returns_the_updated_row_and_a_status_message(app, client, signed_in):
     account = signed_in()
     token = account.tokens[1]
