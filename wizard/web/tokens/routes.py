@@ -125,6 +125,26 @@ def _last_token_confirmed(form, token: Token, needs_code: bool) -> bool:
     return True
 
 
+def _proved_then(name: str, title: str, token: Token, form, change):
+    """Enable and reactivate: the status allows it, then a current code from this very token,
+    then the change. Returns the refusal's response, or None once the change is made."""
+    if not allows(token.status, Action(name)):
+        return _refuse(name, token, form, TokenError(f"This token is {token.status}."), title)
+    if not (form.validate_on_submit() and valid_code(form.code)):
+        return _action_page(name, token, form, 422, title=title)
+    check = tokens.confirm_with_code(
+        g.prescriber, token, form.code.data, now(), f"token.{name}-code"
+    )
+    if not check.accepted:
+        add_error(form.code, code_message(check.lock, check.outcome))
+        return _action_page(name, token, form, 422, title=title)
+    try:
+        change(g.prescriber, token, now())
+    except TokenError as error:
+        return _refuse(name, token, form, error, title)
+    return None
+
+
 def _refuse(name: str, token: Token, form, error: TokenError, title: str):
     add_error(next(iter(form)), str(error))
     return _action_page(name, token, form, 422, title=title)
@@ -173,24 +193,11 @@ def reactivate(token_id: int):
 def reactivate_post(token_id: int):
     """Signed in, the passphrase is proven: a current code from this token proves it is found."""
     token = _token(token_id)
-    form = ReactivateForm()
-    title = "Reactivate a token"
-    if not allows(token.status, Action.REACTIVATE):
-        return _refuse(
-            "reactivate", token, form, TokenError(f"This token is {token.status}."), title
-        )
-    if not (form.validate_on_submit() and valid_code(form.code)):
-        return _action_page("reactivate", token, form, 422, title=title)
-    check = tokens.confirm_with_code(
-        g.prescriber, token, form.code.data, now(), "token.reactivate-code"
+    refused = _proved_then(
+        "reactivate", "Reactivate a token", token, ReactivateForm(), tokens.reactivate
     )
-    if not check.accepted:
-        add_error(form.code, code_message(check.lock, check.outcome))
-        return _action_page("reactivate", token, form, 422, title=title)
-    try:
-        tokens.reactivate(g.prescriber, token, now())
-    except TokenError as error:
-        return _refuse("reactivate", token, form, error, title)
+    if refused:
+        return refused
     note_change("token-reactivated")
     return _done(token, f"{token.nickname} is reactivated and works again.")
 
@@ -233,21 +240,8 @@ def enable(token_id: int):
 @login_required
 def enable_post(token_id: int):
     token = _token(token_id)
-    form = EnableForm()
-    if not allows(token.status, Action.ENABLE):
-        return _refuse(
-            "enable", token, form, TokenError(f"This token is {token.status}."), "Enable a token"
-        )
-    if not (form.validate_on_submit() and valid_code(form.code)):
-        return _action_page("enable", token, form, 422, title="Enable a token")
-    check = tokens.confirm_with_code(
-        g.prescriber, token, form.code.data, now(), "token.enable-code"
-    )
-    if not check.accepted:
-        add_error(form.code, code_message(check.lock, check.outcome))
-        return _action_page("enable", token, form, 422, title="Enable a token")
-    tokens.enable(g.prescriber, token, now())
-    return _done(token, f"{token.nickname} is enabled.")
+    refused = _proved_then("enable", "Enable a token", token, EnableForm(), tokens.enable)
+    return refused or _done(token, f"{token.nickname} is enabled.")
 
 
 @bp.get("/<int:token_id>/delete")
