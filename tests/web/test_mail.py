@@ -478,4 +478,4 @@ def test_the_mailbox_says_when_mail_is_sent(
     send(runner)
     page = client_request.get("/sandbox/mailbox")
     assert "Sent March 3, 2025 at 3:00 PM UTC" in page.text("article")
-    assert page_text(page.response).count("A token on your EPCS account was renamed") == 1
+    assert len(page.select("article")) == 1
