@@ -63,10 +63,10 @@ class Prescriber(db.Model):
     # The backup-token recommendation: "declined" and when, or empty.
     backup_decision: Mapped[str] = mapped_column(String(20), default="")
     backup_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     # Raised to end every session signed in before (a lost report, a passphrase reset...):
     # a session carries the value it signed in with.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
     grants: Mapped[list[OrganisationGrant]] = relationship(
         back_populates="prescriber", order_by="OrganisationGrant.id"
@@ -140,10 +140,10 @@ class Token(db.Model):
     token_type: Mapped[str] = mapped_column(String(20))
     model: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default=Status.ACTIVE)
-    # When it was reported lost; Suspended turns Lost 30 days later (domain.tokens.SUSPENSION).
-    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    # When it was reported lost; Suspended turns Lost 30 days later (domain.tokens.SUSPENSION).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     prescriber: Mapped[Prescriber] = relationship(back_populates="tokens")
 
