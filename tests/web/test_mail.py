@@ -17,7 +17,6 @@ from mailserver import MailServer
 from signing import (
     account_maker,
     audit_events,
-    page_text,
     post,
     share_compiled_templates,
     sign_in,
@@ -187,14 +186,22 @@ def test_a_change_and_its_mail_are_saved_together_or_not_at_all(app, client, mak
     )
     assert outbox(app) == []
     # A mail that cannot be written takes its change with it.
-    with app.app_context():
-        db.session.execute(text("ALTER TABLE outbox RENAME TO outbox_away"))
-        db.session.commit()
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    failed = post(client, f"/tokens/{account.tokens[1].id}/disable", {"reason": "temporary"})
+    rename_outbox(app, "outbox", "outbox_away")
+    try:
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        failed = post(client, f"/tokens/{account.tokens[1].id}/disable", {"reason": "temporary"})
+    finally:
+        rename_outbox(app, "outbox_away", "outbox")  # the run's other tests share the database
     assert failed.status_code >= 500
     assert token_row(app, account.tokens[1].id).status == "Active"
     assert audit_events(app, "token.disable") == []
+
+
+def rename_outbox(app, old: str, new: str) -> None:
+    with app.app_context():
+        db.session.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+        db.session.commit()
+        db.engine.dispose()
 
 
 def test_signing_in_locks_once_per_series_and_mails_once(app, client, make_account, clock):
