@@ -288,13 +288,15 @@ class _PgSnapshot:
             dbname=parts.database,
             autocommit=True,
         )
-        self.tables = [
-            row[0]
-            for row in self.live.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
-        ]
+        self.tables = self._parents_first(
+            [
+                row[0]
+                for row in self.live.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ]
+        )
         self.sequences = [
             row[0]
             for row in self.live.execute(
@@ -312,6 +314,25 @@ class _PgSnapshot:
                 ).fetchone()
                 for name in self.sequences
             }
+
+    def _parents_first(self, tables: list[str]) -> list[str]:
+        """The tables in an order that copies each row after the rows it refers to (the
+        catalog's own order changes when a migration alters a table)."""
+        parents: dict[str, set[str]] = {t: set() for t in tables}
+        for child, parent in self.live.execute(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+            "WHERE contype = 'f'"
+        ):
+            if child in parents and parent in parents and child != parent:
+                parents[child].add(parent)
+        ordered: list[str] = []
+        while parents:
+            ready = sorted(t for t, needs in parents.items() if needs <= set(ordered))
+            assert ready, f"foreign keys in a cycle: {parents}"
+            ordered.extend(ready)
+            for table in ready:
+                del parents[table]
+        return ordered
 
     def restore(self) -> None:
         listed = ", ".join(f'"{t}"' for t in self.tables)
