@@ -331,6 +331,7 @@ def create_account(
             token_type="OTP SOFT TOKEN",
             model="VIP",
             status=status,
+            suspended_at=now if status == "Suspended" else None,
             created_at=now,
             updated_at=now,
         )

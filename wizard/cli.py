@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
+import threading
 from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
-from wizard.services import accounts, audit, helpdesk, invitations, sandbox, seeds
+from wizard.extensions import db
+from wizard.services import (
+    accounts,
+    audit,
+    helpdesk,
+    invitations,
+    outbox,
+    sandbox,
+    seeds,
+    tokens,
+)
 from wizard.store import schema
 
 
@@ -241,7 +255,81 @@ def sessions_purge() -> None:
     click.echo(f"Deleted {deleted} expired session(s).")
 
 
+mail_cli = AppGroup("mail", help="Mail to prescribers: the outbox and its delivery.")
+
+
+def _stop_on_signal() -> threading.Event:
+    """Set on SIGTERM or Ctrl+C: the sender finishes the mail in hand, then stops."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@mail_cli.command("send")
+@click.option("--loop", is_flag=True, help="Keep sending until stopped (SIGTERM or Ctrl+C).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    default=5.0,
+    show_default=True,
+    help="Seconds between looks at the outbox, with --loop.",
+)
+def mail_send(loop: bool, interval: float) -> None:
+    """Send the queued mail by SMTP (WIZARD_MAIL_URL). Safe to run on several hosts at once."""
+    try:
+        transport = outbox.configured_transport()
+    except outbox.MailError as error:
+        raise click.ClickException(str(error)) from None
+    worker = outbox.worker_name()
+    clock = current_app.config["CLOCK"]
+    stop = _stop_on_signal()
+    if loop:
+        click.echo(f"Sending mail every {interval:g} s until stopped ({worker}).")
+    while True:
+        try:
+            report = outbox.deliver(transport, worker, clock)
+        except SQLAlchemyError as error:  # the database is away: try again on the next pass
+            db.session.rollback()
+            logging.getLogger("wizard.mail").warning("outbox unreadable: %s", type(error).__name__)
+            report = outbox.Report(problem="the database could not be read")
+        finally:
+            db.session.remove()
+        if report.sent or report.retrying or report.refused or not loop:
+            click.echo(
+                f"Sent {len(report.sent)}, will retry {len(report.retrying)}, "
+                f"refused {len(report.refused)}."
+                + (f" Problem: {report.problem}" if report.problem else "")
+            )
+        if not loop:
+            if report.problem and not report.sent:
+                raise SystemExit(1)
+            return
+        if stop.wait(interval):
+            return
+
+
+@mail_cli.command("status")
+def mail_status() -> None:
+    """How many mails are queued, sent and failed."""
+    found = outbox.counts()
+    click.echo(f"Queued: {found['queued']}  Sent: {found['sent']}  Failed: {found['failed']}")
+
+
+tokens_cli = AppGroup("tokens", help="Prescribers' tokens.")
+
+
+@tokens_cli.command("finalize-lost")
+def tokens_finalize_lost() -> None:
+    """Make Lost every token suspended more than 30 days ago (run daily)."""
+    count = tokens.finalize_expired(_now())
+    click.echo(f"{count} suspended token{'s' if count != 1 else ''} now Lost for good.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(mail_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(sessions_cli)
     app.cli.add_command(helpdesk_cli)
     app.cli.add_command(audit_cli)

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from wizard.domain.mail import parse_mail_url
 from wizard.store.crypto import SeedCipher
 
 TRUE = {"1", "true", "yes", "on"}
@@ -105,6 +106,13 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
             "WIZARD_SEED_KEY must be 32 bytes in URL-safe base64, as printed by "
             "python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
         ) from None
+    mail_url = env.get("WIZARD_MAIL_URL", "").strip()
+    if mail_url:
+        try:
+            parse_mail_url(mail_url)
+        except ValueError as error:
+            # Never echo the URL: it may hold the mail server's password.
+            raise ConfigError(f"WIZARD_MAIL_URL is not usable: {error}") from None
     idle = _int(env, "WIZARD_SESSION_IDLE_MINUTES", 15)
     database_url = env.get("WIZARD_DATABASE_URL") or f"sqlite:///{instance / 'wizard.sqlite3'}"
     return {
@@ -151,6 +159,11 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
             "WIZARD_HELP_DESK_TEXT",
             "Call your organisation's EPCS help desk. They will start identity proofing again.",
         ),
+        "MAIL_URL": mail_url,
+        "MAIL_FROM": env.get("WIZARD_MAIL_FROM", "").strip()
+        or "EPCS Token Enrollment <no-reply@localhost>",
+        "MAIL_CA_FILE": env.get("WIZARD_MAIL_CA_FILE", "").strip(),
+        "BASE_URL": env.get("WIZARD_BASE_URL", "").strip().rstrip("/"),
         # Storage outlives the idle timeout so the next request can say why the user was signed out.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle) + timedelta(hours=12),
     }

@@ -317,6 +317,46 @@ def test_account_and_token_pages_with_inline_actions(
     axe.assert_clean()
 
 
+def test_suspension_reactivation_and_mailbox_pages(page: Page, axe: Auditor, make_account) -> None:
+    """Issue 11: a suspended token in the table, reactivating and confirming the loss (in the
+    row and as pages), the lost-token pages with a suspended token, the sandbox mailbox."""
+    account = make_account(("Active", "Inactive", "Suspended"))
+    last, _inactive, suspended = account.tokens
+    sign_in(page, account, last)
+    page.goto("/tokens")
+    axe.check(page, "tokens: table with a suspended token")
+    page.get_by_role("link", name=f"Reactivate {suspended.nickname}", exact=True).click()
+    page.get_by_role("button", name="Reactivate token").click()
+    expect(alert(page)).to_be_visible()
+    axe.check(page, "tokens: inline reactivate (error)")
+    page.goto(f"/tokens/{suspended.id}/reactivate")
+    axe.check(page, "tokens: reactivate page")
+    page.goto(f"/tokens/{suspended.id}/confirm-lost")
+    page.get_by_role("button", name="Confirm it is lost").click()
+    expect(alert(page)).to_be_visible()
+    axe.check(page, "tokens: confirm lost page (error)")
+
+    page.goto("/lost-token/choose")
+    axe.check(page, "lost token: choose, with a suspended token")
+    page.get_by_role("radio", name=re.compile(re.escape(last.credential_id))).check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Report it lost").click()
+    expect(alert(page)).to_be_visible()
+    axe.check(page, "lost token: confirm, last Active token (error)")
+    page.goto(f"/lost-token/reactivate/{suspended.id}")
+    page.get_by_role("button", name="Reactivate token").click()
+    expect(alert(page)).to_be_visible()
+    axe.check(page, "lost token: reactivate (error)")
+    page.get_by_label("Security code").fill(fresh_code(suspended))
+    page.get_by_role("button", name="Reactivate token").click()
+    expect(heading(page)).to_have_text(f"{suspended.nickname} works again")
+    axe.check(page, "lost token: reactivated")
+
+    page.goto("/sandbox/mailbox")
+    axe.check(page, "sandbox: mailbox")
+    axe.assert_clean()
+
+
 def test_token_limit_page(page: Page, axe: Auditor, make_account) -> None:
     account = make_account(("Active",) * 5)
     sign_in(page, account)

@@ -131,7 +131,7 @@ def test_reports_a_token_lost_then_signs_in_with_the_other(page: Page, make_acco
     page.get_by_role("radio", name=f"{lost.nickname} ({lost.credential_id}, Active)").check()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Report {lost.nickname} as lost?")
-    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    expect(page.get_by_text("If you find it within 30 days, you can reactivate it")).to_be_visible()
     page.get_by_role("button", name="Report it lost").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{lost.nickname} is reported lost")
@@ -147,7 +147,7 @@ def test_reports_a_token_lost_then_signs_in_with_the_other(page: Page, make_acco
     page.get_by_label("Security code").fill(fresh_code(kept))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text(f"Signed in as {account.name}")).to_be_visible()
-    expect(token_row(page, lost)).to_contain_text("Lost")
+    expect(token_row(page, lost)).to_contain_text("Suspended")
     expect(token_row(page, kept)).to_contain_text("Active")
 
 

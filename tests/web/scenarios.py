@@ -210,6 +210,7 @@ WATCHED = (
     "invitations",
     "organisation_grants",
     "helpdesk_agents",
+    "outbox",
 )
 
 
@@ -367,6 +368,48 @@ def _lost_confirm(world: World) -> Reached:
         "/lost-token/confirm",
     )
     return Reached(client, "/lost-token/confirm", {}, "/lost-token/done")
+
+
+def _lost_confirm_last(world: World) -> Reached:
+    """The only Active token: the report asks once more (acknowledge)."""
+    account = world.account(("Active", "Inactive"))
+    client = world.client()
+    world.post(
+        client,
+        "/lost-token",
+        {"npi": account.npi, "passphrase": account.passphrase},
+        "/lost-token/choose",
+    )
+    world.post(
+        client, "/lost-token/choose", {"token": str(account.tokens[0].id)}, "/lost-token/confirm"
+    )
+    return Reached(
+        client,
+        "/lost-token/confirm",
+        {"acknowledge": "y"},
+        "/lost-token/done",
+        near={"acknowledge": ["", "n", "false"]},
+    )
+
+
+def _lost_reactivate(world: World) -> Reached:
+    """Signed out: NPI and passphrase, then a code from the suspended token."""
+    account = world.account(("Active", "Suspended"))
+    client = world.client()
+    world.post(
+        client,
+        "/lost-token",
+        {"npi": account.npi, "passphrase": account.passphrase},
+        "/lost-token/choose",
+    )
+    token = account.token("Suspended")
+    return Reached(
+        client,
+        f"/lost-token/reactivate/{token.id}",
+        {"code": world.totp(token.secret)},
+        "/lost-token/reactivated",
+        near={"code": [world.totp(token.secret, -5), world.totp(account.token("Active").secret)]},
+    )
 
 
 def _start(world: World) -> Reached:
@@ -636,10 +679,14 @@ def _token_action(action: str, last: bool) -> Callable[[World], Reached]:
 
     def build(world: World) -> Reached:
         statuses = ("Active", "Inactive") if last else ("Active", "Active", "Inactive")
+        if action in ("reactivate", "confirm-lost"):
+            statuses = ("Active", "Suspended")
         account, client = _signed_in(world, statuses)
         other = world.account()
         if action == "enable":
             token = account.token("Inactive")
+        elif action in ("reactivate", "confirm-lost"):
+            token = account.token("Suspended")
         else:
             token = account.tokens[0] if last else account.tokens[1]
         code = world.totp(token.secret)
@@ -648,6 +695,8 @@ def _token_action(action: str, last: bool) -> Callable[[World], Reached]:
             "delete": {},
             "rename": {"nickname": "Spare phone"},
             "enable": {"code": code},
+            "reactivate": {"code": code},
+            "confirm-lost": {"acknowledge": "y"},
         }[action]
         if last and action in ("disable", "delete"):
             valid = {**valid, "acknowledge": "y", "code": code}
@@ -681,6 +730,8 @@ POST_SCENARIOS: tuple[Scenario, ...] = (
         lambda w: _lost_choose(w, True),
     ),
     Scenario("lost-token-confirm", "auth.lost_token_confirm_post", _lost_confirm),
+    Scenario("lost-token-confirm-last", "auth.lost_token_confirm_post", _lost_confirm_last),
+    Scenario("lost-token-reactivate", "auth.lost_token_reactivate_post", _lost_reactivate),
     Scenario("start", "auth.start_post", _start),
     Scenario("start-confirm", "auth.start_confirm_post", _start_confirm),
     Scenario("start-passphrase", "auth.start_passphrase_post", _start_passphrase),
@@ -704,6 +755,10 @@ POST_SCENARIOS: tuple[Scenario, ...] = (
     Scenario("token-delete-last", "tokens.delete_post", _token_action("delete", last=True)),
     Scenario("token-rename", "tokens.rename_post", _token_action("rename", last=False)),
     Scenario("token-enable", "tokens.enable_post", _token_action("enable", last=False)),
+    Scenario("token-reactivate", "tokens.reactivate_post", _token_action("reactivate", last=False)),
+    Scenario(
+        "token-confirm-lost", "tokens.confirm_lost_post", _token_action("confirm-lost", last=False)
+    ),
 )
 
 

@@ -607,6 +607,35 @@ def test_live_view_shows_where_the_prescriber_is_and_what_to_say(
     assert page.text("#live-page") == "Step 2: Credential ID"
 
 
+def test_a_lost_report_shows_in_the_live_view_with_what_to_say(
+    app, client_request, console, prescriber_browser, make_account, clock
+):
+    prescriber = make_account(("Active", "Active"))
+    browser = prescriber_browser
+    code = footer_code(browser.get("/lost-token"))
+    post(browser, "/lost-token", {"npi": prescriber.npi, "passphrase": prescriber.passphrase})
+    post(browser, "/lost-token/choose", {"token": str(prescriber.tokens[1].id)})
+    assert live(client_request, code).select_one("#live-change") is None
+
+    assert post(browser, "/lost-token/confirm").status_code == 303
+    panel = live(client_request, code)
+    change = panel.text("#live-change")
+    assert "15:00:00 UTC: They reported a token lost. It is suspended" in change
+    assert "What to say: If they find it within 30 days they can reactivate it" in change
+    assert "Change: They reported a token lost." in panel.text("#live-timeline")
+
+    clock.advance(60)
+    secret = prescriber.tokens[1].secret
+    post(
+        browser,
+        f"/lost-token/reactivate/{prescriber.tokens[1].id}",
+        {"code": pyotp.TOTP(secret).at(clock())},
+    )
+    assert "They reactivated a token they had reported lost" in live(client_request, code).text(
+        "#live-change"
+    )
+
+
 def test_live_view_says_a_reused_code_and_a_wrong_credential_id_in_plain_words(
     app, client_request, console, prescriber_browser, make_account, vip, clock
 ):

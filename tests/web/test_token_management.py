@@ -70,7 +70,7 @@ def rows(client, query: str = "") -> dict[int, dict]:
             " ".join(re.sub(r"<[^>]+>", " ", c).split())
             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
         ]
-        actions = re.findall(r"<a [^>]*>([A-Za-z]+)<span", row)
+        actions = re.findall(r"<a [^>]*>([A-Za-z ]+)<span", row)
         found[int(token_id)] = {"cells": cells[:7], "actions": actions}
     return found
 
@@ -108,9 +108,9 @@ def test_the_table_has_the_columns_prescribers_know(client, signed_in):
 
 
 def test_each_status_has_its_own_actions(client, signed_in):
-    account = signed_in(("Active", "Inactive", "Lost", "Deleted"))
+    account = signed_in(("Active", "Inactive", "Lost", "Deleted", "Suspended"))
     table = rows(client)
-    active, inactive, lost, deleted = account.tokens
+    active, inactive, lost, deleted, suspended = account.tokens
     assert table[active.id]["cells"] == [
         "Token 1",
         active.credential_id,
@@ -123,6 +123,10 @@ def test_each_status_has_its_own_actions(client, signed_in):
     assert table[active.id]["actions"] == ["Disable", "Delete", "Rename", "History"]
     assert table[inactive.id]["actions"] == ["Enable", "Delete", "Rename", "History"]
     assert table[lost.id]["actions"] == ["History"]
+    assert table[suspended.id]["actions"] == ["Reactivate", "Confirm lost", "History"]
+    assert table[suspended.id]["cells"][6] == (
+        "Suspended Reported lost. It can be reactivated until April 2, 2025 at 3:00 PM UTC."
+    )
     assert deleted.id not in table  # hidden until asked for
 
 
@@ -157,7 +161,7 @@ def test_disable_temporarily_makes_a_token_inactive(app, client, signed_in):
     assert page.status_code == 200
     text = page_text(page)
     assert "Temporarily unavailable: I can enable it again later" in text
-    assert "Lost, stolen or compromised: it stops working for good" in text
+    assert "Lost, stolen or compromised: it is suspended at once" in text
     assert LAST_ONE not in text  # another Active token remains
 
     response = disable(client, target.id)
@@ -177,18 +181,21 @@ def test_disable_temporarily_makes_a_token_inactive(app, client, signed_in):
     assert '"reason": "temporary"' in event.detail
 
 
-def test_disable_as_lost_is_permanent(app, client, signed_in, clock):
+def test_disable_as_lost_suspends_the_token(app, client, signed_in, clock):
     account = signed_in()
     target = account.tokens[1]
     response = disable(client, target.id, "lost")
     assert response.status_code == 303
-    assert "Token 2 is reported lost and no longer works." in page_text(client.get("/tokens"))
-    assert token_row(app, target.id).status == "Lost"
-    assert events(app, "token.lost") == [("success", target.id)]
+    assert "Token 2 is reported lost and suspended: it no longer works." in page_text(
+        client.get("/tokens")
+    )
+    assert token_row(app, target.id).status == "Suspended"
+    assert token_row(app, target.id).suspended_at == clock()
+    assert events(app, "token.suspend") == [("success", target.id)]
 
     refused = post(client, f"/tokens/{target.id}/enable", {"code": target.code(at=clock())})
     assert refused.status_code == 422
-    assert token_row(app, target.id).status == "Lost"
+    assert token_row(app, target.id).status == "Suspended"
 
 
 def test_disable_asks_for_a_reason(app, client, signed_in):
@@ -429,7 +436,7 @@ def test_the_last_active_token_reported_lost_needs_the_acknowledgement(app, clie
     assert refused.status_code == 422
     assert "Confirm that you understand the consequence" in page_text(refused)
     assert disable(client, last.id, "lost", acknowledge="y").status_code == 303
-    assert token_row(app, last.id).status == "Lost"
+    assert token_row(app, last.id).status == "Suspended"
 
 
 # --- Rename ----------------------------------------------------------------------------------
@@ -581,6 +588,16 @@ def test_without_htmx_the_action_is_a_page_of_its_own(client, signed_in):
     assert "Back to your tokens" in body
 
 
+@pytest.mark.parametrize("action", ["disable", "delete", "rename"])
+def test_an_action_on_a_page_of_its_own_posts_as_a_plain_form(client, signed_in, action):
+    """Reached by its address with JavaScript on, the page has no row for htmx to swap: its
+    form and Cancel must work as plain HTML, not wait for a target that is not there."""
+    account = signed_in()
+    body = client.get(f"/tokens/{account.tokens[1].id}/{action}").get_data(as_text=True)
+    assert f'<form method="post" action="/tokens/{account.tokens[1].id}/{action}"' in body
+    assert "hx-post" not in body and "hx-target" not in body
+
+
 def test_htmx_post_returns_the_updated_row_and_a_status_message(app, client, signed_in):
     account = signed_in()
     token = account.tokens[1]
@@ -701,4 +718,4 @@ def test_history_shows_a_token_reported_lost(client, signed_in):
     account = signed_in()
     disable(client, account.tokens[1].id, "lost")
     page = page_text(client.get(f"/tokens/{account.tokens[1].id}/history"))
-    assert f"Reported lost prescriber:{account.npi} {ADDRESS} success" in page
+    assert f"Reported lost (suspended) prescriber:{account.npi} {ADDRESS} success" in page

@@ -52,8 +52,10 @@ GUIDES: dict[str, Guide] = {
         "other account.",
     ),
     "credential-lost": Guide(
-        "That token was reported lost and can never be used again.",
-        "Ask them to reinstall the VIP Access app, which gives a new Credential ID.",
+        "That token was reported lost, so it cannot be added again.",
+        "If it is their own token and they found it within 30 days of the report, they "
+        "reactivate it instead: Manage tokens, then Reactivate. Otherwise ask them to reinstall "
+        "the VIP Access app, which gives a new Credential ID.",
     ),
     "credential-unknown": Guide(
         "The Credential ID or serial number is not known.",
@@ -102,6 +104,25 @@ GUIDES: dict[str, Guide] = {
     "passphrase-rejected": Guide(
         "The new passphrase was refused (too short, too common, or the two did not match).",
         "Suggest three or four unrelated words, at least 12 characters in all.",
+    ),
+}
+
+# Changes the prescriber made, as the live view tells them: what happened, what to say.
+CHANGES: dict[str, Guide] = {
+    "token-suspended": Guide(
+        "They reported a token lost. It is suspended: it no longer signs in, and their other "
+        "sessions were signed out.",
+        "If they find it within 30 days they can reactivate it with their passphrase and a "
+        "code from it (Report a lost token). Otherwise help them add a replacement token. If "
+        "they did not report it, someone knows their passphrase: start a passphrase reset.",
+    ),
+    "token-reactivated": Guide(
+        "They reactivated a token they had reported lost, with a code from it.",
+        "The token signs in again. Nothing more is needed.",
+    ),
+    "token-lost": Guide(
+        "They confirmed a token is lost for good: it can never be used or registered again.",
+        "Help them add a replacement token, so that they keep a backup.",
     ),
 }
 

@@ -1,19 +1,81 @@
-"""Token statuses, the backup-token rule and the VIP Access app catalogue."""
+"""Token statuses, what each allows, the backup-token rule and the VIP Access app catalogue."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 NICKNAME_MAX = 40
 ISSUER = "DRFIRST"
+# NIST SP 800-63B §6.2: a token reported lost is suspended; its owner may reactivate it by
+# proving possession. After this long the loss is final.
+SUSPENSION = timedelta(days=30)
 
 
 class Status(StrEnum):
     ACTIVE = "Active"
     INACTIVE = "Inactive"
+    SUSPENDED = "Suspended"  # reported lost: no sign-in, no signing; reactivatable for 30 days
     DELETED = "Deleted"
-    LOST = "Lost"
+    LOST = "Lost"  # for good: never enabled or registered again
+
+
+class Action(StrEnum):
+    """What a prescriber may do to a token (each a transition in services.tokens)."""
+
+    DISABLE = "disable"
+    ENABLE = "enable"
+    DELETE = "delete"
+    RENAME = "rename"
+    REPORT_LOST = "report-lost"
+    REACTIVATE = "reactivate"
+    CONFIRM_LOST = "confirm-lost"
+
+
+# The one table of which action each status allows, in the order the token table shows them.
+ALLOWED: dict[Status, tuple[Action, ...]] = {
+    Status.ACTIVE: (Action.DISABLE, Action.DELETE, Action.RENAME, Action.REPORT_LOST),
+    Status.INACTIVE: (Action.ENABLE, Action.DELETE, Action.RENAME, Action.REPORT_LOST),
+    Status.SUSPENDED: (Action.REACTIVATE, Action.CONFIRM_LOST),
+    Status.LOST: (),
+    Status.DELETED: (),
+}
+
+
+def allowed_actions(status: str) -> tuple[Action, ...]:
+    try:
+        return ALLOWED[Status(status)]
+    except ValueError:
+        return ()
+
+
+def allows(status: str, action: Action) -> bool:
+    return action in allowed_actions(status)
+
+
+class _HasStatus(Protocol):
+    status: str
+
+
+T = TypeVar("T", bound=_HasStatus)
+
+
+def active(tokens: Iterable[T]) -> list[T]:
+    """The Active tokens among these: the ones that sign in. Counted here and nowhere else."""
+    return [t for t in tokens if t.status == Status.ACTIVE]
+
+
+def suspension_ends(suspended_at: datetime) -> datetime:
+    """The moment a suspended token becomes Lost for good."""
+    return suspended_at + SUSPENSION
+
+
+def suspension_over(suspended_at: datetime | None, now: datetime) -> bool:
+    """True once a suspension can no longer be reactivated (exact to the second)."""
+    return suspended_at is None or now >= suspension_ends(suspended_at)
 
 
 class TokenType(StrEnum):

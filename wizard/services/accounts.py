@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from wizard.authority import authority
 from wizard.domain import codes, passphrase
 from wizard.domain.identifiers import clean_npi
-from wizard.domain.tokens import Status
+from wizard.domain.tokens import active
 from wizard.extensions import db
-from wizard.services import audit, lockout
+from wizard.services import audit, lockout, notices
 from wizard.services.lockout import PRESCRIBER, Lock
 from wizard.store.models import Prescriber, Token
 
@@ -101,7 +101,22 @@ def check_passphrase(npi: str, value: str, now: datetime, action: str) -> Attemp
 
 
 def active_tokens(prescriber: Prescriber) -> list[Token]:
-    return [t for t in prescriber.tokens if t.status == Status.ACTIVE]
+    """The prescriber's Active tokens: the ones that sign in."""
+    return active(prescriber.tokens)
+
+
+def end_sessions(prescriber: Prescriber) -> None:
+    """Every session signed in before this (caller's) commit ends at its next request.
+
+    Sessions carry the generation they signed in with (web.session); the acting session, when
+    it is to stay, takes the new value after the commit."""
+    db.session.execute(
+        update(Prescriber)
+        .where(Prescriber.id == prescriber.id)
+        .values(session_generation=Prescriber.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(prescriber, ["session_generation"])
 
 
 def check_token_code(
@@ -207,12 +222,15 @@ def reset_code_valid(prescriber: Prescriber, typed: str, now: datetime) -> bool:
 
 
 def set_passphrase(prescriber: Prescriber, value: str, now: datetime, action: str) -> None:
-    """Store a new passphrase (already checked against the rules), unlocking the account."""
+    """Store a new passphrase (already checked against the rules), unlocking the account,
+    ending every session signed in with the old one and telling the prescriber by mail."""
     prescriber.passphrase_hash = hash_passphrase(value)
     prescriber.reset_code_hash = None
     prescriber.reset_expires_at = None
     lockout.clear_sign_in(PRESCRIBER, prescriber.npi, now)
+    end_sessions(prescriber)
     audit.record(
         action, "success", actor=audit.actor_of(prescriber), now=now, prescriber_id=prescriber.id
     )
+    notices.send(prescriber, "passphrase.reset", now)
     db.session.commit()

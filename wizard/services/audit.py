@@ -22,9 +22,10 @@ def actor_of(prescriber) -> str:
     return f"prescriber:{prescriber.npi}"
 
 
-def _client_address() -> str:
-    """The client's address, cut to the column: behind a proxy trusted for more hops than
-    there are, a client chooses it, and PostgreSQL (unlike SQLite) refuses a longer string."""
+def client_address() -> str:
+    """The address the current request came from ("" outside a request, in a command), cut
+    to the column: behind a proxy trusted for more hops than there are, a client chooses it,
+    and PostgreSQL (unlike SQLite) refuses a longer string."""
     address = (request.remote_addr or "") if has_request_context() else ""
     return address[: AuditEvent.client_address.type.length]
 
@@ -70,7 +71,7 @@ def record(
         outcome=outcome,
         prescriber_id=prescriber_id,
         token_id=token_id,
-        client_address=_client_address(),
+        client_address=client_address(),
         detail=json.dumps(detail, sort_keys=True),
     )
     event.prev_hash = prev or ""

@@ -13,7 +13,7 @@ from wizard.authority import authority
 from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
-from wizard.services import audit, lockout
+from wizard.services import accounts, audit, lockout, notices
 from wizard.services.lockout import Counter, Lock
 from wizard.store.models import Prescriber, Token
 
@@ -21,7 +21,7 @@ from wizard.store.models import Prescriber, Token
 class Availability(StrEnum):
     FREE = "free"
     TAKEN = "taken"  # a live token somewhere has it; we never say whose
-    LOST = "lost"  # reported lost: never again
+    LOST = "lost"  # reported lost (Suspended or Lost): not registered again
     UNKNOWN = "unknown"  # no authority can check its codes
 
 
@@ -31,7 +31,7 @@ def availability(credential_id: str) -> Availability:
             Token.credential_id == credential_id, Token.status != Status.DELETED
         )
     )
-    if status == Status.LOST:
+    if status in (Status.SUSPENDED, Status.LOST):
         return Availability.LOST
     if status is not None:
         return Availability.TAKEN
@@ -125,11 +125,7 @@ def live_nicknames(prescriber: Prescriber) -> set[str]:
 
 
 def active_count(prescriber: Prescriber) -> int:
-    return db.session.scalar(
-        select(func.count(Token.id)).where(
-            Token.prescriber_id == prescriber.id, Token.status == Status.ACTIVE
-        )
-    )
+    return len(accounts.active_tokens(prescriber))
 
 
 class SaveError(Exception):
@@ -190,6 +186,7 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
         credential_id=new.credential_id,
         nickname=new.nickname,
     )
+    notices.send(prescriber, "token.add", now, token)
     db.session.commit()
     return token
 

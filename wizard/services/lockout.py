@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.domain.lockout import LockPolicy, client_key
 from wizard.extensions import db
-from wizard.services import audit
+from wizard.services import audit, notices
 from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle, UTCDateTime
 
 FORGET_AFTER = timedelta(days=30)  # an address's failures are dropped once this quiet
@@ -275,12 +275,36 @@ def fail(
             prescriber_id=prescriber_id,
             failures=ticket.failures,
         )
+    _tell_prescriber(ticket, now)
     db.session.commit()
     if blocked:
         return Lock(for_good=True)
     if ticket.locks_until is not None:
         return Lock(until=ticket.locks_until)
     return Lock(left=rules.left(ticket.failures or 0))
+
+
+def _tell_prescriber(ticket: Ticket, now: datetime) -> None:
+    """Mail the prescriber when their account's consecutive failures first reach a pause, and
+    when it is blocked for good; not at every later pause, nor per address: an outsider with
+    a public NPI and many addresses must not flood the prescriber's mail."""
+    if ticket.counter is not Counter.SIGN_IN or ticket.kind is not PRESCRIBER:
+        return
+    if ticket.account_id is None or ticket.failures is None:
+        return
+    rules = policy(ticket.counter)
+    for_good = ticket.failures == rules.hard_limit
+    if ticket.failures != rules.max_failures and not for_good:
+        return
+    prescriber = db.session.get(Prescriber, ticket.account_id)
+    notices.send(
+        prescriber,
+        "account.lock",
+        now,
+        until=ticket.locks_until,
+        failures=ticket.failures,
+        for_good=for_good,
+    )
 
 
 def give_back(ticket: Ticket) -> None:

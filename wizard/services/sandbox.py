@@ -228,7 +228,7 @@ def demo_summary() -> dict | None:
     prescriber = db.session.scalar(select(Prescriber).where(Prescriber.npi == DEMO_NPI))
     if prescriber is None:
         return None
-    active = next((t for t in prescriber.tokens if t.status == Status.ACTIVE), None)
+    active = next(iter(accounts.active_tokens(prescriber)), None)
     return {
         "name": prescriber.name,
         "npi": prescriber.npi,

@@ -38,6 +38,7 @@ class Seen:
 
     page: str
     error: str = ""
+    change: str = ""  # a change the prescriber made (a token reported lost...)
     prescriber_id: int | None = None
     name: str = ""
     npi: str = ""
@@ -68,8 +69,17 @@ def record(code: str, seen: Seen, now: datetime) -> None:
         db.session.add(
             SupportEvent(support_session_id=row.id, at=now, kind="error", name=seen.error)
         )
+    if seen.change:
+        db.session.add(
+            SupportEvent(support_session_id=row.id, at=now, kind="change", name=seen.change)
+        )
     row.updated_at = now
     db.session.commit()
+
+
+def last_change(row: SupportSession) -> SupportEvent | None:
+    """The latest change the prescriber made in this session, for the live view."""
+    return next((e for e in reversed(row.events) if e.kind == "change"), None)
 
 
 def _record_run(row: SupportSession, seen: Seen, now: datetime) -> None:

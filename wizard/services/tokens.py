@@ -1,4 +1,14 @@
-"""Managing tokens: disable, enable, delete, rename, report lost. Each change audited."""
+"""Every change to a prescriber's tokens: one function per status transition.
+
+Each is one transaction: the status moves only from the status it was read in (a conditional
+UPDATE, so two requests cannot both make the same change), with its audit event and its mail to
+the prescriber. Which action each status allows is wizard.domain.tokens.ALLOWED.
+
+    Active --disable--> Inactive --enable--> Active
+    Active, Inactive --delete--> Deleted            (its Credential ID may be registered again)
+    Active, Inactive --suspend (reported lost)--> Suspended --reactivate--> Active
+    Suspended --finalize_loss (confirmed, or 30 days passed)--> Lost   (never again)
+"""
 
 from __future__ import annotations
 
@@ -6,20 +16,18 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from wizard.domain.tokens import Status
+from wizard.domain.tokens import Action, Status, allows, suspension_ends, suspension_over
 from wizard.extensions import db
-from wizard.services import audit, enrollment
+from wizard.services import accounts, audit, enrollment, notices
 from wizard.services.enrollment import CodeCheck
 from wizard.store.models import AuditEvent, Prescriber, Token
-
-LIVE = (Status.ACTIVE, Status.INACTIVE)
 
 
 class Reason(StrEnum):
     TEMPORARY = "temporary"  # reversible: Inactive
-    LOST = "lost"  # lost, stolen or compromised: Lost for good
+    LOST = "lost"  # lost, stolen or compromised: Suspended, then Lost
 
 
 class TokenError(ValueError):
@@ -30,9 +38,14 @@ def own_token(prescriber: Prescriber, token_id: int | None) -> Token | None:
     return next((t for t in prescriber.tokens if t.id == token_id), None)
 
 
+def allowing(prescriber: Prescriber, action: Action) -> list[Token]:
+    """The prescriber's tokens whose status allows action."""
+    return [t for t in prescriber.tokens if allows(t.status, action)]
+
+
 def reportable(prescriber: Prescriber) -> list[Token]:
     """Tokens that can still be reported lost: Active and Inactive ones."""
-    return [t for t in prescriber.tokens if t.status in LIVE]
+    return allowing(prescriber, Action.REPORT_LOST)
 
 
 def not_deleted(prescriber: Prescriber) -> list[Token]:
@@ -51,20 +64,55 @@ def at_limit(prescriber: Prescriber) -> bool:
 
 
 def is_last_active(prescriber: Prescriber, token: Token) -> bool:
-    active = [t for t in prescriber.tokens if t.status == Status.ACTIVE]
-    return token.status == Status.ACTIVE and len(active) == 1
+    return token.status == Status.ACTIVE and len(accounts.active_tokens(prescriber)) == 1
 
 
-def _change(
-    prescriber: Prescriber, token: Token, status: Status, action: str, now: datetime, **detail
-) -> Token:
+def reactivate_by(token: Token) -> datetime | None:
+    """Until when a Suspended token may be reactivated."""
+    return suspension_ends(token.suspended_at) if token.suspended_at else None
+
+
+def _require(token: Token, prescriber: Prescriber, action: Action) -> None:
+    if token.prescriber_id != prescriber.id:
+        raise TokenError("This token is not on your account.")
+    if not allows(token.status, action):
+        raise TokenError(f"This token is {token.status}, so that cannot be done.")
+
+
+def _move(
+    prescriber: Prescriber,
+    token: Token,
+    action: Action,
+    to: Status,
+    now: datetime,
+    *,
+    event: str,
+    actor: str | None = None,
+    **detail,
+) -> str:
+    """Move token to status to, if it is still in the status it was read in; audited.
+    Returns the previous status. The caller adds its mail and commits."""
+    _require(token, prescriber, action)
     previous = token.status
-    token.status = status
-    token.updated_at = now
+    values = {"status": to, "updated_at": now}
+    if to is Status.SUSPENDED:
+        values["suspended_at"] = now
+    elif to is not Status.LOST:
+        values["suspended_at"] = None
+    moved = db.session.execute(
+        update(Token)
+        .where(Token.id == token.id, Token.status == previous)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        db.session.rollback()
+        raise TokenError("This token was changed a moment ago. Reload the page to see it now.")
+    db.session.expire(token)
     audit.record(
-        action,
+        event,
         "success",
-        actor=audit.actor_of(prescriber),
+        actor=actor or audit.actor_of(prescriber),
         now=now,
         prescriber_id=prescriber.id,
         token_id=token.id,
@@ -72,15 +120,7 @@ def _change(
         previous=previous,
         **detail,
     )
-    db.session.commit()
-    return token
-
-
-def _require(token: Token, prescriber: Prescriber, *allowed: Status) -> None:
-    if token.prescriber_id != prescriber.id:
-        raise TokenError("This token is not on your account.")
-    if token.status not in allowed:
-        raise TokenError(f"This token is {token.status}, so that cannot be done.")
+    return previous
 
 
 def confirm_with_code(
@@ -92,34 +132,131 @@ def confirm_with_code(
     )
 
 
-def disable(prescriber: Prescriber, token: Token, reason: Reason, now: datetime) -> Token:
-    """Temporarily unavailable → Inactive; lost, stolen or compromised → Lost for good."""
-    _require(token, prescriber, Status.ACTIVE)
-    if reason is Reason.LOST:
-        return _change(prescriber, token, Status.LOST, "token.lost", now, reason=reason)
-    return _change(prescriber, token, Status.INACTIVE, "token.disable", now, reason=reason)
+def disable(prescriber: Prescriber, token: Token, now: datetime) -> Token:
+    """Active → Inactive (temporarily unavailable). Ends the prescriber's other sessions."""
+    _move(
+        prescriber,
+        token,
+        Action.DISABLE,
+        Status.INACTIVE,
+        now,
+        event="token.disable",
+        reason=Reason.TEMPORARY,
+    )
+    accounts.end_sessions(prescriber)
+    notices.send(prescriber, "token.disable", now, token)
+    db.session.commit()
+    return token
 
 
 def enable(prescriber: Prescriber, token: Token, now: datetime) -> Token:
     """Inactive → Active, after the caller checked a fresh code from the token."""
-    _require(token, prescriber, Status.INACTIVE)
-    return _change(prescriber, token, Status.ACTIVE, "token.enable", now)
+    _move(prescriber, token, Action.ENABLE, Status.ACTIVE, now, event="token.enable")
+    notices.send(prescriber, "token.enable", now, token)
+    db.session.commit()
+    return token
 
 
 def delete(prescriber: Prescriber, token: Token, now: datetime) -> Token:
-    """Active or Inactive → Deleted; its credential ID may then be registered again."""
-    _require(token, prescriber, *LIVE)
-    return _change(prescriber, token, Status.DELETED, "token.delete", now)
+    """Active or Inactive → Deleted; its Credential ID may then be registered again.
+    Ends the prescriber's other sessions."""
+    _move(prescriber, token, Action.DELETE, Status.DELETED, now, event="token.delete")
+    accounts.end_sessions(prescriber)
+    notices.send(prescriber, "token.delete", now, token)
+    db.session.commit()
+    return token
 
 
-def report_lost(prescriber: Prescriber, token: Token, now: datetime) -> Token:
-    """Mark a token Lost at once. Lost is final: never enabled, never registered again."""
-    _require(token, prescriber, *LIVE)
-    return _change(prescriber, token, Status.LOST, "token.lost", now)
+def suspend(prescriber: Prescriber, token: Token, now: datetime) -> Token:
+    """Reported lost: Active or Inactive → Suspended at once. It no longer signs in; it can be
+    reactivated for 30 days by proving possession, then it is Lost. Ends every session of the
+    prescriber (the web keeps the reporting session when it is signed in)."""
+    _move(prescriber, token, Action.REPORT_LOST, Status.SUSPENDED, now, event="token.suspend")
+    accounts.end_sessions(prescriber)
+    notices.send(prescriber, "token.suspend", now, token, until=suspension_ends(now))
+    db.session.commit()
+    return token
+
+
+def reactivate(prescriber: Prescriber, token: Token, now: datetime) -> Token:
+    """Suspended → Active within 30 days of the report, after the caller checked a fresh code
+    from this very token (the passphrase was checked at sign-in or on the lost-token page)."""
+    if token.status == Status.SUSPENDED and suspension_over(token.suspended_at, now):
+        settle(prescriber, now)
+        raise TokenError(
+            "This token was reported lost more than 30 days ago, so it cannot be reactivated."
+        )
+    _move(prescriber, token, Action.REACTIVATE, Status.ACTIVE, now, event="token.reactivate")
+    notices.send(prescriber, "token.reactivate", now, token)
+    db.session.commit()
+    return token
+
+
+class Finality(StrEnum):
+    CONFIRMED = "confirmed"  # by the prescriber, signed in with another token
+    EXPIRED = "expired"  # 30 days without a reactivation
+
+
+def finalize_loss(prescriber: Prescriber, token: Token, now: datetime, why: Finality) -> Token:
+    """Suspended → Lost for good: never enabled, never registered again."""
+    if why is Finality.EXPIRED and not suspension_over(token.suspended_at, now):
+        raise TokenError("This token can still be reactivated.")
+    _move(
+        prescriber,
+        token,
+        Action.CONFIRM_LOST,
+        Status.LOST,
+        now,
+        event="token.lost",
+        actor="system" if why is Finality.EXPIRED else None,
+        reason=why,
+    )
+    notices.send(prescriber, "token.lost", now, token, for_good=why is Finality.EXPIRED)
+    db.session.commit()
+    return token
+
+
+def confirm_lost(
+    prescriber: Prescriber, token: Token, now: datetime, signed_in_with: int | None
+) -> Token:
+    """The prescriber confirms a suspended token's loss, from a session signed in with another
+    token (a session signed in with this one, before its report, does not prove the loss)."""
+    if signed_in_with is None or signed_in_with == token.id:
+        raise TokenError("To confirm that this token is lost, sign in with another of your tokens.")
+    return finalize_loss(prescriber, token, now, Finality.CONFIRMED)
+
+
+def settle(prescriber: Prescriber, now: datetime) -> None:
+    """Make Lost the prescriber's suspensions older than 30 days (before showing or using them:
+    the expiry is exact however often the finalize command runs)."""
+    for token in list(prescriber.tokens):
+        if token.status == Status.SUSPENDED and suspension_over(token.suspended_at, now):
+            try:
+                finalize_loss(prescriber, token, now, Finality.EXPIRED)
+            except TokenError:
+                db.session.refresh(token)  # another request finalized it first
+
+
+def finalize_expired(now: datetime) -> int:
+    """Every suspension older than 30 days made Lost; how many (the daily command)."""
+    finalized = 0
+    stale = db.session.scalars(
+        select(Token.id).where(Token.status == Status.SUSPENDED).order_by(Token.id)
+    ).all()
+    for token_id in stale:
+        token = db.session.get(Token, token_id)
+        if token.status != Status.SUSPENDED or not suspension_over(token.suspended_at, now):
+            continue
+        try:
+            finalize_loss(token.prescriber, token, now, Finality.EXPIRED)
+        except TokenError:
+            continue
+        finalized += 1
+    return finalized
 
 
 def rename(prescriber: Prescriber, token: Token, nickname: str, now: datetime) -> Token:
-    _require(token, prescriber, *LIVE)
+    _require(token, prescriber, Action.RENAME)
     if enrollment.nickname_taken(prescriber, nickname, except_id=token.id):
         raise TokenError("You already have a token with this name. Choose another name.")
     previous = token.nickname
@@ -136,6 +273,7 @@ def rename(prescriber: Prescriber, token: Token, nickname: str, now: datetime) -
         previous=previous,
         nickname=nickname,
     )
+    notices.send(prescriber, "token.rename", now, token, previous=previous)
     db.session.commit()
     return token
 
@@ -145,6 +283,8 @@ CHANGES = (
     "token.disable",
     "token.enable",
     "token.delete",
+    "token.suspend",
+    "token.reactivate",
     "token.lost",
     "token.rename",
 )

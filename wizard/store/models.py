@@ -66,6 +66,9 @@ class Prescriber(db.Model):
     backup_decision: Mapped[str] = mapped_column(String(20), default="")
     backup_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    # Raised to end every session signed in before (a lost report, a passphrase reset...):
+    # a session carries the value it signed in with.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     grants: Mapped[list[OrganisationGrant]] = relationship(
         back_populates="prescriber", order_by="OrganisationGrant.id"
@@ -112,7 +115,7 @@ class Token(db.Model):
     __tablename__ = "tokens"
     __table_args__ = (
         # A credential ID belongs to one live token across all accounts; Deleted
-        # rows stay for history. Lost rows stay live, so a lost one never returns.
+        # rows stay for history. Suspended and Lost rows stay live, so a lost one never returns.
         Index(
             "uq_tokens_live_credential",
             "credential_id",
@@ -142,6 +145,8 @@ class Token(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=Status.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    # When it was reported lost; Suspended turns Lost 30 days later (domain.tokens.SUSPENSION).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     prescriber: Mapped[Prescriber] = relationship(back_populates="tokens")
 
@@ -259,7 +264,7 @@ class SupportEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     support_session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # page or error
+    kind: Mapped[str] = mapped_column(String(10))  # page, error or change
     name: Mapped[str] = mapped_column(String(40))  # the page (step) or the error kind
 
 
@@ -287,3 +292,29 @@ class StoredSession(db.Model):
     session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     expiry: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC, as Flask-Session's
+
+
+class OutboxMail(db.Model):
+    """A mail to a prescriber, written in the same transaction as the change it tells of and
+    delivered later by `flask --app wizard mail send`. Never holds a code or a secret."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prescriber_id: Mapped[int | None] = mapped_column(ForeignKey("prescribers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # what happened, e.g. token.suspend
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    # The same on every attempt, so a copy sent again after a crash is recognised as one.
+    message_id: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    # A sender's claim: no other sender takes the row until claimed_until.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from wizard.domain.tokens import needs_backup
+from wizard.domain.mail import us_time
+from wizard.domain.tokens import SUSPENSION, allowed_actions, needs_backup
 from wizard.services import enrollment
 
 
@@ -34,6 +35,9 @@ def init_app(app: Flask) -> None:
     support.init_app(app)
     app.after_request(_htmx_redirects)
     app.jinja_env.globals["qr_svg"] = qr_svg
+    app.jinja_env.globals.update(
+        allowed_actions=allowed_actions, us_time=us_time, suspension=SUSPENSION
+    )
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(enrol_bp)

@@ -22,6 +22,10 @@ from wizard.extensions import db
 from wizard.store.models import HelpdeskAgent, Prescriber
 
 SEEN = "seen_minute"  # the minute of the last action (wizard.domain.activity)
+ENDED_ELSEWHERE = (
+    "You were signed out because of a change to your account: a token was reported lost, "
+    "disabled or deleted, or the passphrase was reset. Sign in again to continue."
+)
 
 
 def now() -> datetime:
@@ -50,10 +54,34 @@ def _fresh_session(keep: tuple[str, ...] = ()) -> None:
     _rotate()
 
 
-def sign_in(prescriber: Prescriber) -> None:
-    """Start a prescriber's signed-in session; an agent's session never carries over."""
+def sign_in(prescriber: Prescriber, token_id: int | None = None) -> None:
+    """Start a prescriber's signed-in session with the token it proved; an agent's session
+    never carries over."""
     _fresh_session(keep=("enrol", "support_code"))
     session["prescriber_id"] = prescriber.id
+    session["token_id"] = token_id
+    session["generation"] = prescriber.session_generation
+
+
+def signed_in_with() -> int | None:
+    """The token this session signed in with."""
+    return session.get("token_id")
+
+
+def keep_session() -> None:
+    """After a change that ended the prescriber's other sessions: this one stays signed in."""
+    if g.get("prescriber") is not None and "prescriber_id" in session:
+        session["generation"] = g.prescriber.session_generation
+
+
+def current(prescriber: Prescriber | None, record: dict | None) -> bool:
+    """True when a flow's record (or a session) began after the prescriber's last
+    end-every-session change (a lost report, a new passphrase...)."""
+    return (
+        prescriber is not None
+        and record is not None
+        and record.get("generation", 0) == prescriber.session_generation
+    )
 
 
 def sign_in_agent(agent) -> None:
@@ -128,6 +156,11 @@ def _load_prescriber() -> None:
         g.agent = db.session.get(HelpdeskAgent, agent_id)
     else:
         g.prescriber = db.session.get(Prescriber, prescriber_id)
+        if g.prescriber is not None and not current(g.prescriber, session):
+            g.prescriber = None
+            sign_out()
+            flash(ENDED_ELSEWHERE, "info")
+            return
     if g.prescriber is None and g.agent is None:
         sign_out()
         return

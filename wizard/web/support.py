@@ -23,11 +23,18 @@ PAGES = {
     "auth.start_passphrase_post": "start-passphrase",
     "main.home": "dashboard",
     "tokens.index": "tokens",
+    "tokens.disable_post": "tokens",
+    "tokens.reactivate_post": "tokens",
+    "tokens.confirm_lost_post": "tokens",
     "auth.lost_token": "lost-token",
     "auth.lost_token_post": "lost-token",
     "auth.lost_token_choose": "lost-token",
     "auth.lost_token_confirm": "lost-token",
+    "auth.lost_token_confirm_post": "lost-token",
     "auth.lost_token_done": "lost-token",
+    "auth.lost_token_reactivate": "lost-token",
+    "auth.lost_token_reactivate_post": "lost-token",
+    "auth.lost_token_reactivated": "lost-token",
     "auth.forgot_passphrase": "forgot-passphrase",
     "auth.forgot_passphrase_post": "forgot-passphrase",
     "enrol.start": "get-app",
@@ -47,6 +54,12 @@ PAGES = {
 def note_error(kind: str) -> None:
     """Tell the help desk what just went wrong (a kind from wizard.domain.support.GUIDES)."""
     g.support_error = kind
+
+
+def note_change(kind: str) -> None:
+    """Tell the help desk what the prescriber just changed (a kind from
+    wizard.domain.support.CHANGES), such as a token reported lost."""
+    g.support_change = kind
 
 
 def note_page(page: str) -> None:
@@ -94,7 +107,7 @@ def _record(response: Response) -> Response:
     redirected = 300 <= response.status_code < 400
     if not page or not code or response.status_code >= 500:
         return response
-    if redirected and not g.get("support_error"):
+    if redirected and not (g.get("support_error") or g.get("support_change")):
         return response  # the page it leads to tells the story
     if page == "dashboard" and _welcome():
         return response
@@ -106,6 +119,7 @@ def _record(response: Response) -> Response:
     seen = support.Seen(
         page=page,
         error=g.get("support_error", ""),
+        change=g.get("support_change", ""),
         prescriber_id=prescriber.id if prescriber else None,
         name=name,
         npi=npi,
@@ -115,7 +129,7 @@ def _record(response: Response) -> Response:
         backup=str(progress.backup),
     )
     summary = "|".join([page, seen.furthest, seen.platform, seen.credential_id, seen.backup, npi])
-    if not seen.error and session.get("support_seen") == summary:
+    if not (seen.error or seen.change) and session.get("support_seen") == summary:
         return response  # nothing new for the help desk: spare the write
     session["support_seen"] = summary
     support.record(code, seen, now())

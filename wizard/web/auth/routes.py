@@ -13,7 +13,7 @@ from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
 from wizard.web.codes import code_message, valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.limits import sign_in_limit
-from wizard.web.session import flow, flow_end, flow_start, now, sign_in, sign_out
+from wizard.web.session import current, flow, flow_end, flow_start, now, sign_in, sign_out
 from wizard.web.support import note_error
 
 CODE_STEP_SECONDS = 5 * 60
@@ -50,6 +50,7 @@ def sign_in_post():
             flow_start(
                 "pending",
                 prescriber_id=attempt.prescriber.id,
+                generation=attempt.prescriber.session_generation,
                 next=safe_next(request.args.get("next")),
             )
             return redirect(url_for("auth.sign_in_code"), 303)
@@ -64,6 +65,8 @@ def sign_in_post():
 def _pending() -> tuple[dict | None, Prescriber | None]:
     record = flow("pending", CODE_STEP_SECONDS)
     prescriber = db.session.get(Prescriber, record["prescriber_id"]) if record else None
+    if not current(prescriber, record):
+        return None, None  # a passphrase reset or a lost report since the passphrase step
     return record, prescriber
 
 
@@ -128,7 +131,7 @@ def sign_in_code_post():
         return _code_page(prescriber, form, 422, lock=attempt.lock)
     target = record.get("next")
     flow_end("pending")
-    sign_in(prescriber)
+    sign_in(prescriber, form.token.data)
     return redirect(target or url_for("main.home"), 303)
 
 

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 
 from wizard.domain import passphrase as passphrase_rules
 from wizard.domain.steps import ORDER, TITLES
-from wizard.domain.support import GUIDES, PAGE_NAMES, SCRIPT, normalise_support_code
+from wizard.domain.support import CHANGES, GUIDES, PAGE_NAMES, SCRIPT, normalise_support_code
 from wizard.domain.tokens import PLATFORMS
 from wizard.extensions import db
 from wizard.services import helpdesk, support
@@ -129,6 +129,8 @@ def _live_context(code: str) -> dict:
         "npi": prescriber.npi if prescriber else (row.npi if row else ""),
         "guide": GUIDES.get(row.last_error) if row and row.last_error else None,
         "guides": GUIDES,
+        "change": support.last_change(row) if row else None,
+        "changes": CHANGES,
         "page_names": PAGE_NAMES,
         "platforms": PLATFORMS,
         "step_titles": TITLES,

@@ -7,9 +7,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.extensions import db, limiter
-from wizard.services import enrollment, sandbox
+from wizard.services import enrollment, sandbox, tokens
 from wizard.web.forms import EmptyForm
 from wizard.web.main import bp
+from wizard.web.session import now
 
 
 @bp.get("/")
@@ -21,6 +22,7 @@ def home():
             title="Add a token for EPCS",
             demo=sandbox.demo_summary() if current_app.config.get("SANDBOX") else None,
         )
+    tokens.settle(prescriber, now())  # a suspension past 30 days shows as Lost
     return render_template(
         "main/dashboard.html",
         title="Your EPCS account",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from wizard.domain.credentials import SOFT_PREFIXES, grouped
-from wizard.services import sandbox
+from wizard.services import outbox, sandbox
 from wizard.web.qr import qr_svg
 from wizard.web.sandbox import bp
 from wizard.web.session import background, now
@@ -73,4 +73,16 @@ def api_otp(credential_id: str):
         credential_id=current.credential_id,
         code=current.code,
         valid_for_seconds=current.valid_for_seconds,
+    )
+
+
+@bp.get("/mailbox")
+def mailbox():
+    """What the outbox holds, newest first: the mail prescribers would get (no secret is ever
+    in a mail, so it can be shown here)."""
+    return render_template(
+        "sandbox/mailbox.html",
+        title="Sandbox mailbox",
+        mails=outbox.newest(50),
+        delivering=bool(current_app.config.get("MAIL_URL")),
     )

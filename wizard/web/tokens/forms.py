@@ -25,7 +25,7 @@ class DisableForm(LastTokenMixin, BaseForm):
         "Why are you disabling this token?",
         choices=[
             ("temporary", "Temporarily unavailable: I can enable it again later"),
-            ("lost", "Lost, stolen or compromised: it stops working for good"),
+            ("lost", "Lost, stolen or compromised: it is suspended at once"),
         ],
         validators=[InputRequired(message="Select why you are disabling this token")],
     )
@@ -45,4 +45,26 @@ class RenameForm(BaseForm):
     nickname = StringField(
         "Token name",
         validators=[required("a name for this token"), at_most(NICKNAME_MAX, "The name")],
+    )
+
+
+class ReactivateForm(EnableForm):
+    """A suspended token back: a current code from it proves it is in hand again."""
+
+
+LAST_ONE_LOST = (
+    "I understand that until I reactivate this token, I cannot sign in or prescribe "
+    "controlled substances electronically"
+)
+
+
+class ReportLostForm(BaseForm):
+    """Reporting a token lost; for the last Active token, the consequence is accepted once more."""
+
+    acknowledge = BooleanField(LAST_ONE_LOST)
+
+
+class ConfirmLostForm(BaseForm):
+    acknowledge = BooleanField(
+        "I understand that this token can never be used again, even if I find it"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from wizard.domain.tokens import Status
+from wizard.domain.tokens import Action, Status, allows
 from wizard.services import tokens
 from wizard.services.tokens import Reason, TokenError
 from wizard.store.models import Token
@@ -12,22 +12,33 @@ from wizard.web.codes import code_message, valid_code
 from wizard.web.forms import add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.limits import code_limit
-from wizard.web.session import login_required, now
+from wizard.web.session import keep_session, login_required, now, signed_in_with
+from wizard.web.support import note_change
 from wizard.web.tokens import bp
-from wizard.web.tokens.forms import DeleteForm, DisableForm, EnableForm, RenameForm
+from wizard.web.tokens.forms import (
+    ConfirmLostForm,
+    DeleteForm,
+    DisableForm,
+    EnableForm,
+    ReactivateForm,
+    RenameForm,
+)
 
 EVENT_NAMES = {
     "token.add": "Added",
     "token.disable": "Disabled",
     "token.enable": "Enabled",
     "token.delete": "Deleted",
-    "token.lost": "Reported lost",
+    "token.suspend": "Reported lost (suspended)",
+    "token.reactivate": "Reactivated",
+    "token.lost": "Lost for good",
     "token.rename": "Renamed",
 }
 
 
 def _token(token_id: int) -> Token:
     """The signed-in prescriber's token, or 404 (never another account's)."""
+    tokens.settle(g.prescriber, now())
     token = tokens.own_token(g.prescriber, token_id)
     if token is None:
         abort(404)
@@ -38,6 +49,7 @@ def _token(token_id: int) -> Token:
 @login_required
 def index():
     show_deleted = request.args.get("deleted") == "1"
+    tokens.settle(g.prescriber, now())
     rows = [t for t in g.prescriber.tokens if show_deleted or t.status != Status.DELETED]
     return render_template(
         "tokens/index.html",
@@ -79,6 +91,7 @@ def _action_page(name: str, token: Token, form, status: int = 200, **context):
         form=form,
         errors=form.error_summary(),
         last=tokens.is_last_active(g.prescriber, token),
+        reactivate_by=tokens.reactivate_by(token),
         clear=request.args.get("clear") == "1",
         title=context.pop("title", ""),
         **context,
@@ -111,6 +124,26 @@ def _last_token_confirmed(form, token: Token, needs_code: bool) -> bool:
     return True
 
 
+def _proved_then(name: str, title: str, token: Token, form, change):
+    """Enable and reactivate: the status allows it, then a current code from this very token,
+    then the change. Returns the refusal's response, or None once the change is made."""
+    if not allows(token.status, Action(name)):
+        return _refuse(name, token, form, TokenError(f"This token is {token.status}."), title)
+    if not (form.validate_on_submit() and valid_code(form.code)):
+        return _action_page(name, token, form, 422, title=title)
+    check = tokens.confirm_with_code(
+        g.prescriber, token, form.code.data, now(), f"token.{name}-code"
+    )
+    if not check.accepted:
+        add_error(form.code, code_message(check.lock, check.outcome))
+        return _action_page(name, token, form, 422, title=title)
+    try:
+        change(g.prescriber, token, now())
+    except TokenError as error:
+        return _refuse(name, token, form, error, title)
+    return None
+
+
 def _refuse(name: str, token: Token, form, error: TokenError, title: str):
     add_error(next(iter(form)), str(error))
     return _action_page(name, token, form, 422, title=title)
@@ -134,13 +167,66 @@ def disable_post(token_id: int):
     reason = Reason(form.reason.data)
     if not _last_token_confirmed(form, token, needs_code=reason is Reason.TEMPORARY):
         return _action_page("disable", token, form, 422, title="Disable a token")
+    change = tokens.suspend if reason is Reason.LOST else tokens.disable
     try:
-        tokens.disable(g.prescriber, token, reason, now())
+        change(g.prescriber, token, now())
     except TokenError as error:
         return _refuse("disable", token, form, error, "Disable a token")
+    keep_session()
     if reason is Reason.LOST:
-        return _done(token, f"{token.nickname} is reported lost and no longer works.")
+        note_change("token-suspended")
+        return _done(token, f"{token.nickname} is reported lost and suspended: it no longer works.")
     return _done(token, f"{token.nickname} is disabled. You can enable it again later.")
+
+
+@bp.get("/<int:token_id>/reactivate")
+@login_required
+def reactivate(token_id: int):
+    token = _token(token_id)
+    form = ReactivateForm(formdata=None)
+    return _action_page("reactivate", token, form, title="Reactivate a token")
+
+
+@bp.post("/<int:token_id>/reactivate")
+@login_required
+@code_limit
+def reactivate_post(token_id: int):
+    """Signed in, the passphrase is proven: a current code from this token proves it is found."""
+    token = _token(token_id)
+    refused = _proved_then(
+        "reactivate", "Reactivate a token", token, ReactivateForm(), tokens.reactivate
+    )
+    if refused:
+        return refused
+    note_change("token-reactivated")
+    return _done(token, f"{token.nickname} is reactivated and works again.")
+
+
+@bp.get("/<int:token_id>/confirm-lost")
+@login_required
+def confirm_lost(token_id: int):
+    token = _token(token_id)
+    form = ConfirmLostForm(formdata=None)
+    return _action_page("confirm-lost", token, form, title="Confirm a token is lost")
+
+
+@bp.post("/<int:token_id>/confirm-lost")
+@login_required
+def confirm_lost_post(token_id: int):
+    token = _token(token_id)
+    form = ConfirmLostForm()
+    title = "Confirm a token is lost"
+    if not form.validate_on_submit():
+        return _action_page("confirm-lost", token, form, 422, title=title)
+    if not form.acknowledge.data:
+        add_error(form.acknowledge, "Confirm that you understand the token can never be used again")
+        return _action_page("confirm-lost", token, form, 422, title=title)
+    try:
+        tokens.confirm_lost(g.prescriber, token, now(), signed_in_with())
+    except TokenError as error:
+        return _refuse("confirm-lost", token, form, error, title)
+    note_change("token-lost")
+    return _done(token, f"{token.nickname} is lost for good.")
 
 
 @bp.get("/<int:token_id>/enable")
@@ -155,21 +241,8 @@ def enable(token_id: int):
 @login_required
 def enable_post(token_id: int):
     token = _token(token_id)
-    form = EnableForm()
-    if token.status != Status.INACTIVE:
-        return _refuse(
-            "enable", token, form, TokenError(f"This token is {token.status}."), "Enable a token"
-        )
-    if not (form.validate_on_submit() and valid_code(form.code)):
-        return _action_page("enable", token, form, 422, title="Enable a token")
-    check = tokens.confirm_with_code(
-        g.prescriber, token, form.code.data, now(), "token.enable-code"
-    )
-    if not check.accepted:
-        add_error(form.code, code_message(check.lock, check.outcome))
-        return _action_page("enable", token, form, 422, title="Enable a token")
-    tokens.enable(g.prescriber, token, now())
-    return _done(token, f"{token.nickname} is enabled.")
+    refused = _proved_then("enable", "Enable a token", token, EnableForm(), tokens.enable)
+    return refused or _done(token, f"{token.nickname} is enabled.")
 
 
 @bp.get("/<int:token_id>/delete")
@@ -191,6 +264,7 @@ def delete_post(token_id: int):
         tokens.delete(g.prescriber, token, now())
     except TokenError as error:
         return _refuse("delete", token, form, error, "Delete a token")
+    keep_session()
     return _done(token, f"{token.nickname} is deleted.")
 
 
