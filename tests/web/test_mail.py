@@ -214,7 +214,9 @@ def test_signing_in_locks_once_per_series_and_mails_once(app, client, make_accou
     assert len(audit_events(app, "sign_in.lock")) == 2
     [mail] = outbox(app)
     assert mail.kind == "account.lock"
-    assert "paused until March 3, 2025 at 3:15 PM UTC after 5 failed attempts" in words(mail.body)
+    body = words(mail.body)
+    assert "failed to sign in to your EPCS account 5 times in a row" in body
+    assert "Sign-ins from that address are paused until March 3, 2025 at 3:15 PM UTC" in body
 
 
 def test_a_prescriber_without_a_mail_address_gets_none_and_the_audit_says_so(

@@ -183,7 +183,7 @@ def known_account(world: World, secrets: Secrets, statuses=("Active", "Active", 
 
 def signed_in_client(world: World, secrets: Secrets, account) -> FlaskClient:
     client = world.client()
-    client.get("/")
+    client.get("/sign-in")
     world.post(client, "/sign-in", {"npi": account.npi, "passphrase": account.passphrase})
     token = account.token("Active")
     world.post(
@@ -423,8 +423,8 @@ def test_the_sandbox_is_the_one_place_that_shows_codes(world: World, secrets: Se
     assert code in page.get_data(as_text=True)
     secrets.code(code)
     secrets.seed(issued.secret)
-    client.get("/")
-    secrets.responses = [r for r in secrets.responses if r.request.path == "/"]
+    client.get("/sign-in")
+    secrets.responses = [r for r in secrets.responses if r.request.path == "/sign-in"]
     assert_nothing_leaked(secrets, logs)
 
 
@@ -476,7 +476,7 @@ def test_sql_logging_shows_no_session_id(world: World, secrets: Secrets, logs):
 def test_a_planted_session_id_is_replaced_at_prescriber_sign_in(app, world, secrets):
     account = known_account(world, secrets, ("Active",))
     attacker = app.test_client()
-    attacker.get("/")
+    attacker.get("/sign-in")
     planted = session_cookie(attacker)
     victim = app.test_client()
     victim.set_cookie(COOKIE, planted)

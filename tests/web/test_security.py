@@ -175,7 +175,7 @@ def cookie_attributes(header: str) -> dict[str, str]:
 
 
 def test_should_set_the_session_cookie_http_only_and_same_site_lax(client):
-    header = session_cookie_header(client.get("/"))
+    header = session_cookie_header(client.get("/sign-in"))
     attributes = cookie_attributes(header)
     assert "httponly" in attributes
     assert attributes["samesite"] == "Lax"
@@ -184,7 +184,7 @@ def test_should_set_the_session_cookie_http_only_and_same_site_lax(client):
 
 def test_should_mark_the_session_cookie_secure_in_production(make_app):
     production = make_app(WIZARD_ENV="production", WIZARD_SANDBOX="0")
-    header = session_cookie_header(production.test_client().get("/"))
+    header = session_cookie_header(production.test_client().get("/sign-in"))
     attributes = cookie_attributes(header)
     assert "secure" in attributes
     assert "httponly" in attributes
@@ -220,7 +220,7 @@ def test_should_not_store_the_code_in_the_server_side_session(app, client, demo,
 
 
 def test_should_give_a_new_session_id_at_sign_in(client, auth):
-    client.get("/")
+    client.get("/sign-in")
     before = client.get_cookie("wizard_session").value
 
     auth.login()
@@ -230,7 +230,7 @@ def test_should_give_a_new_session_id_at_sign_in(client, auth):
 
 
 def test_cant_use_the_session_id_from_before_sign_in_afterwards(app, client, auth):
-    client.get("/")
+    client.get("/sign-in")
     before = client.get_cookie("wizard_session").value
     auth.login()
 

@@ -271,6 +271,8 @@ def test_should_keep_an_agent_signed_in_by_their_own_requests_while_the_view_pol
     idle = app.config["SESSION_IDLE_MINUTES"]
     code = footer_code(app.test_client().get("/sign-in"))
     sign_in_agent(client, make_agent(runner, app.test_client(), clock()), clock())
+    # The live panel polls only a code this session looked up.
+    assert client.get(f"/helpdesk?code={code}").status_code == 200
     for minute in range(1, 2 * idle):
         clock.advance(minutes=1)
         if minute % (idle - 1) == 0:
