@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from wizard.authority.local import LocalOathAuthority
+from wizard.authority.router import Authorities
 from wizard.config import from_environment
 from wizard.extensions import csrf, db, htmx, limiter, server_session
 from wizard.store.crypto import SeedCipher
@@ -60,7 +61,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
 
     cipher = SeedCipher.from_text(app.config["SEED_KEY"])
     app.extensions["seed_cipher"] = cipher
-    app.extensions["token_authority"] = LocalOathAuthority(cipher)
+    app.extensions["token_authority"] = Authorities(LocalOathAuthority(cipher), _vip(app))
     hasher = (
         PasswordHasher.from_parameters(profiles.CHEAPEST)
         if app.config.get("ARGON2_CHEAP")  # tests only: hashing speed, not strength
@@ -77,6 +78,24 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _vip(app: Flask):
+    """The VIP authority when WIZARD_VIP_URL is set; otherwise every code is checked here."""
+    if not app.config.get("VIP_URL"):
+        return None
+    from wizard.authority.vip import VipAuthority, VipSettings
+    from wizard.authority.vip.transport import Transport
+    from wizard.store.holders import vip_user_id
+
+    settings = VipSettings(
+        url=app.config["VIP_URL"],
+        cert=app.config["VIP_CERT"],
+        key=app.config["VIP_KEY"],
+        ca=app.config["VIP_CA"],
+        timeout=app.config["VIP_TIMEOUT"],
+    )
+    return VipAuthority(Transport(settings), vip_user_id)
 
 
 def _configure_session_store(app: Flask) -> None:

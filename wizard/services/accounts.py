@@ -10,12 +10,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
 
-from wizard.authority import authority
+from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import codes, passphrase
 from wizard.domain.identifiers import clean_npi
+from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Status
 from wizard.extensions import db
-from wizard.services import audit, lockout
+from wizard.services import audit, lockout, outages
 from wizard.services.lockout import Counter, Lock
 from wizard.store.models import Prescriber, Token
 
@@ -57,6 +58,7 @@ class Attempt:
     prescriber: Prescriber | None = None
     lock: Lock = Lock()
     outcome: str = ""  # for a refused code: an Outcome value
+    reason: str = ""  # for an unavailable authority: why
 
     @property
     def ok(self) -> bool:
@@ -108,7 +110,14 @@ def check_token_code(
         db.session.commit()
         return Attempt(lock=lock)
     token = next((t for t in active_tokens(prescriber) if t.id == token_id), None)
-    verdict = authority().verify(token.credential_id, code, now) if token else None
+    try:
+        verdict = (
+            authority().authenticate(prescriber, [token.credential_id], code, now)
+            if token
+            else None
+        )
+    except AuthorityUnavailable as error:
+        return _unavailable(error, prescriber, now, action, token)
     if verdict is None or not verdict.accepted:
         outcome = str(verdict.outcome) if verdict else "no-token"
         lock = lockout.fail(
@@ -142,6 +151,25 @@ def _code_accepted(
     return Attempt(prescriber)
 
 
+def _unavailable(
+    error: AuthorityUnavailable,
+    prescriber: Prescriber,
+    now: datetime,
+    action: str,
+    token: Token | None = None,
+) -> Attempt:
+    """The code was not checked: audited, and not counted toward the sign-in lock."""
+    outages.record(
+        error,
+        during=action,
+        prescriber=prescriber,
+        now=now,
+        token_id=token.id if token else None,
+        credential_id=token.credential_id if token else None,
+    )
+    return Attempt(outcome=Outcome.UNAVAILABLE, reason=error.reason)
+
+
 def any_token_code(
     prescriber: Prescriber, code: str, now: datetime, action: str, *, resetting: bool = False
 ) -> Attempt:
@@ -153,9 +181,14 @@ def any_token_code(
     lock = lockout.state(prescriber, Counter.SIGN_IN, now)
     if lock.locked and not (resetting and lock.for_good):
         return Attempt(lock=lock)
-    for token in active_tokens(prescriber):
-        if authority().verify(token.credential_id, code, now).accepted:
-            return _code_accepted(prescriber, token, now, action, signed_in=False)
+    tokens = active_tokens(prescriber)
+    try:
+        verdict = authority().authenticate(prescriber, [t.credential_id for t in tokens], code, now)
+    except AuthorityUnavailable as error:
+        return _unavailable(error, prescriber, now, action)
+    if verdict.accepted:
+        token = next(t for t in tokens if t.credential_id == verdict.credential_id)
+        return _code_accepted(prescriber, token, now, action, signed_in=False)
     lock = lockout.fail(
         prescriber,
         Counter.SIGN_IN,

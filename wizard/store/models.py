@@ -63,6 +63,9 @@ class Prescriber(db.Model):
     # The backup-token recommendation: "declined" and when, or empty.
     backup_decision: Mapped[str] = mapped_column(String(20), default="")
     backup_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The prescriber's user at Symantec VIP: an opaque id of ours (never the NPI), made when
+    # a first credential is bound there.
+    vip_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
     grants: Mapped[list[OrganisationGrant]] = relationship(
@@ -137,6 +140,9 @@ class Token(db.Model):
     token_type: Mapped[str] = mapped_column(String(20))
     model: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default=Status.ACTIVE)
+    # VIP holds a binding of this credential to the prescriber's VIP user. Still true on a
+    # Deleted or Lost token while VIP could not be told: the binding is removed later.
+    vip_bound: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 

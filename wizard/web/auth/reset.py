@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from wizard.domain import passphrase
+from wizard.domain.otp import Outcome
 from wizard.extensions import db, limiter
 from wizard.services import accounts, audit, lockout
 from wizard.services.lockout import Counter
@@ -12,7 +13,7 @@ from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import NewPassphraseForm, ResetForm, check_npi_shape
 from wizard.web.auth.routes import rate_limit
-from wizard.web.codes import locked_message, valid_code
+from wizard.web.codes import VIP_UNAVAILABLE, locked_message, outage_status, valid_code
 from wizard.web.forms import add_error
 from wizard.web.session import flow, flow_end, flow_start, now
 
@@ -46,19 +47,21 @@ def forgot_passphrase_post():
     prescriber = accounts.by_npi(form.npi.data)
     reason = _refusal(prescriber, form)
     if reason:
-        add_error(form.npi, reason)
-        return _page(form, 422)
+        message, status = reason
+        add_error(form.npi, message)
+        return _page(form, status)
     flow_start("reset", prescriber_id=prescriber.id)
     return redirect(url_for("auth.new_passphrase"), 303)
 
 
-def _refusal(prescriber: Prescriber | None, form: ResetForm) -> str | None:
-    """Why the reset is refused; every failure on a real account counts toward its lock."""
+def _refusal(prescriber: Prescriber | None, form: ResetForm) -> tuple[str, int] | None:
+    """Why the reset is refused, and the page's status; every failure on a real account
+    counts toward its lock (an unavailable VIP is no failure of theirs)."""
     if prescriber is None:
-        return NOT_CHECKED
+        return NOT_CHECKED, 422
     lock = lockout.state(prescriber, Counter.SIGN_IN, now())
     if lock.locked and not lock.for_good:
-        return locked_message(lock, "resetting your passphrase")
+        return locked_message(lock, "resetting your passphrase"), 422
     if not accounts.reset_code_valid(prescriber, form.reset_code.data, now()):
         lockout.fail(
             prescriber,
@@ -68,12 +71,14 @@ def _refusal(prescriber: Prescriber | None, form: ResetForm) -> str | None:
             outcome="wrong-reset-code",
             actor=audit.actor_of(prescriber),
         )
-        return NOT_CHECKED
+        return NOT_CHECKED, 422
     attempt = accounts.any_token_code(
         prescriber, form.code.data, now(), "passphrase.reset", resetting=True
     )
+    if attempt.outcome == Outcome.UNAVAILABLE:
+        return VIP_UNAVAILABLE, outage_status(attempt.reason)
     if not attempt.ok:
-        return NOT_CHECKED
+        return NOT_CHECKED, 422
     return None
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from wizard.authority import AuthorityUnavailable
 from wizard.domain.tokens import Status
 from wizard.services import tokens
 from wizard.services.tokens import Reason, TokenError
 from wizard.store.models import Token
-from wizard.web.codes import code_message, valid_code
+from wizard.web.codes import code_message, code_status, outage_status, valid_code
 from wizard.web.forms import add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.session import login_required, now
@@ -70,10 +71,14 @@ def history(token_id: int):
     )
 
 
+VIP_DOWN = "We could not reach Symantec VIP, so nothing was changed. Wait a minute, then try again."
+
+
 def _action_page(name: str, token: Token, form, status: int = 200, **context):
     return render_page(
         f"tokens/{name}.html",
         status=status,
+        reswap="outerHTML",
         token=token,
         form=form,
         errors=form.error_summary(),
@@ -92,27 +97,33 @@ def _done(token: Token, message: str):
     return redirect(url_for("tokens.index"), 303)
 
 
-def _last_token_confirmed(form, token: Token, needs_code: bool) -> bool:
-    """For the last Active token: the stated consequence accepted, and a code from it."""
+def _last_token_refusal(form, token: Token, needs_code: bool) -> int | None:
+    """For the last Active token: the stated consequence accepted, and a code from it.
+    None when confirmed; else the status of the page that says what is missing."""
     if not tokens.is_last_active(g.prescriber, token):
-        return True
+        return None
     if not form.acknowledge.data:
         add_error(form.acknowledge, "Confirm that you understand the consequence")
-        return False
+        return 422
     if not needs_code:
-        return True
+        return None
     if not valid_code(form.code):
-        return False
+        return 422
     check = tokens.confirm_with_code(g.prescriber, token, form.code.data, now(), "token.confirm")
     if not check.accepted:
         add_error(form.code, code_message(check.lock, check.outcome))
-        return False
-    return True
+        return code_status(check.outcome, check.reason)
+    return None
 
 
 def _refuse(name: str, token: Token, form, error: TokenError, title: str):
     add_error(next(iter(form)), str(error))
     return _action_page(name, token, form, 422, title=title)
+
+
+def _vip_down(name: str, token: Token, form, error: AuthorityUnavailable, title: str):
+    add_error(next(iter(form)), VIP_DOWN)
+    return _action_page(name, token, form, outage_status(error.reason), title=title)
 
 
 @bp.get("/<int:token_id>/disable")
@@ -130,8 +141,9 @@ def disable_post(token_id: int):
     if not form.validate_on_submit():
         return _action_page("disable", token, form, 422, title="Disable a token")
     reason = Reason(form.reason.data)
-    if not _last_token_confirmed(form, token, needs_code=reason is Reason.TEMPORARY):
-        return _action_page("disable", token, form, 422, title="Disable a token")
+    refused = _last_token_refusal(form, token, needs_code=reason is Reason.TEMPORARY)
+    if refused:
+        return _action_page("disable", token, form, refused, title="Disable a token")
     try:
         tokens.disable(g.prescriber, token, reason, now())
     except TokenError as error:
@@ -164,7 +176,8 @@ def enable_post(token_id: int):
     )
     if not check.accepted:
         add_error(form.code, code_message(check.lock, check.outcome))
-        return _action_page("enable", token, form, 422, title="Enable a token")
+        status = code_status(check.outcome, check.reason)
+        return _action_page("enable", token, form, status, title="Enable a token")
     tokens.enable(g.prescriber, token, now())
     return _done(token, f"{token.nickname} is enabled.")
 
@@ -181,12 +194,17 @@ def delete(token_id: int):
 def delete_post(token_id: int):
     token = _token(token_id)
     form = DeleteForm()
-    if not form.validate_on_submit() or not _last_token_confirmed(form, token, needs_code=True):
+    if not form.validate_on_submit():
         return _action_page("delete", token, form, 422, title="Delete a token")
+    refused = _last_token_refusal(form, token, needs_code=True)
+    if refused:
+        return _action_page("delete", token, form, refused, title="Delete a token")
     try:
         tokens.delete(g.prescriber, token, now())
     except TokenError as error:
         return _refuse("delete", token, form, error, "Delete a token")
+    except AuthorityUnavailable as error:
+        return _vip_down("delete", token, form, error, "Delete a token")
     return _done(token, f"{token.nickname} is deleted.")
 
 
@@ -210,4 +228,6 @@ def rename_post(token_id: int):
     except TokenError as error:
         add_error(form.nickname, str(error))
         return _action_page("rename", token, form, 422, title="Rename a token")
+    except AuthorityUnavailable as error:
+        return _vip_down("rename", token, form, error, "Rename a token")
     return _done(token, f"The token is renamed {token.nickname}.")
