@@ -99,9 +99,7 @@ def test_should_resynchronise_a_symantec_key_fob_through_vip(demo, enrol, client
     for counter in (20, 21, 22):
         client_request.client.never_show(hotp.at(counter))
 
-    page = client_request.post(
-        "/enroll/security-code", {"code": hotp.at(20)}, _expected_status=422
-    )
+    page = client_request.post("/enroll/security-code", {"code": hotp.at(20)}, _expected_status=422)
     assert "next code" in page.html  # two codes in a row, please
     client_request.post(
         "/enroll/security-code",
@@ -178,9 +176,7 @@ def test_cant_sign_in_with_a_token_our_status_rules_out_while_vip_holds_its_bind
     assert [e.outcome for e in store.audit("sign-in.code")] == ["wrong"]
 
 
-def test_should_enable_an_inactive_token_with_a_code_vip_checks(
-    client, make_account, clock, store
-):
+def test_should_enable_an_inactive_token_with_a_code_vip_checks(client, make_account, clock, store):
     account = make_account(("Active", "Inactive"))
     sign_in(client, account, clock())
     inactive = account.token("Inactive")
@@ -219,9 +215,7 @@ def test_should_remove_the_binding_when_a_token_is_reported_lost(
     sign_in(client, account, clock())
     lost = account.tokens[1]
 
-    client.post(
-        f"/tokens/{lost.id}/disable", data={"reason": "lost", "csrf_token": _csrf(client)}
-    )
+    client.post(f"/tokens/{lost.id}/disable", data={"reason": "lost", "csrf_token": _csrf(client)})
 
     assert store.tokens(lost.credential_id)[0].status == "Lost"
     assert vip_service.binding(vip_user_of(store, account.npi), lost.credential_id) is None
@@ -271,3 +265,13 @@ def _csrf(client) -> str:
     from signing import csrf
 
     return csrf(client, "/tokens")
+
+
+def test_should_check_an_imported_symantec_seed_here_even_with_vip(app, vip, clock, vip_service):
+    fob = vip.add("AVT12345678")  # a seed we hold, as import-seeds stores one
+    authorities = app.extensions["token_authority"]
+
+    with app.app_context():
+        assert not authorities.uses_vip(fob.credential_id)
+        assert authorities.verify(fob.credential_id, vip.code(fob), clock()).accepted
+    assert vip_service.store.bindings_of(fob.credential_id) == []

@@ -28,7 +28,12 @@ from werkzeug.wrappers import Response
 from wizard.cli import create_schema
 from wizard.extensions import db
 from wizard.vipsandbox.certs import write_certificates
-from wizard.vipsandbox.server import MutualTLSServer, StandinApp, make_standin_server, server_context
+from wizard.vipsandbox.server import (
+    MutualTLSServer,
+    StandinApp,
+    make_standin_server,
+    server_context,
+)
 from wizard.vipsandbox.service import Reply, StandIn
 from wizard.vipsandbox.store import StandinStore
 
@@ -99,9 +104,7 @@ def vip_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def vip_service(
-    vip_certs: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[VipService]:
+def vip_service(vip_certs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VipService]:
     database = tmp_path_factory.mktemp("vip-service") / "standin.sqlite3"
     running = run(make_standin_server("127.0.0.1", 0, vip_certs, database))
     try:
