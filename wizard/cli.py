@@ -50,9 +50,11 @@ def _sandbox_guard() -> None:
 
 
 def _vip_down(error: AuthorityUnavailable) -> click.ClickException:
+    status = f" {error.status}" if error.status else ""
     return click.ClickException(
-        f"VIP at {current_app.config['VIP_URL']} did not answer ({error.reason}). Start the "
-        "stand-in (flask --app wizard sandbox vip-service) or unset WIZARD_VIP_URL."
+        f"VIP at {current_app.config['VIP_URL']} gave no usable answer ({error.reason}{status}). "
+        "In the sandbox, start the stand-in (flask --app wizard sandbox vip-service) or unset "
+        "WIZARD_VIP_URL."
     )
 
 
@@ -244,6 +246,26 @@ def vip_release_pending() -> None:
     click.echo(f"Bindings removed: {released}. Still pending: {pending}.")
     if pending:
         raise SystemExit(1)
+
+
+@vip_cli.command("check")
+def vip_check() -> None:
+    """Ask VIP one harmless question (GetUserInfo for a user that does not exist): proves the
+    URL, both certificates and the CA before a prescriber needs them."""
+    from wizard.authority import authority
+    from wizard.authority.vip import messages
+    from wizard.authority.vip.status import outcome
+    from wizard.store.holders import new_vip_user_id
+
+    vip = authority().vip
+    if vip is None:
+        raise click.ClickException("VIP is not configured: WIZARD_VIP_URL is not set.")
+    try:
+        answer = vip.transport.call(messages.get_user_info(new_vip_user_id()))
+        outcome(answer)
+    except AuthorityUnavailable as error:
+        raise _vip_down(error) from None
+    click.echo(f"VIP at {current_app.config['VIP_URL']} answered: {answer.status} {answer.message}")
 
 
 helpdesk_cli = AppGroup("helpdesk", help="Help-desk agents.")

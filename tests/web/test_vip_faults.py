@@ -278,3 +278,19 @@ def test_should_log_no_code_secret_key_or_soap_body_at_debug_level(
     assert "Envelope" not in text and "otp>" not in text
     key = (vip_certs / "client-key.pem").read_text()
     assert key.splitlines()[1] not in text
+
+
+def test_should_prove_the_vip_settings_with_one_harmless_question(app, flask_cli):
+    result = flask_cli(app, "vip", "check")
+
+    assert result.exit_code == 0, result.output
+    assert "answered: 6003 User does not exist." in result.output
+
+
+def test_should_say_why_vip_gave_no_usable_answer_to_the_check(app, flask_cli, vip_down):
+    vip_down("unexpected-status")
+
+    result = flask_cli(app, "vip", "check")
+
+    assert result.exit_code == 1
+    assert "gave no usable answer (unexpected-status 6005)" in result.output
