@@ -7,6 +7,8 @@ and sign-in through VIP, where our statuses decide which tokens count.
 
 from __future__ import annotations
 
+import json
+
 import pyotp
 import pytest
 from signing import REUSED_CODE, WRONG_CODE, account_maker, code_step, passphrase_step, sign_in
@@ -275,3 +277,31 @@ def test_should_check_an_imported_symantec_seed_here_even_with_vip(app, vip, clo
         assert not authorities.uses_vip(fob.credential_id)
         assert authorities.verify(fob.credential_id, vip.code(fob), clock()).accepted
     assert vip_service.store.bindings_of(fob.credential_id) == []
+
+
+# --- The sandbox with VIP: practice credentials live in the stand-in -------------------------
+
+
+def test_should_issue_practice_credentials_into_the_stand_in_and_read_their_codes(
+    app, client, flask_cli, store, vip_service
+):
+    issued = json.loads(flask_cli(app, "sandbox", "issue").output)
+    fob = json.loads(flask_cli(app, "sandbox", "issue", "--kind", "symantec-hard").output)
+
+    printed = flask_cli(app, "sandbox", "otp", issued["credential_id"]).output.strip()
+    shown = client.get(f"/sandbox/api/otp/{issued['credential_id']}").get_json()
+    pressed = client.get(f"/sandbox/api/otp/{fob['credential_id']}?presses=2").get_json()
+
+    now = pyotp.TOTP(issued["secret"]).now()
+    assert printed == now and shown["code"] == now
+    assert pressed["code"] == pyotp.HOTP(fob["secret"]).at(1)
+    assert store.count(OathCredential) == 0, "no seed in the wizard's database"
+    assert client.get("/sandbox/api/otp/SYMC00000002").status_code == 404
+
+
+def test_should_show_the_practice_app_from_the_stand_in(client, vip_service):
+    response = client.get("/sandbox/vip-access")
+    page = client.get(response.headers["Location"])
+
+    assert page.status_code == 200
+    assert "Practice VIP Access app" in page.get_data(as_text=True)
