@@ -6,10 +6,6 @@ stand-in holds the binding. Signing in is checked by VIP too."""
 from __future__ import annotations
 
 import re
-import secrets
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -25,54 +21,21 @@ from helpers import (
 )
 from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from wizard.authority.vip.transport import Transport, VipSettings
-from wizard.cli import create_schema
 from wizard.extensions import db
-from wizard.services.sandbox import seed_demo
-from wizard.store.crypto import SeedCipher
 from wizard.store.models import OathCredential, Prescriber, Token
 
 
-@dataclass(frozen=True)
-class VipLive:
-    url: str
-    app: Flask
-
-
 @pytest.fixture(scope="module")
-def vip_live(tmp_path_factory, app_factory, vip_service) -> Iterator[VipLive]:
+def vip_live(serve_wizard, vip_service):
     """The wizard on a free port, configured for VIP at the stand-in, demo seeded there."""
-    database = tmp_path_factory.mktemp("vip-live") / "wizard.sqlite3"
-    app = app_factory(
-        {"ARGON2_CHEAP": True, "SIGN_IN_RATE_LIMIT": "10000 per minute"},
-        environ={
-            "WIZARD_SANDBOX": "1",
-            "WIZARD_DATABASE_URL": f"sqlite:///{database}",
-            "WIZARD_SECRET_KEY": secrets.token_hex(32),
-            "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
-            **vip_service.environ(),
-        },
-    )
-    with app.app_context():
-        create_schema()
-        seed_demo(app.config["CLOCK"]())
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="vip-live", daemon=True)
-    thread.start()
-    try:
-        yield VipLive(f"http://127.0.0.1:{server.port}", app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+    with serve_wizard("vip-live", **vip_service.environ()) as live:
+        yield live
 
 
 @pytest.fixture
-def vip_contexts(browser, browser_context_args, vip_live: VipLive):
+def vip_contexts(browser, browser_context_args, vip_live):
     """vip_contexts(**options): a browser context whose pages open the VIP live server."""
     made: list[BrowserContext] = []
 
@@ -93,7 +56,7 @@ def vip_context(vip_contexts) -> BrowserContext:
 
 
 @pytest.fixture
-def vip_account(vip_live: VipLive, shared):
+def vip_account(vip_live, shared):
     """A fresh prescriber whose token is bound to their VIP user at the stand-in."""
     with vip_live.app.app_context():
         try:
@@ -120,7 +83,7 @@ def held(app: Flask, credential_id: str) -> tuple[Token | None, int, str | None]
 
 
 def test_enrols_the_practice_apps_credential_through_vip(
-    vip_context: BrowserContext, vip_live: VipLive, vip_account, vip_service, screenshot
+    vip_context: BrowserContext, vip_live, vip_account, vip_service, screenshot
 ) -> None:
     page = vip_context.new_page()
     sign_in(page, vip_account)  # its code is checked by VIP
@@ -149,7 +112,7 @@ def test_signs_in_through_vip_without_javascript(vip_contexts, vip_account) -> N
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_keeps_step_3_with_a_clear_message_when_vip_is_unreachable(
-    vip_context: BrowserContext, vip_live: VipLive, vip_account, vip_certs, screenshot, width
+    vip_context: BrowserContext, vip_live, vip_account, vip_certs, screenshot, width
 ) -> None:
     page = vip_context.new_page()
     page.set_viewport_size({"width": width, "height": 900})

@@ -3,38 +3,23 @@ configuration refused in one line naming what is missing, never showing a key.""
 
 from __future__ import annotations
 
-import base64
-import os
-
 import pytest
+from test_configuration import production as plain_production
+from test_configuration import refusal
 
 from wizard.authority.router import Authorities
 from wizard.authority.vip import VipAuthority
-from wizard.config import ConfigError
 
 
 def production(vip_certs, **overrides):
-    environ = {
-        "WIZARD_ENV": "production",
-        "WIZARD_SANDBOX": "0",
-        "WIZARD_SECRET_KEY": "a-production-secret-key-of-its-own",
-        "WIZARD_SEED_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "WIZARD_DATABASE_URL": "sqlite://",
+    """test_configuration's production settings, VIP's four added."""
+    vip = {
         "WIZARD_VIP_URL": "https://userservices-auth.vip.symantec.com/vipuserservices",
         "WIZARD_VIP_CERT": str(vip_certs / "client.pem"),
         "WIZARD_VIP_KEY": str(vip_certs / "client-key.pem"),
         "WIZARD_VIP_CA": str(vip_certs / "ca.pem"),
     }
-    environ.update(overrides)
-    return {k: v for k, v in environ.items() if v is not None}
-
-
-def refusal(app_factory, environ) -> str:
-    with pytest.raises(ConfigError) as refused:
-        app_factory(environ=environ)
-    message = str(refused.value)
-    assert "\n" not in message, "the refusal is one line"
-    return message
+    return plain_production(**{**vip, **overrides})
 
 
 @pytest.mark.parametrize(

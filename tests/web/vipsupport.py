@@ -5,8 +5,7 @@ by tests/conftest.py).
 - `vip_service`: the stand-in on 127.0.0.1 and a free port, started once per test session,
   with its own SQLite file; `.environ()` gives the WIZARD_VIP_* variables that point at it,
   `.store` reads what it holds (users, bindings).
-- `vip_app`: the wizard configured for VIP (use it in a module as `app`, with `vip_clock` as
-  `clock`: the stand-in checks codes at the real time, so the app's clock follows it).
+- tests/web/vip/conftest.py runs the wizard configured for VIP at the stand-in.
 - `fake_vip(answer)`: another server over the same mutual TLS that answers as told: garbage,
   a status VIP never documents, or nothing for a long time. For the fault tests.
 """
@@ -18,15 +17,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from werkzeug.wrappers import Response
 
-from wizard.cli import create_schema
-from wizard.extensions import db
 from wizard.vipsandbox.certs import write_certificates
 from wizard.vipsandbox.server import (
     MutualTLSServer,
@@ -111,62 +106,6 @@ def vip_service(vip_certs: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         yield VipService(running, vip_certs, running.server.app.standin.store)
     finally:
         running.stop()
-
-
-class LiveClock:
-    """The real time plus an offset: the stand-in checks codes at the real time, so the codes
-    the tests compute must follow it. Set .now or advance() as with the test clock."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    @property
-    def now(self) -> datetime:
-        return self()
-
-    @now.setter
-    def now(self, value: datetime) -> None:
-        self.offset = value - datetime.now(UTC)
-
-    def advance(self, seconds: float = 0, **delta: float) -> datetime:
-        self.offset += timedelta(seconds=seconds, **delta)
-        return self()
-
-
-@pytest.fixture
-def vip_clock() -> LiveClock:
-    return LiveClock()
-
-
-@pytest.fixture
-def vip_app(
-    app_factory: Callable[..., Flask],
-    tmp_path: Path,
-    clock,
-    vip_service: VipService,
-    pytestconfig: pytest.Config,
-) -> Iterator[Flask]:
-    """tests/conftest.py's app, configured for VIP at the stand-in."""
-    shared = pytestconfig.pluginmanager.get_plugin(str(ROOT_CONFTEST))
-    database_url = f"sqlite:///{tmp_path / 'wizard.sqlite3'}"
-    app = app_factory(
-        {
-            "TESTING": True,
-            "SANDBOX": True,
-            "CLOCK": clock,
-            "ARGON2_CHEAP": True,
-        },
-        shared.wizard_environ(database_url, **vip_service.environ()),
-    )
-    with app.app_context():
-        create_schema()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 # --- Fake VIP servers for the faults ----------------------------------------------------------

@@ -164,8 +164,7 @@ def _unavailable(
         during=action,
         prescriber=prescriber,
         now=now,
-        token_id=token.id if token else None,
-        credential_id=token.credential_id if token else None,
+        token=token,
     )
     return Attempt(outcome=Outcome.UNAVAILABLE, reason=error.reason)
 

@@ -10,7 +10,7 @@ from flask import current_app
 from wizard.authority import AuthorityUnavailable
 from wizard.extensions import db
 from wizard.services import audit
-from wizard.store.models import Prescriber
+from wizard.store.models import Prescriber, Token
 
 ACTION = "vip.unavailable"
 
@@ -21,11 +21,14 @@ def record(
     during: str,
     prescriber: Prescriber | None = None,
     now: datetime | None = None,
+    token: Token | None = None,
     token_id: int | None = None,
     credential_id: str | None = None,
 ) -> None:
     """Audit the outage (what was being done, which VIP operation, why) and commit that alone:
     whatever the interrupted change had begun is dropped."""
+    if token is not None:
+        token_id, credential_id = token.id, token.credential_id
     db.session.rollback()
     audit.record(
         ACTION,

@@ -111,8 +111,7 @@ def release_binding(
             during=during,
             prescriber=prescriber,
             now=now,
-            token_id=token.id,
-            credential_id=token.credential_id,
+            token=token,
         )
         if required:
             raise

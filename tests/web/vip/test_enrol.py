@@ -11,36 +11,13 @@ import json
 
 import pyotp
 import pytest
-from signing import REUSED_CODE, WRONG_CODE, account_maker, code_step, passphrase_step, sign_in
+from signing import REUSED_CODE, WRONG_CODE, code_step, passphrase_step, sign_in
 from sqlalchemy import select
 
 from wizard.extensions import db
 from wizard.store.models import OathCredential, Prescriber, Token
 
 UNKNOWN = "We could not find this Credential ID with Symantec."
-
-
-@pytest.fixture
-def clock(vip_clock):
-    return vip_clock
-
-
-@pytest.fixture
-def app(vip_app):
-    return vip_app
-
-
-@pytest.fixture
-def auth(auth):
-    """The demo's codes from now on, never from the step before: the stand-in checks them a
-    moment later, at the real time, and that may already be the next step."""
-    auth._offsets = iter((0, 30))
-    return auth
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 def vip_user_of(store, npi: str) -> str | None:

@@ -12,34 +12,13 @@ import logging
 
 import pytest
 import requests
-from signing import account_maker, code_step, csrf, passphrase_step, sign_in
+from signing import code_step, csrf, passphrase_step, sign_in
 from vipsupport import free_port, garbage_app, slow_app, status_app
 
 from wizard.authority.vip.transport import Transport, VipSettings
 from wizard.vipsandbox.certs import write_certificates
 
 UNAVAILABLE = "We could not reach Symantec VIP"
-
-
-@pytest.fixture
-def clock(vip_clock):
-    return vip_clock
-
-
-@pytest.fixture
-def app(vip_app):
-    return vip_app
-
-
-@pytest.fixture
-def auth(auth):
-    auth._offsets = iter((0, 30))  # see test_vip_enrol.py
-    return auth
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 @pytest.fixture(scope="module")
