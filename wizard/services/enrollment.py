@@ -212,6 +212,10 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
     except IntegrityError:
         db.session.rollback()
         return _after_conflict(prescriber, new, bound, now)
+    except Exception:
+        db.session.rollback()
+        _unbind(prescriber, new, bound, now)
+        raise
     audit.record(
         "token.add",
         "success",

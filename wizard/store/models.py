@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -63,10 +64,10 @@ class Prescriber(db.Model):
     # The backup-token recommendation: "declined" and when, or empty.
     backup_decision: Mapped[str] = mapped_column(String(20), default="")
     backup_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     # The prescriber's user at Symantec VIP: an opaque id of ours (never the NPI), made when
     # a first credential is bound there.
-    vip_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    vip_user_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     grants: Mapped[list[OrganisationGrant]] = relationship(
         back_populates="prescriber", order_by="OrganisationGrant.id"
@@ -140,11 +141,11 @@ class Token(db.Model):
     token_type: Mapped[str] = mapped_column(String(20))
     model: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default=Status.ACTIVE)
-    # VIP holds a binding of this credential to the prescriber's VIP user. Still true on a
-    # Deleted or Lost token while VIP could not be told: the binding is removed later.
-    vip_bound: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    # VIP holds a binding of this credential to the prescriber's VIP user. Still true on a
+    # Deleted or Lost token while VIP could not be told: the binding is removed later.
+    vip_bound: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     prescriber: Mapped[Prescriber] = relationship(back_populates="tokens")
 

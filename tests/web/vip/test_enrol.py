@@ -18,6 +18,18 @@ from wizard.extensions import db
 from wizard.store.models import OathCredential, Prescriber, Token
 
 UNKNOWN = "We could not find this Credential ID with Symantec."
+REFUSE_TOKENS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_tokens BEFORE INSERT ON tokens "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_tokens() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = 'check_violation'; END $$",
+        "CREATE TRIGGER refuse_tokens BEFORE INSERT ON tokens "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_tokens()",
+    ],
+}
 
 
 def vip_user_of(store, npi: str) -> str | None:
@@ -93,12 +105,8 @@ def test_should_take_the_binding_back_when_the_token_cannot_be_saved(
     credential = enrol.reach("name")
     with app.app_context():
         # The database refuses the insert after VIP has bound the credential.
-        db.session.execute(
-            db.text(
-                "CREATE TRIGGER refuse_tokens BEFORE INSERT ON tokens "
-                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-            )
-        )
+        for statement in REFUSE_TOKENS[db.engine.dialect.name]:
+            db.session.execute(db.text(statement))
         db.session.commit()
 
     page = client_request.post("/enroll/name", {"nickname": "My phone"}, _expected_status=422)
