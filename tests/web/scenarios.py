@@ -287,13 +287,15 @@ class _PgSnapshot:
             dbname=parts.database,
             autocommit=True,
         )
-        self.tables = [
-            row[0]
-            for row in self.live.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
-        ]
+        # Parents before children, so that the restore's inserts meet every foreign key (the
+        # catalog's own order changes when a migration alters a table).
+        from sqlalchemy import MetaData, create_engine
+
+        engine = create_engine(url)
+        reflected = MetaData()
+        reflected.reflect(engine)
+        engine.dispose()
+        self.tables = [t.name for t in reflected.sorted_tables if t.name != "alembic_version"]
         self.sequences = [
             row[0]
             for row in self.live.execute(
