@@ -1,5 +1,6 @@
 # The EPCS token enrollment wizard.
-#   make run    set up, then serve the wizard in sandbox mode on http://127.0.0.1:5000/
+#   make run    set up, then serve the wizard in sandbox mode on http://127.0.0.1:5000/, with
+#               the VIP stand-in on https://127.0.0.1:5443/ (make run VIP=off: without it)
 #   make test   set up (with Chromium), then ruff and the whole pytest suite
 #   make cluster  two app nodes on PostgreSQL and Redis behind nginx on http://127.0.0.1:8080/
 # Each setup step runs again only when the file it depends on has changed.
@@ -11,6 +12,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
+VIP ?= on
+VIP_PORT ?= 5443
 CLUSTER_PORT ?= 8080
 PYTEST_ARGS ?=
 
@@ -27,6 +30,7 @@ HTMX := static/vendor/htmx.min.js
 
 help:
 	@echo "make run          set up and serve the wizard in sandbox mode on http://$(HOST):$(PORT)/"
+	@echo "                  with the VIP stand-in on port $(VIP_PORT) (VIP=off: the wizard alone)"
 	@echo "make test         set up (with Chromium), then ruff check and pytest (unit, web, e2e)"
 	@echo "make cluster      two app nodes, PostgreSQL, Redis and nginx on http://$(HOST):$(CLUSTER_PORT)/ until Ctrl+C"
 	@echo "make setup        create .venv with the dev dependencies and copy htmx into static/vendor/"
@@ -72,7 +76,7 @@ setup: $(DEV_STAMP) $(HTMX)
 	@echo "==> Set up: $(VENV)/ and $(HTMX) are current."
 
 run: $(RUNTIME_STAMP) $(HTMX)
-	@HOST=$(HOST) PORT=$(PORT) scripts/run-sandbox
+	@HOST=$(HOST) PORT=$(PORT) VIP=$(VIP) VIP_PORT=$(VIP_PORT) scripts/run-sandbox
 
 chromium:
 	@scripts/ensure-chromium

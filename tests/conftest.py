@@ -35,6 +35,9 @@ from wizard.extensions import db
 from wizard.store import schema
 from wizard.store.crypto import SeedCipher
 
+# The VIP stand-in fixtures (tests/web/vipsupport.py, on the pythonpath).
+pytest_plugins = ["vipsupport"]
+
 TEST_SECRET_KEY = "test-secret-key-for-the-wizard-tests-only"
 TEST_SEED_KEY = SeedCipher.new_key_text()  # 32 random bytes, URL-safe base64; fixed for a run
 
@@ -304,7 +307,9 @@ def create_account(
     """A prescriber with sandbox tokens in the given statuses, made through the services.
 
     Call inside an app context. Tokens are VIP Access credentials named "Token 1", "Token 2"…
+    With VIP configured, they are bound to the prescriber's VIP user at the stand-in.
     """
+    from wizard.authority import authority
     from wizard.extensions import db
     from wizard.services import accounts, sandbox
     from wizard.store.models import Prescriber, Token
@@ -332,6 +337,7 @@ def create_account(
             model="VIP",
             status=status,
             suspended_at=now if status == "Suspended" else None,
+            vip_bound=authority().bind(prescriber, issued.credential_id, f"Token {n}"),
             created_at=now,
             updated_at=now,
         )

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wizard.authority.local import LocalOathAuthority
+from wizard.authority.router import Authorities
 from wizard.config import from_environment
 from wizard.extensions import csrf, db, htmx, limiter, migrate
 from wizard.store.crypto import SeedCipher
@@ -67,7 +68,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
 
     cipher = SeedCipher.from_text(app.config["SEED_KEY"])
     app.extensions["seed_cipher"] = cipher
-    app.extensions["token_authority"] = LocalOathAuthority(cipher)
+    app.extensions["token_authority"] = Authorities(LocalOathAuthority(cipher), _vip(app))
     hasher = (
         PasswordHasher.from_parameters(profiles.CHEAPEST)
         if app.config.get("ARGON2_CHEAP")  # tests only: hashing speed, not strength
@@ -97,6 +98,24 @@ def _give_back_large_blocks() -> None:
         return  # not glibc: nothing to tune
     m_mmap_threshold = -3
     libc.mallopt(m_mmap_threshold, 1024 * 1024)
+
+
+def _vip(app: Flask):
+    """The VIP authority when WIZARD_VIP_URL is set; otherwise every code is checked here."""
+    if not app.config.get("VIP_URL"):
+        return None
+    from wizard.authority.vip import VipAuthority, VipSettings
+    from wizard.authority.vip.transport import Transport
+    from wizard.store.holders import vip_user_id
+
+    settings = VipSettings(
+        url=app.config["VIP_URL"],
+        cert=app.config["VIP_CERT"],
+        key=app.config["VIP_KEY"],
+        ca=app.config["VIP_CA"],
+        timeout=app.config["VIP_TIMEOUT"],
+    )
+    return VipAuthority(Transport(settings), vip_user_id)
 
 
 def _session_interface(app: Flask):

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from wizard.authority import AuthorityUnavailable
 from wizard.extensions import db
 from wizard.services import (
     accounts,
@@ -25,6 +26,7 @@ from wizard.services import (
     tokens,
 )
 from wizard.store import schema
+from wizard.vipsandbox.cli import vip_certs, vip_service
 
 
 def _now() -> datetime:
@@ -59,12 +61,28 @@ def _sandbox_guard() -> None:
         )
 
 
+def _vip_down(error: AuthorityUnavailable) -> click.ClickException:
+    status = f" {error.status}" if error.status else ""
+    return click.ClickException(
+        f"VIP at {current_app.config['VIP_URL']} gave no usable answer ({error.reason}{status}). "
+        "In the sandbox, start the stand-in (flask --app wizard sandbox vip-service) or unset "
+        "WIZARD_VIP_URL."
+    )
+
+
+sandbox_cli.add_command(vip_certs)
+sandbox_cli.add_command(vip_service)
+
+
 @sandbox_cli.command("seed")
 def sandbox_seed() -> None:
     """Create the demo prescriber (once) and print it as JSON."""
     _sandbox_guard()
     create_schema()
-    click.echo(json.dumps(sandbox.seed_demo(_now()), indent=2))
+    try:
+        click.echo(json.dumps(sandbox.seed_demo(_now()), indent=2))
+    except AuthorityUnavailable as error:
+        raise _vip_down(error) from None
 
 
 @sandbox_cli.command("issue")
@@ -84,6 +102,8 @@ def sandbox_issue(prefix: str, kind: str) -> None:
         issued = sandbox.issue(_now(), prefix=prefix.upper(), kind=kind)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--prefix") from None
+    except AuthorityUnavailable as error:
+        raise _vip_down(error) from None
     click.echo(json.dumps(issued.__dict__))
 
 
@@ -94,7 +114,10 @@ def sandbox_otp(credential_id: str, at: int | None) -> None:
     """Print the current code of a sandbox credential (digits only)."""
     _sandbox_guard()
     now = datetime.fromtimestamp(at, UTC) if at is not None else _now()
-    current = sandbox.current_code(credential_id.strip().upper(), now)
+    try:
+        current = sandbox.current_code(credential_id.strip().upper(), now)
+    except AuthorityUnavailable as error:
+        raise _vip_down(error) from None
     if current is None:
         raise click.ClickException(f"No sandbox credential {credential_id}.")
     click.echo(current.code)
@@ -223,6 +246,40 @@ def audit_verify() -> None:
     )
 
 
+vip_cli = AppGroup("vip", help="Symantec VIP User Services.")
+
+
+@vip_cli.command("release-pending")
+def vip_release_pending() -> None:
+    """Remove the VIP bindings of Deleted and Lost tokens that VIP could not be told of.
+
+    Exits 1 while some remain (run it again later, or from cron)."""
+    released, pending = tokens.release_pending(_now())
+    click.echo(f"Bindings removed: {released}. Still pending: {pending}.")
+    if pending:
+        raise SystemExit(1)
+
+
+@vip_cli.command("check")
+def vip_check() -> None:
+    """Ask VIP one harmless question (GetUserInfo for a user that does not exist): proves the
+    URL, both certificates and the CA before a prescriber needs them."""
+    from wizard.authority import authority
+    from wizard.authority.vip import messages
+    from wizard.authority.vip.status import outcome
+    from wizard.store.holders import new_vip_user_id
+
+    vip = authority().vip
+    if vip is None:
+        raise click.ClickException("VIP is not configured: WIZARD_VIP_URL is not set.")
+    try:
+        answer = vip.transport.call(messages.get_user_info(new_vip_user_id()))
+        outcome(answer)
+    except AuthorityUnavailable as error:
+        raise _vip_down(error) from None
+    click.echo(f"VIP at {current_app.config['VIP_URL']} answered: {answer.status} {answer.message}")
+
+
 helpdesk_cli = AppGroup("helpdesk", help="Help-desk agents.")
 
 
@@ -332,6 +389,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(sessions_cli)
     app.cli.add_command(helpdesk_cli)
+    app.cli.add_command(vip_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(init_db_command)
     app.cli.add_command(sandbox_cli)

@@ -79,6 +79,41 @@ def _dev_key(instance: Path, filename: str, make) -> str:
     return value
 
 
+VIP_FILES = ("WIZARD_VIP_CERT", "WIZARD_VIP_KEY", "WIZARD_VIP_CA")
+
+
+def _vip(env: dict) -> dict:
+    """Symantec VIP User Services: all of URL, certificate, key and CA, or none of them."""
+    given = {name: env.get(name, "").strip() for name in ("WIZARD_VIP_URL", *VIP_FILES)}
+    if not any(given.values()):
+        return {"VIP_URL": ""}
+    for name, value in given.items():
+        if not value:
+            raise ConfigError(f"{name} must be set when any WIZARD_VIP_* variable is set")
+    if not given["WIZARD_VIP_URL"].startswith("https://"):
+        raise ConfigError("WIZARD_VIP_URL must start with https://")
+    for name in VIP_FILES:
+        if not Path(given[name]).is_file():
+            # The path only: a key file's contents never go anywhere near a message.
+            raise ConfigError(f"{name} names no readable file: {given[name]}")
+    timeout = env.get("WIZARD_VIP_TIMEOUT", "").strip() or "4"
+    try:
+        seconds = float(timeout)
+    except ValueError:
+        raise ConfigError(
+            f"WIZARD_VIP_TIMEOUT must be a number of seconds, not {timeout!r}"
+        ) from None
+    if not 0 < seconds <= 30:
+        raise ConfigError("WIZARD_VIP_TIMEOUT must be more than 0 and at most 30 seconds")
+    return {
+        "VIP_URL": given["WIZARD_VIP_URL"],
+        "VIP_CERT": given["WIZARD_VIP_CERT"],
+        "VIP_KEY": given["WIZARD_VIP_KEY"],
+        "VIP_CA": given["WIZARD_VIP_CA"],
+        "VIP_TIMEOUT": seconds,
+    }
+
+
 def from_environment(instance_path: str, env: dict | None = None) -> dict:
     """Flask settings from WIZARD_* variables. Raises ConfigError on an unsafe production setup."""
     env = dict(os.environ if env is None else env)
@@ -164,6 +199,7 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
         or "EPCS Token Enrollment <no-reply@localhost>",
         "MAIL_CA_FILE": env.get("WIZARD_MAIL_CA_FILE", "").strip(),
         "BASE_URL": env.get("WIZARD_BASE_URL", "").strip().rstrip("/"),
+        **_vip(env),
         # Storage outlives the idle timeout so the next request can say why the user was signed out.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle) + timedelta(hours=12),
     }

@@ -10,8 +10,10 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -46,12 +48,16 @@ class LiveServer:
     demo: dict
 
 
-@pytest.fixture(scope="session")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory, app_factory: Callable[..., Flask]
+@contextmanager
+def serving(
+    tmp_path_factory: pytest.TempPathFactory,
+    app_factory: Callable[..., Flask],
+    name: str = "live-server",
+    **environ: str,
 ) -> Iterator[LiveServer]:
-    """The wizard in sandbox mode on 127.0.0.1 and a free port, real clock, demo data seeded."""
-    database = tmp_path_factory.mktemp("live-server") / "wizard.sqlite3"
+    """The wizard in sandbox mode on 127.0.0.1 and a free port, real clock, demo data seeded;
+    environ adds WIZARD_* variables (VIP's, for one)."""
+    database = tmp_path_factory.mktemp(name) / "wizard.sqlite3"
     app = app_factory(
         # Every browser test comes from 127.0.0.1 as the demo prescriber: the per-address and
         # per-prescriber limits are tested elsewhere.
@@ -68,6 +74,7 @@ def live_server(
             "WIZARD_DATABASE_URL": f"sqlite:///{database}",
             "WIZARD_SECRET_KEY": secrets.token_hex(32),
             "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
+            **environ,
         },
     )
     with app.app_context():
@@ -75,7 +82,7 @@ def live_server(
         demo = seed_demo(app.config["CLOCK"]())
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield LiveServer(url=f"http://127.0.0.1:{server.port}", app=app, demo=demo)
@@ -85,6 +92,21 @@ def live_server(
         server.server_close()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, app_factory: Callable[..., Flask]
+) -> Iterator[LiveServer]:
+    """The wizard in sandbox mode on 127.0.0.1 and a free port, real clock, demo data seeded."""
+    with serving(tmp_path_factory, app_factory) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def serve_wizard(tmp_path_factory: pytest.TempPathFactory, app_factory: Callable[..., Flask]):
+    """serve_wizard(name, **WIZARD_variables): a context manager serving another live server."""
+    return partial(serving, tmp_path_factory, app_factory)
 
 
 @pytest.fixture(scope="session")

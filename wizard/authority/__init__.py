@@ -1,22 +1,63 @@
-"""Who can check a one-time pin for a credential.
+"""Who can check a one-time pin for a credential, and who must hear of its bindings.
 
-Every authority answers the same two questions, so a vendor service (VIP User
-Services, reached over mutual TLS) can stand beside the local one.
+The local OATH authority checks seeds kept in our database; the VIP authority asks Symantec
+VIP User Services over mutual TLS. `Authorities` (router.py) picks one per credential, and
+every authority answers the same questions, so the services never ask which one they have.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flask import current_app
 
 from wizard.domain.otp import Outcome, Verdict
 
-__all__ = ["Outcome", "TokenAuthority", "Verdict", "authority"]
+if TYPE_CHECKING:
+    from wizard.authority.router import Authorities
+    from wizard.store.models import Prescriber
+
+__all__ = [
+    "AuthorityUnavailable",
+    "BindingRefused",
+    "Outcome",
+    "TokenAuthority",
+    "Verdict",
+    "authority",
+]
+
+
+class AuthorityUnavailable(Exception):
+    """The authority gave no usable answer, so nothing it was asked can be assumed done.
+
+    reason: unreachable, timeout, bad-answer, unexpected-status or certificate.
+    """
+
+    def __init__(self, reason: str, operation: str = "", status: str = "") -> None:
+        super().__init__(" ".join(p for p in (operation, reason, status) if p))
+        self.reason = reason
+        self.operation = operation
+        self.status = status
+
+
+class BindingRefused(Exception):
+    """The authority answered, and would not bind the credential (outcome says why)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(str(outcome))
+        self.outcome = outcome
 
 
 class TokenAuthority(Protocol):
+    """Codes are checked with verify (a credential nobody holds yet) or authenticate (one
+    bound to the prescriber). bind, unbind and rename tell the authority about the token's
+    life; an authority that keeps no bindings does nothing there.
+
+    Every method may raise AuthorityUnavailable.
+    """
+
     def knows(self, credential_id: str) -> bool:
         """True when this authority can check codes for the credential."""
 
@@ -29,6 +70,23 @@ class TokenAuthority(Protocol):
     def resync(self, credential_id: str, first: str, second: str) -> Verdict:
         """Two consecutive codes from an event-based token bring it back in step."""
 
+    def authenticate(
+        self, holder: Prescriber, credential_ids: Sequence[str], code: str, now: datetime
+    ) -> Verdict:
+        """A code from one of the holder's credentials named here (and no other); the
+        verdict names the credential that matched."""
 
-def authority() -> TokenAuthority:
+    def bind(self, holder: Prescriber, credential_id: str, friendly_name: str) -> bool:
+        """Bind the credential to the holder; True when the authority keeps a binding.
+
+        Raises BindingRefused when the authority will not bind it."""
+
+    def unbind(self, holder: Prescriber, credential_id: str) -> None:
+        """Remove the binding (done already counts as done)."""
+
+    def rename(self, holder: Prescriber, credential_id: str, friendly_name: str) -> None:
+        """Give the binding the token's new name."""
+
+
+def authority() -> Authorities:
     return current_app.extensions["token_authority"]

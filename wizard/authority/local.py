@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -18,10 +20,19 @@ from wizard.domain.otp import (
 )
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
-from wizard.store.models import OathCredential
+from wizard.store.models import OathCredential, Prescriber
+
+# When no credential accepts a code, the most telling refusal is the one reported.
+_TELLING = (Outcome.REUSED, Outcome.OUT_OF_SYNC, Outcome.WRONG, Outcome.UNKNOWN)
+
+
+def most_telling(verdicts: Sequence[Verdict]) -> Verdict:
+    return min(verdicts, key=lambda v: _TELLING.index(v.outcome), default=Verdict(Outcome.WRONG))
 
 
 class LocalOathAuthority:
+    """Holds the seeds itself, so it keeps no bindings: bind, unbind and rename do nothing."""
+
     def __init__(self, cipher: SeedCipher):
         self.cipher = cipher
 
@@ -52,6 +63,26 @@ class LocalOathAuthority:
         if verdict.outcome is Outcome.WRONG and out_of_sync(oath, code, row.last_step):
             return Verdict(Outcome.OUT_OF_SYNC)
         return self._consume(row, verdict)
+
+    def authenticate(
+        self, holder: Prescriber, credential_ids: Sequence[str], code: str, now: datetime
+    ) -> Verdict:
+        verdicts = []
+        for credential_id in credential_ids:
+            verdict = self.verify(credential_id, code, now)
+            if verdict.accepted:
+                return replace(verdict, credential_id=credential_id)
+            verdicts.append(verdict)
+        return most_telling(verdicts)
+
+    def bind(self, holder: Prescriber, credential_id: str, friendly_name: str) -> bool:
+        return False
+
+    def unbind(self, holder: Prescriber, credential_id: str) -> None:
+        return None
+
+    def rename(self, holder: Prescriber, credential_id: str, friendly_name: str) -> None:
+        return None
 
     def resync(self, credential_id: str, first: str, second: str) -> Verdict:
         """Bring an HOTP token back in step with two consecutive codes."""

@@ -31,12 +31,14 @@ class Outcome(StrEnum):
     REUSED = "reused"
     UNKNOWN = "unknown"  # the authority knows no such credential
     OUT_OF_SYNC = "out-of-sync"  # an HOTP code beyond the look-ahead: resynchronise
+    UNAVAILABLE = "unavailable"  # the authority could not answer: nothing was decided
 
 
 @dataclass(frozen=True)
 class Verdict:
     outcome: Outcome
     step: int | None = None  # matched time step (TOTP) or counter (HOTP)
+    credential_id: str | None = None  # which credential matched, when several were candidates
 
     @property
     def accepted(self) -> bool:

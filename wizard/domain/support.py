@@ -101,6 +101,12 @@ GUIDES: dict[str, Guide] = {
         "Read the Invitation ID back in groups of four. An expired or used one needs a new "
         "invitation from the administrator.",
     ),
+    "vip-unavailable": Guide(
+        "Symantec VIP could not be reached to check or register their token. Nothing was "
+        "saved and the attempt did not count against them.",
+        "Ask them to wait a minute and try again with a new code. If it keeps happening, "
+        "escalate: the audit log records each outage.",
+    ),
     "passphrase-rejected": Guide(
         "The new passphrase was refused (too short, too common, or the two did not match).",
         "Suggest three or four unrelated words, at least 12 characters in all.",

@@ -10,12 +10,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select, update
 
-from wizard.authority import authority
+from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import codes, passphrase
 from wizard.domain.identifiers import clean_npi
+from wizard.domain.otp import Outcome
 from wizard.domain.tokens import active
 from wizard.extensions import db
-from wizard.services import audit, lockout, notices
+from wizard.services import audit, lockout, notices, outages
 from wizard.services.lockout import PRESCRIBER, Lock
 from wizard.store.models import Prescriber, Token
 
@@ -69,6 +70,7 @@ class Attempt:
     prescriber: Prescriber | None = None
     lock: Lock = Lock()
     outcome: str = ""  # for a refused code: an Outcome value
+    reason: str = ""  # for an unavailable authority: why
 
     @property
     def ok(self) -> bool:
@@ -130,7 +132,14 @@ def check_token_code(
         db.session.commit()
         return Attempt(lock=ticket.lock)
     token = next((t for t in active_tokens(prescriber) if t.id == token_id), None)
-    verdict = authority().verify(token.credential_id, code, now) if token else None
+    try:
+        verdict = (
+            authority().authenticate(prescriber, [token.credential_id], code, now)
+            if token
+            else None
+        )
+    except AuthorityUnavailable as error:
+        return _unavailable(error, ticket, prescriber, now, action, token)
     if verdict is None or not verdict.accepted:
         outcome = str(verdict.outcome) if verdict else "no-token"
         lock = lockout.fail(
@@ -149,6 +158,27 @@ def check_token_code(
     )
     db.session.commit()
     return Attempt(prescriber)
+
+
+def _unavailable(
+    error: AuthorityUnavailable,
+    ticket: lockout.Ticket,
+    prescriber: Prescriber,
+    now: datetime,
+    action: str,
+    token: Token | None = None,
+) -> Attempt:
+    """The code was not checked: audited, and the reserved attempt given back (an outage is
+    no failure of the prescriber's)."""
+    lockout.give_back(ticket)
+    outages.record(
+        error,
+        during=action,
+        prescriber=prescriber,
+        now=now,
+        token=token,
+    )
+    return Attempt(outcome=Outcome.UNAVAILABLE, reason=error.reason)
 
 
 def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
@@ -171,12 +201,13 @@ def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
             ticket, now, action=action, outcome=outcome, actor=actor, prescriber_id=known
         )
         return Attempt(lock=lock)
+    tokens = active_tokens(prescriber)
+    try:
+        verdict = authority().authenticate(prescriber, [t.credential_id for t in tokens], code, now)
+    except AuthorityUnavailable as error:
+        return _unavailable(error, ticket, prescriber, now, action)
     token = next(
-        (
-            t
-            for t in active_tokens(prescriber)
-            if authority().verify(t.credential_id, code, now).accepted
-        ),
+        (t for t in tokens if verdict.accepted and t.credential_id == verdict.credential_id),
         None,
     )
     if token is None:

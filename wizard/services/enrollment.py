@@ -9,11 +9,11 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from wizard.authority import authority
+from wizard.authority import AuthorityUnavailable, BindingRefused, authority
 from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
-from wizard.services import accounts, audit, lockout, notices
+from wizard.services import accounts, audit, lockout, notices, outages
 from wizard.services.lockout import Counter, Lock
 from wizard.store.models import Prescriber, Token
 
@@ -25,7 +25,10 @@ class Availability(StrEnum):
     UNKNOWN = "unknown"  # no authority can check its codes
 
 
-def availability(credential_id: str) -> Availability:
+def availability(
+    credential_id: str, prescriber: Prescriber | None = None, now: datetime | None = None
+) -> Availability:
+    """Raises AuthorityUnavailable (audited) when the credential's authority cannot be asked."""
     status = db.session.scalar(
         select(Token.status).where(
             Token.credential_id == credential_id, Token.status != Status.DELETED
@@ -35,15 +38,25 @@ def availability(credential_id: str) -> Availability:
         return Availability.LOST
     if status is not None:
         return Availability.TAKEN
-    if not authority().knows(credential_id):
-        return Availability.UNKNOWN
-    return Availability.FREE
+    try:
+        known = authority().knows(credential_id)
+    except AuthorityUnavailable as error:
+        outages.record(
+            error,
+            during="enrollment.credential-id",
+            prescriber=prescriber,
+            now=now,
+            credential_id=credential_id,
+        )
+        raise
+    return Availability.FREE if known else Availability.UNKNOWN
 
 
 @dataclass(frozen=True)
 class CodeCheck:
     outcome: str  # an Outcome value, or "locked"
     lock: Lock = Lock()
+    reason: str = ""  # why the authority was unavailable
 
     @property
     def accepted(self) -> bool:
@@ -65,14 +78,32 @@ def check_code(
 ) -> CodeCheck:
     """Verify a code for one credential (adding, enabling, or confirming a token),
     counting failures toward the account's code lock. With second, two consecutive
-    codes resynchronise an event-based token."""
+    codes resynchronize an event-based token. With token_id, the token is the prescriber's
+    and its authority checks the code against their binding.
+
+    An authority that cannot answer decides nothing: outcome unavailable, and the reserved
+    attempt given back."""
     ticket = lockout.reserve_code(prescriber, now)
     if not ticket.granted:
         return CodeCheck("locked", ticket.lock)
-    if second is None:
-        verdict = authority().verify(credential_id, code, now)
-    else:
-        verdict = authority().resync(credential_id, code, second)
+    try:
+        if second is not None:
+            verdict = authority().resync(credential_id, code, second)
+        elif token_id is not None:
+            verdict = authority().authenticate(prescriber, [credential_id], code, now)
+        else:
+            verdict = authority().verify(credential_id, code, now)
+    except AuthorityUnavailable as error:
+        lockout.give_back(ticket)
+        outages.record(
+            error,
+            during=action,
+            prescriber=prescriber,
+            now=now,
+            token_id=token_id,
+            credential_id=credential_id,
+        )
+        return CodeCheck(Outcome.UNAVAILABLE, code_lock(prescriber, now), error.reason)
     if verdict.outcome is Outcome.OUT_OF_SYNC:
         lockout.give_back(ticket)  # not a wrong code: the fob ran ahead
         return CodeCheck(Outcome.OUT_OF_SYNC, code_lock(prescriber, now))
@@ -144,19 +175,23 @@ class NewToken:
 def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Token:
     """Save a verified token as Active. Saving the same credential twice returns the first save.
 
-    Raises SaveError when the credential or the nickname belongs to another live token.
+    The token's authority binds the credential first (VIP: to the prescriber's VIP user); a
+    save that then fails takes the binding back. Raises SaveError when the credential or the
+    nickname belongs to another live token, or the authority refuses it; AuthorityUnavailable
+    when the authority could not be asked (nothing is saved).
     """
     existing = _live_token(new.credential_id)
     if existing is not None:
         if existing.prescriber_id == prescriber.id and existing.status == Status.ACTIVE:
             return existing
-        raise SaveError("This Credential ID is already registered. Check the ID in the app.")
+        raise SaveError(TAKEN)
     if nickname_taken(prescriber, new.nickname):
         # The name may be taken by this very token, saved from another tab a moment ago.
         again = _live_token(new.credential_id)
         if again is not None and again.prescriber_id == prescriber.id:
             return again
-        raise SaveError("You already have a token with this name. Choose another name.")
+        raise SaveError(NAME_TAKEN)
+    bound = _bind(prescriber, new, now)
     token = Token(
         prescriber_id=prescriber.id,
         nickname=new.nickname,
@@ -166,6 +201,7 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
         token_type=new.token_type,
         model=new.model,
         status=Status.ACTIVE,
+        vip_bound=bound,
         created_at=now,
         updated_at=now,
     )
@@ -173,9 +209,12 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
     try:
         db.session.flush()
     except IntegrityError:
-        # Another request saved it between our check and our insert.
         db.session.rollback()
-        return register_token(prescriber, new, now)
+        return _after_conflict(prescriber, new, bound, now)
+    except Exception:
+        db.session.rollback()
+        _unbind(prescriber, new, bound, now)
+        raise
     audit.record(
         "token.add",
         "success",
@@ -187,8 +226,67 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
         nickname=new.nickname,
     )
     notices.send(prescriber, "token.add", now, token)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        _unbind(prescriber, new, bound, now)
+        raise
     return token
+
+
+TAKEN = "This Credential ID is already registered. Check the ID in the app."
+NAME_TAKEN = "You already have a token with this name. Choose another name."
+REFUSED = (
+    "Symantec VIP would not register this Credential ID. Check the ID in the VIP Access app, "
+    "or call the help desk."
+)
+
+
+def _bind(prescriber: Prescriber, new: NewToken, now: datetime) -> bool:
+    try:
+        return authority().bind(prescriber, new.credential_id, new.nickname)
+    except BindingRefused:
+        raise SaveError(REFUSED) from None
+    except AuthorityUnavailable as error:
+        outages.record(
+            error,
+            during="token.add",
+            prescriber=prescriber,
+            now=now,
+            credential_id=new.credential_id,
+        )
+        raise
+
+
+def _unbind(prescriber: Prescriber, new: NewToken, bound: bool, now: datetime) -> None:
+    """Take back a binding whose token was not saved (best effort: an outage is audited)."""
+    if not bound:
+        return
+    try:
+        authority().unbind(prescriber, new.credential_id)
+    except AuthorityUnavailable as error:
+        outages.record(
+            error,
+            during="token.add-undo",
+            prescriber=prescriber,
+            now=now,
+            credential_id=new.credential_id,
+        )
+
+
+def _after_conflict(prescriber: Prescriber, new: NewToken, bound: bool, now: datetime) -> Token:
+    """Our insert lost a race: to a second save of this same token (its binding is the one we
+    made, so it stays), or to another token or name (ours is taken back)."""
+    again = _live_token(new.credential_id)
+    if again is not None and again.prescriber_id == prescriber.id and again.status == Status.ACTIVE:
+        return again
+    _unbind(prescriber, new, bound, now)
+    if again is not None:
+        raise SaveError(TAKEN)
+    if nickname_taken(prescriber, new.nickname):
+        raise SaveError(NAME_TAKEN)
+    raise SaveError("Your token could not be saved. Nothing was saved: try again.")
 
 
 def _live_token(credential_id: str) -> Token | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from wizard.authority import authority
 from wizard.domain.credentials import SOFT_PREFIXES
 from wizard.domain.otp import (
     Algorithm,
@@ -22,7 +23,9 @@ from wizard.domain.otp import (
 from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
 from wizard.services import accounts, audit
+from wizard.store.holders import new_vip_user_id
 from wizard.store.models import OathCredential, OrganisationGrant, Prescriber, Token
+from wizard.vipsandbox import practice
 
 DEMO_NPI = "1234567893"
 DEMO_PASSPHRASE = "correct horse battery staple"  # noqa: S105 - published practice account
@@ -73,32 +76,46 @@ def issue(now: datetime, prefix: str = "SYMC", kind: str = "vip") -> Issued:
 KINDS = ("vip", "onespan", "symantec-hard")
 
 
-def _add_credential(now: datetime, prefix: str, kind: str) -> Issued:
-    algorithm = Algorithm.TOTP
+def _kind(prefix: str, kind: str):
+    """(Credential ID maker, manufacturer, algorithm) for a kind of practice token."""
     if kind == "onespan":
-        credential_id = _unused_id(lambda: str(secrets.randbelow(9 * 10**9) + 10**9))
-        manufacturer = "ONESPAN"
-    elif kind == "symantec-hard":
+        return lambda: str(secrets.randbelow(9 * 10**9) + 10**9), "ONESPAN", Algorithm.TOTP
+    if kind == "symantec-hard":
         # An event-based card or key fob: a new code at each button press.
-        credential_id = _unused_id(lambda: f"FT{secrets.randbelow(10**8):08d}")
-        manufacturer = "SYMANTEC"
-        algorithm = Algorithm.HOTP
-    else:
-        if prefix not in SOFT_PREFIXES:
-            raise ValueError(f"prefix must be one of {', '.join(SOFT_PREFIXES)}")
-        credential_id = _unused_id(lambda: f"{prefix}{secrets.randbelow(10**8):08d}")
-        manufacturer = "SYMANTEC"
+        return lambda: f"FT{secrets.randbelow(10**8):08d}", "SYMANTEC", Algorithm.HOTP
+    if prefix not in SOFT_PREFIXES:
+        raise ValueError(f"prefix must be one of {', '.join(SOFT_PREFIXES)}")
+    return lambda: f"{prefix}{secrets.randbelow(10**8):08d}", "SYMANTEC", Algorithm.TOTP
+
+
+def _practice():
+    """The VIP stand-in's practice extension, when VIP is configured (else None)."""
+    vip = authority().vip
+    return vip.transport if vip is not None else None
+
+
+def _add_credential(now: datetime, prefix: str, kind: str) -> Issued:
+    """A practice credential. A Symantec one goes to the VIP stand-in when VIP is configured:
+    its seed is then kept there alone, as a real one is kept at Symantec."""
+    make, manufacturer, algorithm = _kind(prefix, kind)
     secret = new_secret()
-    db.session.add(
-        OathCredential(
-            credential_id=credential_id,
-            algorithm=algorithm,
-            sealed_secret=_cipher().seal(secret, credential_id),
-            manufacturer=manufacturer,
-            source="sandbox",
-            created_at=now,
+    transport = _practice() if manufacturer == "SYMANTEC" else None
+    if transport is not None:
+        credential_id = make()
+        while not practice.register(transport, credential_id, secret, algorithm):
+            credential_id = make()
+    else:
+        credential_id = _unused_id(make)
+        db.session.add(
+            OathCredential(
+                credential_id=credential_id,
+                algorithm=algorithm,
+                sealed_secret=_cipher().seal(secret, credential_id),
+                manufacturer=manufacturer,
+                source="sandbox",
+                created_at=now,
+            )
         )
-    )
     audit.record("sandbox.issue", "success", actor="sandbox", now=now, credential_id=credential_id)
     uri = provisioning_uri(OathSecret(secret, algorithm), credential_id, ISSUER_LABEL)
     return Issued(credential_id, secret, uri)
@@ -127,10 +144,12 @@ def current_code(credential_id: str, now: datetime, presses: int = 1) -> Current
     than the last accepted one; valid_for_seconds is then 0 (it does not expire).
     """
     require_sandbox()
+    if authority().uses_vip(credential_id):
+        return _current_at_vip(credential_id, presses)
     row = _row(credential_id)
     if row is None:
         return None
-    oath = current_app.extensions["token_authority"].secret_of(row)
+    oath = authority().local.secret_of(row)
     uri = provisioning_uri(oath, credential_id, ISSUER_LABEL)
     if oath.algorithm is Algorithm.HOTP:
         counter = (-1 if row.last_step is None else row.last_step) + max(presses, 1)
@@ -143,9 +162,19 @@ def current_code(credential_id: str, now: datetime, presses: int = 1) -> Current
     )
 
 
+def _current_at_vip(credential_id: str, presses: int) -> CurrentCode | None:
+    found = practice.current(_practice(), credential_id, max(presses, 1))
+    if found is None:
+        return None
+    oath = OathSecret(found.secret, Algorithm(found.algorithm))
+    uri = provisioning_uri(oath, credential_id, ISSUER_LABEL)
+    return CurrentCode(credential_id, found.code, found.valid_for_seconds, uri)
+
+
 def secret_of(credential_id: str) -> str:
-    row = _row(credential_id)
-    return current_app.extensions["token_authority"].secret_of(row).secret
+    if authority().uses_vip(credential_id):
+        return practice.current(_practice(), credential_id).secret
+    return authority().local.secret_of(_row(credential_id)).secret
 
 
 def seed_demo(now: datetime) -> dict:
@@ -182,6 +211,8 @@ def _create_demo(now: datetime) -> Prescriber:
         email="alex.demo@example.org",
         passphrase_hash=accounts.hash_passphrase(DEMO_PASSPHRASE),
         identity_proofed=True,
+        # Set here, not on first binding: nothing is committed until the demo is complete.
+        vip_user_id=new_vip_user_id() if authority().vip is not None else None,
         created_at=now,
     )
     prescriber.grants.append(
@@ -193,6 +224,7 @@ def _create_demo(now: datetime) -> Prescriber:
         issued = _add_credential(now, "SYMC", "vip")
         db.session.add(
             Token(
+                vip_bound=authority().bind(prescriber, issued.credential_id, nickname),
                 prescriber_id=prescriber.id,
                 nickname=nickname,
                 nickname_key=nickname.casefold(),

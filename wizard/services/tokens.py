@@ -18,9 +18,10 @@ from enum import StrEnum
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain.tokens import Action, Status, allows, suspension_ends, suspension_over
 from wizard.extensions import db
-from wizard.services import accounts, audit, enrollment, notices
+from wizard.services import accounts, audit, enrollment, notices, outages
 from wizard.services.enrollment import CodeCheck
 from wizard.store.models import AuditEvent, Prescriber, Token
 
@@ -132,6 +133,55 @@ def confirm_with_code(
     )
 
 
+# What the token's authority hears of each change (docs/VIP.md says why): Deleted and Lost end
+# the binding; Inactive keeps it, because our statuses decide which tokens may sign in and
+# enabling needs a code that VIP can only check while it holds the binding.
+
+
+def release_binding(
+    prescriber: Prescriber, token: Token, now: datetime, *, during: str, required: bool
+) -> bool:
+    """End the token's binding at its authority (the caller commits). True when none is left.
+
+    required: an outage raises AuthorityUnavailable and nothing changes (delete). Otherwise
+    the outage is audited, the binding stays marked on the token, and release_pending()
+    removes it later (a report of loss must never wait for VIP).
+    """
+    if not token.vip_bound:
+        return True
+    try:
+        authority().unbind(prescriber, token.credential_id)
+    except AuthorityUnavailable as error:
+        outages.record(
+            error,
+            during=during,
+            prescriber=prescriber,
+            now=now,
+            token=token,
+        )
+        if required:
+            raise
+        return False
+    token.vip_bound = False
+    return True
+
+
+def release_pending(now: datetime) -> tuple[int, int]:
+    """Remove the bindings that Deleted and Lost tokens still hold (VIP was unavailable when
+    they changed): (released, still pending)."""
+    pending = db.session.scalars(
+        select(Token).where(
+            Token.vip_bound.is_(True), Token.status.in_((Status.DELETED, Status.LOST))
+        )
+    ).all()
+    released = 0
+    for token in pending:
+        if release_binding(token.prescriber, token, now, during="token.release", required=False):
+            released += 1
+            db.session.commit()
+    return released, len(pending) - released
+
+
 def disable(prescriber: Prescriber, token: Token, now: datetime) -> Token:
     """Active → Inactive (temporarily unavailable). Ends the prescriber's other sessions."""
     _move(
@@ -159,7 +209,10 @@ def enable(prescriber: Prescriber, token: Token, now: datetime) -> Token:
 
 def delete(prescriber: Prescriber, token: Token, now: datetime) -> Token:
     """Active or Inactive → Deleted; its Credential ID may then be registered again.
-    Ends the prescriber's other sessions."""
+    Ends the prescriber's other sessions. The binding at the token's authority goes first:
+    with VIP unavailable, nothing changes (AuthorityUnavailable)."""
+    _require(token, prescriber, Action.DELETE)
+    release_binding(prescriber, token, now, during="token.delete", required=True)
     _move(prescriber, token, Action.DELETE, Status.DELETED, now, event="token.delete")
     accounts.end_sessions(prescriber)
     notices.send(prescriber, "token.delete", now, token)
@@ -213,6 +266,10 @@ def finalize_loss(prescriber: Prescriber, token: Token, now: datetime, why: Fina
     )
     notices.send(prescriber, "token.lost", now, token, for_good=why is Finality.EXPIRED)
     db.session.commit()
+    # Lost takes effect here at once; the authority is told after (an outage leaves the
+    # binding marked on the token, for release_pending()).
+    if release_binding(prescriber, token, now, during="token.lost", required=False):
+        db.session.commit()
     return token
 
 
@@ -256,9 +313,23 @@ def finalize_expired(now: datetime) -> int:
 
 
 def rename(prescriber: Prescriber, token: Token, nickname: str, now: datetime) -> Token:
+    """VIP's friendly name first: with VIP unavailable, nothing changes."""
     _require(token, prescriber, Action.RENAME)
     if enrollment.nickname_taken(prescriber, nickname, except_id=token.id):
         raise TokenError("You already have a token with this name. Choose another name.")
+    if token.vip_bound:
+        try:
+            authority().rename(prescriber, token.credential_id, nickname)
+        except AuthorityUnavailable as error:
+            outages.record(
+                error,
+                during="token.rename",
+                prescriber=prescriber,
+                now=now,
+                token_id=token.id,
+                credential_id=token.credential_id,
+            )
+            raise
     previous = token.nickname
     token.nickname = nickname
     token.nickname_key = nickname.casefold()

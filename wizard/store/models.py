@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -69,6 +70,9 @@ class Prescriber(db.Model):
     # Raised to end every session signed in before (a lost report, a passphrase reset...):
     # a session carries the value it signed in with.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The prescriber's user at Symantec VIP: an opaque id of ours (never the NPI), made when
+    # a first credential is bound there.
+    vip_user_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     grants: Mapped[list[OrganisationGrant]] = relationship(
         back_populates="prescriber", order_by="OrganisationGrant.id"
@@ -147,6 +151,9 @@ class Token(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     # When it was reported lost; Suspended turns Lost 30 days later (domain.tokens.SUSPENSION).
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # VIP holds a binding of this credential to the prescriber's VIP user. Still true on a
+    # Deleted or Lost token while VIP could not be told: the binding is removed later.
+    vip_bound: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     prescriber: Mapped[Prescriber] = relationship(back_populates="tokens")
 

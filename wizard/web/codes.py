@@ -16,6 +16,13 @@ REUSED_CODE = (
     "That code has already been used. Each code works once: wait for the app to show "
     "a new code, then enter it."
 )
+VIP_UNAVAILABLE = (
+    "We could not reach Symantec VIP to check the code, so nothing was saved and this "
+    "attempt does not count against you. Wait a minute, then try again with a new code."
+)
+# A vendor that cannot be reached is a 503; one too slow, a 504; one whose answer we cannot
+# trust (garbage, an unexpected status, a certificate that does not chain), a 502.
+OUTAGE_STATUS = {"unreachable": 503, "timeout": 504}
 LOCKED_FOR_GOOD = (
     "Too many attempts failed, so your account is blocked. Reset your passphrase, or call "
     "your organisation's EPCS help desk."
@@ -41,8 +48,19 @@ def locked_message(lock: Lock, what: str) -> str:
     )
 
 
+def outage_status(reason: str) -> int:
+    return OUTAGE_STATUS.get(reason, 502)
+
+
+def code_status(outcome: str, reason: str = "") -> int:
+    """The HTTP status of a page whose code was not accepted."""
+    return outage_status(reason) if outcome == Outcome.UNAVAILABLE else 422
+
+
 def code_message(lock: Lock, outcome: str = Outcome.WRONG, attempt_kind: str = "") -> str:
-    """What to tell the prescriber after a code was refused."""
+    """What to tell the prescriber after a code was refused, or could not be checked."""
+    if outcome == Outcome.UNAVAILABLE:
+        return VIP_UNAVAILABLE
     if lock.locked:
         what = "signing in" if attempt_kind == "sign-in" else "adding a token"
         return locked_message(lock, what)

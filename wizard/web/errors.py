@@ -11,7 +11,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from wizard.authority import AuthorityUnavailable
 from wizard.extensions import db, limiter
+from wizard.web.codes import outage_status
 from wizard.web.session import session_ready
 
 log = logging.getLogger("wizard.errors")
@@ -118,6 +120,18 @@ def init_app(app: Flask) -> None:
             log.error("store unavailable: %s", type(getattr(error, "orig", error)).__name__)
             _rollback()
             return render_error(503)
+
+    @app.errorhandler(AuthorityUnavailable)
+    def vendor_down(error: AuthorityUnavailable):
+        # Pages that can stay where they were handle this themselves; this is the rest.
+        log.warning("VIP unavailable (%s) during %s", error.reason, error.operation)
+        _rollback()
+        return render_error(
+            outage_status(error.reason),
+            "Symantec VIP is unavailable",
+            "We cannot reach Symantec VIP right now. Nothing was saved. Try again in a few "
+            "minutes.",
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error):

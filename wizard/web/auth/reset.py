@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from wizard.domain import passphrase
+from wizard.domain.otp import Outcome
 from wizard.extensions import db
 from wizard.services import accounts
 from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import NewPassphraseForm, ResetForm, check_npi_shape
-from wizard.web.codes import valid_code
+from wizard.web.codes import VIP_UNAVAILABLE, outage_status, valid_code
 from wizard.web.forms import add_error
 from wizard.web.limits import sign_in_limit
 from wizard.web.session import flow, flow_end, flow_start, now
@@ -43,6 +44,10 @@ def forgot_passphrase_post():
     if not (form.validate_on_submit() and check_npi_shape(form) and valid_code(form.code)):
         return _page(form, 422)
     attempt = accounts.check_reset(form.npi.data, form.code.data, form.reset_code.data, now())
+    if attempt.outcome == Outcome.UNAVAILABLE:
+        # Only after a valid reset code: the outage tells nothing to someone without one.
+        add_error(form.npi, VIP_UNAVAILABLE)
+        return _page(form, outage_status(attempt.reason))
     if not attempt.ok:
         # The same words for an unknown NPI, a wrong code and a paused one: no answer may
         # tell which NPIs have accounts.

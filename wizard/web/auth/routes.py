@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
+from wizard.domain.otp import Outcome
 from wizard.domain.urls import local_path
 from wizard.extensions import db
 from wizard.services import accounts
 from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
-from wizard.web.codes import code_message, valid_code
+from wizard.web.codes import code_message, code_status, valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.limits import sign_in_limit
 from wizard.web.session import current, flow, flow_end, flow_start, now, sign_in, sign_out
 from wizard.web.support import note_error
 
 CODE_STEP_SECONDS = 5 * 60
+SIGN_IN_ERRORS = {Outcome.REUSED: "reused-code", Outcome.UNAVAILABLE: "vip-unavailable"}
 # Deliberately vague: it must not tell which NPIs have accounts.
 NOT_SIGNED_IN = "We could not sign you in with those details"
 
@@ -120,15 +122,12 @@ def sign_in_code_post():
     if not attempt.ok:
         add_error(form.code, code_message(attempt.lock, attempt.outcome, "sign-in"))
         note_error(
-            "locked"
-            if attempt.lock.locked
-            else "reused-code"
-            if attempt.outcome == "reused"
-            else "wrong-code"
+            "locked" if attempt.lock.locked else SIGN_IN_ERRORS.get(attempt.outcome, "wrong-code")
         )
         if attempt.lock.locked:
             flow_end("pending")
-        return _code_page(prescriber, form, 422, lock=attempt.lock)
+        status = code_status(attempt.outcome, attempt.reason)
+        return _code_page(prescriber, form, status, lock=attempt.lock)
     target = record.get("next")
     flow_end("pending")
     sign_in(prescriber, form.token.data)

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 
+from wizard.authority import AuthorityUnavailable
 from wizard.domain import steps
 from wizard.domain.credentials import (
     grouped,
@@ -37,7 +38,12 @@ from wizard.domain.urls import allowed_return
 from wizard.services import enrollment
 from wizard.services.enrollment import Availability, NewToken, SaveError
 from wizard.services.tokens import at_limit
-from wizard.web.codes import code_message, valid_code
+from wizard.web.codes import (
+    code_message,
+    code_status,
+    outage_status,
+    valid_code,
+)
 from wizard.web.enrol import bp
 from wizard.web.enrol.forms import CodeForm, CredentialForm, DeviceForm, GetAppForm, NameForm
 from wizard.web.forms import EmptyForm, add_error
@@ -56,6 +62,14 @@ ENDPOINTS = {
 }
 
 UNKNOWN_SERIAL = "This token is not known to your organisation yet. Contact the help desk."
+CHECK_UNAVAILABLE = (
+    "We could not reach Symantec VIP to check this Credential ID, so nothing was saved. "
+    "Wait a minute, then select Continue again."
+)
+SAVE_UNAVAILABLE = (
+    "We could not reach Symantec VIP to register your token, so nothing was saved. "
+    "Wait a minute, then select Save again."
+)
 UNKNOWN_CREDENTIAL = (
     "We could not find this Credential ID with Symantec. Check each character against the "
     "VIP Access app, then enter it again."
@@ -254,19 +268,26 @@ def save_credential_id(progress: Progress):
     form = CredentialForm()
     platform = _platform(progress)
     normalised = None
+    status = 422
     if form.validate_on_submit():
         normalised = NORMALISERS.get(platform.key, normalise_soft)(form.credential_id.data)
         if normalised.error:
             add_error(form.credential_id, normalised.error)
             note_error("credential-format")
         else:
-            problem = _credential_problem(normalised.value, platform.hard)
+            try:
+                problem = _credential_problem(normalised.value, platform.hard)
+            except AuthorityUnavailable as error:
+                problem, status = (
+                    ("vip-unavailable", CHECK_UNAVAILABLE),
+                    outage_status(error.reason),
+                )
             if problem:
                 kind, message = problem
                 add_error(form.credential_id, message)
                 note_error(kind)
     if form.errors or normalised is None or normalised.error:
-        return _credential_page(progress, form, 422)
+        return _credential_page(progress, form, status)
     if progress.credential_id != normalised.value:
         progress.verified_at = None  # a code checked for another credential proves nothing here
     progress.credential_id = normalised.value
@@ -278,7 +299,7 @@ def save_credential_id(progress: Progress):
 
 def _credential_problem(credential_id: str, hard: bool) -> tuple[str, str] | None:
     """(support error kind, message) when the credential cannot be added; None when it can."""
-    state = enrollment.availability(credential_id)
+    state = enrollment.availability(credential_id, g.prescriber, now())
     mine = next(
         (
             t
@@ -364,7 +385,8 @@ def save_security_code(progress: Progress):
     if not check.accepted:
         add_error(form.code, _code_message(check, _platform(progress).hard))
         note_error(CODE_ERRORS.get(str(check.outcome), "wrong-code"))
-        return _code_page(progress, form, 422, failures_left=check.lock.left)
+        status = code_status(check.outcome, check.reason)
+        return _code_page(progress, form, status, failures_left=check.lock.left)
     progress.verified_at = now().timestamp()
     progress.resync = False
     steps.advance(progress, Step.NAME)
@@ -372,7 +394,12 @@ def save_security_code(progress: Progress):
     return go_to(Step.NAME)
 
 
-CODE_ERRORS = {"locked": "locked", "reused": "reused-code", "unknown": "credential-unknown"}
+CODE_ERRORS = {
+    "locked": "locked",
+    "reused": "reused-code",
+    "unknown": "credential-unknown",
+    "unavailable": "vip-unavailable",
+}
 
 
 def _code_message(check: enrollment.CodeCheck, hard: bool) -> str:
@@ -446,6 +473,10 @@ def save_name(progress: Progress):
     except SaveError as error:
         add_error(form.nickname, str(error))
         return _name_page(progress, form, 422)
+    except AuthorityUnavailable as error:
+        add_error(form.nickname, SAVE_UNAVAILABLE)
+        note_error("vip-unavailable")
+        return _name_page(progress, form, outage_status(error.reason))
     progress.token_id = token.id
     progress.backup = Backup.SHOWN if needs_backup(enrollment.active_count(g.prescriber)) else ""
     steps.advance(progress, Step.DONE)

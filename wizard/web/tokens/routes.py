@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from wizard.authority import AuthorityUnavailable
 from wizard.domain.tokens import Action, Status, allows
 from wizard.services import tokens
 from wizard.services.tokens import Reason, TokenError
 from wizard.store.models import Token
-from wizard.web.codes import code_message, valid_code
+from wizard.web.codes import code_message, code_status, outage_status, valid_code
 from wizard.web.forms import add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.limits import code_limit
@@ -83,10 +84,14 @@ def history(token_id: int):
     )
 
 
+VIP_DOWN = "We could not reach Symantec VIP, so nothing was changed. Wait a minute, then try again."
+
+
 def _action_page(name: str, token: Token, form, status: int = 200, **context):
     return render_page(
         f"tokens/{name}.html",
         status=status,
+        reswap="outerHTML",
         token=token,
         form=form,
         errors=form.error_summary(),
@@ -106,22 +111,23 @@ def _done(token: Token, message: str):
     return redirect(url_for("tokens.index"), 303)
 
 
-def _last_token_confirmed(form, token: Token, needs_code: bool) -> bool:
-    """For the last Active token: the stated consequence accepted, and a code from it."""
+def _last_token_refusal(form, token: Token, needs_code: bool) -> int | None:
+    """For the last Active token: the stated consequence accepted, and a code from it.
+    None when confirmed; else the status of the page that says what is missing."""
     if not tokens.is_last_active(g.prescriber, token):
-        return True
+        return None
     if not form.acknowledge.data:
         add_error(form.acknowledge, "Confirm that you understand the consequence")
-        return False
+        return 422
     if not needs_code:
-        return True
+        return None
     if not valid_code(form.code):
-        return False
+        return 422
     check = tokens.confirm_with_code(g.prescriber, token, form.code.data, now(), "token.confirm")
     if not check.accepted:
         add_error(form.code, code_message(check.lock, check.outcome))
-        return False
-    return True
+        return code_status(check.outcome, check.reason)
+    return None
 
 
 def _proved_then(name: str, title: str, token: Token, form, change):
@@ -136,7 +142,8 @@ def _proved_then(name: str, title: str, token: Token, form, change):
     )
     if not check.accepted:
         add_error(form.code, code_message(check.lock, check.outcome))
-        return _action_page(name, token, form, 422, title=title)
+        status = code_status(check.outcome, check.reason)
+        return _action_page(name, token, form, status, title=title)
     try:
         change(g.prescriber, token, now())
     except TokenError as error:
@@ -147,6 +154,11 @@ def _proved_then(name: str, title: str, token: Token, form, change):
 def _refuse(name: str, token: Token, form, error: TokenError, title: str):
     add_error(next(iter(form)), str(error))
     return _action_page(name, token, form, 422, title=title)
+
+
+def _vip_down(name: str, token: Token, form, error: AuthorityUnavailable, title: str):
+    add_error(next(iter(form)), VIP_DOWN)
+    return _action_page(name, token, form, outage_status(error.reason), title=title)
 
 
 @bp.get("/<int:token_id>/disable")
@@ -165,8 +177,9 @@ def disable_post(token_id: int):
     if not form.validate_on_submit():
         return _action_page("disable", token, form, 422, title="Disable a token")
     reason = Reason(form.reason.data)
-    if not _last_token_confirmed(form, token, needs_code=reason is Reason.TEMPORARY):
-        return _action_page("disable", token, form, 422, title="Disable a token")
+    refused = _last_token_refusal(form, token, needs_code=reason is Reason.TEMPORARY)
+    if refused:
+        return _action_page("disable", token, form, refused, title="Disable a token")
     change = tokens.suspend if reason is Reason.LOST else tokens.disable
     try:
         change(g.prescriber, token, now())
@@ -258,12 +271,17 @@ def delete(token_id: int):
 def delete_post(token_id: int):
     token = _token(token_id)
     form = DeleteForm()
-    if not form.validate_on_submit() or not _last_token_confirmed(form, token, needs_code=True):
+    if not form.validate_on_submit():
         return _action_page("delete", token, form, 422, title="Delete a token")
+    refused = _last_token_refusal(form, token, needs_code=True)
+    if refused:
+        return _action_page("delete", token, form, refused, title="Delete a token")
     try:
         tokens.delete(g.prescriber, token, now())
     except TokenError as error:
         return _refuse("delete", token, form, error, "Delete a token")
+    except AuthorityUnavailable as error:
+        return _vip_down("delete", token, form, error, "Delete a token")
     keep_session()
     return _done(token, f"{token.nickname} is deleted.")
 
@@ -288,4 +306,6 @@ def rename_post(token_id: int):
     except TokenError as error:
         add_error(form.nickname, str(error))
         return _action_page("rename", token, form, 422, title="Rename a token")
+    except AuthorityUnavailable as error:
+        return _vip_down("rename", token, form, error, "Rename a token")
     return _done(token, f"The token is renamed {token.nickname}.")
