@@ -55,8 +55,16 @@ class DatabaseSessionStore:
     def load(self, key: str, now: datetime) -> bytes | None:
         return db.session.scalar(self.by_key, {"key": key, "now": _naive(now)})
 
+    @staticmethod
+    def _release_request_connection() -> None:
+        """Give the request's connection back before taking one to write: a request must
+        never hold two, or enough parallel requests would wait on each other for the pool.
+        What the request left uncommitted is dropped at its teardown anyway."""
+        db.session.close()
+
     def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None:
         values = {"session_id": key, "data": data, "expiry": _naive(now + lifetime)}
+        self._release_request_connection()
         with db.engine.begin() as connection:
             dialect = connection.dialect.name
             if dialect in ("sqlite", "postgresql"):
@@ -75,6 +83,7 @@ class DatabaseSessionStore:
                 connection.execute(self.table.insert().values(values))
 
     def delete(self, *keys: str) -> None:
+        self._release_request_connection()
         with db.engine.begin() as connection:
             connection.execute(delete(self.table).where(self.table.c.session_id.in_(keys)))
 
@@ -85,6 +94,7 @@ class DatabaseSessionStore:
             select(self.table.c.id).where(self.table.c.expiry <= _naive(now)).limit(PURGE_BATCH)
         ).scalar_subquery()
         total = 0
+        self._release_request_connection()
         while True:
             with db.engine.begin() as connection:
                 deleted = connection.execute(
