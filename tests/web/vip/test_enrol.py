@@ -195,17 +195,25 @@ def test_should_remove_the_binding_when_a_token_is_deleted(
     assert vip_service.binding(user_id, account.tokens[0].credential_id) is not None
 
 
-def test_should_remove_the_binding_when_a_token_is_reported_lost(
+def test_should_keep_the_binding_of_a_suspended_token_and_remove_it_once_the_loss_is_final(
     client, make_account, clock, store, vip_service
 ):
     account = make_account(("Active", "Active"))
     sign_in(client, account, clock())
     lost = account.tokens[1]
+    user_id = vip_user_of(store, account.npi)
 
     client.post(f"/tokens/{lost.id}/disable", data={"reason": "lost", "csrf_token": _csrf(client)})
 
+    assert store.tokens(lost.credential_id)[0].status == "Suspended"
+    assert vip_service.binding(user_id, lost.credential_id) is not None  # it may be found
+
+    client.post(
+        f"/tokens/{lost.id}/confirm-lost", data={"acknowledge": "y", "csrf_token": _csrf(client)}
+    )
+
     assert store.tokens(lost.credential_id)[0].status == "Lost"
-    assert vip_service.binding(vip_user_of(store, account.npi), lost.credential_id) is None
+    assert vip_service.binding(user_id, lost.credential_id) is None
 
 
 def test_should_rename_the_binding_at_vip(client, make_account, clock, store, vip_service):

@@ -180,7 +180,7 @@ def test_should_keep_the_name_when_vip_cannot_rename(client, make_account, clock
     assert store.tokens(token.credential_id)[0].nickname == "Token 2"
 
 
-def test_should_report_a_token_lost_even_when_vip_is_down_and_release_it_later(
+def test_should_make_a_loss_final_even_when_vip_is_down_and_release_it_later(
     client, app, make_account, clock, store, vip_service, vip_down, flask_cli
 ):
     account = make_account(("Active", "Active"))
@@ -188,9 +188,12 @@ def test_should_report_a_token_lost_even_when_vip_is_down_and_release_it_later(
     token = account.tokens[1]
     user_id = store.prescriber(account.npi).vip_user_id
     working = app.extensions["token_authority"].vip.transport
+    client.post(f"/tokens/{token.id}/disable", data={"reason": "lost", "csrf_token": csrf(client)})
     vip_down("unreachable")
 
-    client.post(f"/tokens/{token.id}/disable", data={"reason": "lost", "csrf_token": csrf(client)})
+    client.post(
+        f"/tokens/{token.id}/confirm-lost", data={"acknowledge": "y", "csrf_token": csrf(client)}
+    )
 
     saved = store.tokens(token.credential_id)[0]
     assert (saved.status, saved.vip_bound) == ("Lost", True)
