@@ -17,7 +17,7 @@ from wizard.domain.tokens import Status
 from wizard.extensions import db
 from wizard.services import audit, lockout
 from wizard.services.lockout import Counter, Lock
-from wizard.store.models import Prescriber, Token
+from wizard.store.models import AuditEvent, Prescriber, Token
 
 RESET_CODE_VALID = timedelta(hours=24)
 
@@ -94,6 +94,21 @@ def check_passphrase(npi: str, value: str, now: datetime, action: str) -> Attemp
 
 def active_tokens(prescriber: Prescriber) -> list[Token]:
     return [t for t in prescriber.tokens if t.status == Status.ACTIVE]
+
+
+def last_sign_in_token(prescriber: Prescriber) -> Token | None:
+    """The token of the prescriber's last completed sign-in, while it is still Active."""
+    last_id = db.session.scalar(
+        select(AuditEvent.token_id)
+        .where(
+            AuditEvent.prescriber_id == prescriber.id,
+            AuditEvent.action == "sign-in.code",
+            AuditEvent.outcome == "success",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return next((t for t in active_tokens(prescriber) if t.id == last_id), None)
 
 
 def check_token_code(

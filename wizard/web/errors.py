@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from wizard.extensions import db
+from wizard.web.sandbox.jsonapi import http_error_response, is_api_request
 from wizard.web.session import session_ready
 
 log = logging.getLogger("wizard.errors")
@@ -45,7 +46,7 @@ def render_error(status: int, title: str | None = None, message: str | None = No
     )
 
 
-def _rollback() -> None:
+def rollback() -> None:
     """Drop the failed request's half-done changes (even when the database is gone)."""
     try:
         db.session.rollback()
@@ -56,7 +57,7 @@ def _rollback() -> None:
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        _rollback()
+        rollback()
         return render_error(
             400,
             "This form has expired",
@@ -66,7 +67,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        _rollback()
+        rollback()
+        if is_api_request():  # an unknown API path or method: answered in JSON
+            return http_error_response(error)
         # A database failure while opening the session surfaces as a 500 wrapping it.
         if isinstance(getattr(error, "original_exception", None), OperationalError):
             return render_error(503)
@@ -75,11 +78,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_down(error):
         log.error("database unavailable: %s", type(error.orig).__name__)
-        _rollback()
+        rollback()
         return render_error(503)
 
     @app.errorhandler(Exception)
     def unexpected(error):
         log.exception("unhandled error")
-        _rollback()
+        rollback()
         return render_error(500)
