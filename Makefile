@@ -1,6 +1,6 @@
 # The EPCS token enrollment wizard.
 #   make run    set up, then serve the wizard in sandbox mode on http://127.0.0.1:5000/
-#   make test   set up (with Chromium), then ruff and the whole pytest suite
+#   make test   set up (with Chromium), then ruff, the whole pytest suite and the example suites
 # Each setup step runs again only when the file it depends on has changed.
 
 SHELL := /bin/bash
@@ -11,6 +11,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+EXAMPLES ?= 1
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,13 +20,15 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.stamp-runtime
 DEV_STAMP := $(VENV)/.stamp-dev
 NPM_STAMP := node_modules/.stamp-npm
+EXAMPLES_NPM_STAMP := examples/playwright-ts/node_modules/.stamp-npm
 HTMX := static/vendor/htmx.min.js
 
 .PHONY: help setup run test lint format chromium test-services clean constraints
 
 help:
 	@echo "make run          set up and serve the wizard in sandbox mode on http://$(HOST):$(PORT)/"
-	@echo "make test         set up (with Chromium), then ruff check and pytest (unit, web, e2e)"
+	@echo "make test         set up (with Chromium), then ruff check, pytest (unit, web, e2e) and"
+	@echo "                  the testing kit's example suites (EXAMPLES=0 skips them)"
 	@echo "make setup        create .venv with the dev dependencies and copy htmx into static/vendor/"
 	@echo "make lint         ruff check ."
 	@echo "make format       ruff format . and ruff check --fix ."
@@ -58,6 +61,14 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# @playwright/test for the TypeScript example suite, pinned by its own package-lock.json
+# (no browser download: it launches Debian's Chromium).
+$(EXAMPLES_NPM_STAMP): examples/playwright-ts/package.json examples/playwright-ts/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the example suites: install Node.js 20 and npm." >&2; exit 1; }
+	@echo "==> Installing @playwright/test for examples/playwright-ts (npm ci)"
+	cd examples/playwright-ts && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
 $(HTMX): $(NPM_STAMP)
 	@echo "==> Copying htmx into static/vendor/"
 	@mkdir -p $(@D)
@@ -87,13 +98,17 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 # Runs pytest even when ruff finds problems, so one run reports both; fails if either failed.
-test: setup test-services
+test: setup test-services $(if $(filter 1,$(EXAMPLES)),$(EXAMPLES_NPM_STAMP))
 	@status=0; \
 	echo "==> ruff check ."; \
 	$(BIN)/ruff check . || status=1; \
 	echo "==> pytest (tests/unit, tests/web, tests/e2e)"; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
-	if [ $$status -ne 0 ]; then echo "==> make test failed (see the ruff or pytest output above)." >&2; fi; \
+	if [ "$(EXAMPLES)" = 1 ]; then \
+	  echo "==> The testing kit's example suites (scripts/test-examples)"; \
+	  scripts/test-examples || status=1; \
+	fi; \
+	if [ $$status -ne 0 ]; then echo "==> make test failed (see the ruff, pytest or example output above)." >&2; fi; \
 	exit $$status
 
 constraints:
@@ -110,6 +125,7 @@ constraints:
 clean:
 	@echo "==> Removing $(VENV)/, node_modules/, static/vendor/, test-results/ and caches (instance/ is kept)"
 	rm -rf $(VENV) node_modules static/vendor test-results .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf examples/playwright-ts/node_modules examples/*/test-results
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Speed against a bare Flask app under the same gunicorn settings (about 3.5 minutes); the
