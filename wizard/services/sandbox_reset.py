@@ -33,14 +33,15 @@ def reset_demo(now: datetime) -> Reset:
     sandbox.require_sandbox()
     # Written first: it takes the audit chain's lock, so two resets run one after the other.
     audit.record("sandbox.reset", "started", actor=ACTOR, now=now)
-    demo = db.session.scalar(select(Prescriber).where(Prescriber.npi == sandbox.DEMO_NPI))
-    if demo is None:
-        db.session.commit()
+    demo = _demo()
+    removed = 0
+    if demo is None:  # never seeded: seeding is the whole reset (still under the lock)
         sandbox.seed_demo(now)
-        return Reset(_demo(), 0)
-    removed = _retire_tokens(demo, now)
-    _restore_account(demo, now)
-    sandbox.add_demo_tokens(demo, now, ACTOR)
+        demo = _demo()
+    else:
+        removed = _retire_tokens(demo, now)
+        _restore_account(demo, now)
+        sandbox.add_demo_tokens(demo, now, ACTOR)
     audit.record("sandbox.reset", "success", actor=ACTOR, now=now, prescriber_id=demo.id)
     db.session.commit()
     db.session.refresh(demo)
