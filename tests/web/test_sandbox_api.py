@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 import pytest
+from json_calls import post_json
 from live import serve
 from signing import post
 from sqlalchemy import select
@@ -61,9 +62,7 @@ def sign_in(app, made: dict, code: str, credential_id: str | None = None):
     credential_id = credential_id or made["tokens"][0]["credential_id"]
     response = post(browser, "/sign-in", {"npi": made["npi"], "passphrase": made["passphrase"]})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return post(
-        browser, "/sign-in/code", {"token": token_id(app, credential_id), "code": code}
-    )
+    return post(browser, "/sign-in/code", {"token": token_id(app, credential_id), "code": code})
 
 
 @pytest.fixture
@@ -143,22 +142,8 @@ def test_should_draw_another_npi_when_the_one_drawn_is_taken(client, monkeypatch
 
 def test_20_prescribers_made_at_once_never_collide(make_app):
     app = make_app()
-    with serve(app) as url:
-        import json
-        import urllib.request
-
-        def make(_):
-            request = urllib.request.Request(
-                f"{url}{API}/prescribers",
-                data=b"{}",
-                headers={"Content-Type": "application/json"},
-                method="POST",
-            )
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                return response.status, json.loads(response.read())
-
-        with ThreadPoolExecutor(max_workers=20) as pool:
-            answers = list(pool.map(make, range(20)))
+    with serve(app) as url, ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda _: post_json(url, f"{API}/prescribers"), range(20)))
 
     assert {status for status, _ in answers} == {201}
     assert len({made["npi"] for _, made in answers}) == 20

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from json_calls import post_json
 from live import serve
 from sqlalchemy import select
 
@@ -64,7 +65,11 @@ def test_should_put_the_demo_back_as_the_seed_made_it(client, app, used_demo, cl
     demo = answer["demo"]
     assert (demo["npi"], demo["passphrase"]) == (sandbox.DEMO_NPI, sandbox.DEMO_PASSPHRASE)
     assert [(t["name"], t["status"]) for t in demo["tokens"]] == SEEDED
-    assert demo["organization"] == {"name": "CalMHSA", "dea_number": "AB1234563", "status": "ACTIVE"}
+    assert demo["organization"] == {
+        "name": "CalMHSA",
+        "dea_number": "AB1234563",
+        "status": "ACTIVE",
+    }
     with app.app_context():
         row = demo_row()
         assert live_tokens(row) == SEEDED
@@ -89,9 +94,7 @@ def test_should_give_the_demo_new_practice_tokens_whose_codes_work(client, app, 
         assert accounts.check_token_code(row, token.id, code, app.config["CLOCK"](), "t").ok
 
 
-def test_should_keep_a_lost_demo_tokens_credential_from_ever_coming_back(
-    client, app, used_demo
-):
+def test_should_keep_a_lost_demo_tokens_credential_from_ever_coming_back(client, app, used_demo):
     client.post(f"{API}/reset", json={})
 
     with app.app_context():
@@ -145,21 +148,9 @@ def test_four_resets_at_once_leave_the_demo_as_one_reset_would(make_app, clock, 
     if seeded:
         with app.app_context():
             sandbox.seed_demo(clock())
-    with serve(app) as url:
-        import urllib.request
-
-        def reset(_):
-            request = urllib.request.Request(
-                f"{url}{API}/reset",
-                data=b"{}",
-                headers={"Content-Type": "application/json"},
-                method="POST",
-            )
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                return response.status
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            assert set(pool.map(reset, range(4))) == {200}
+    with serve(app) as url, ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: post_json(url, f"{API}/reset"), range(4)))
+    assert {status for status, _ in answers} == {200}
     with app.app_context():
         assert live_tokens(demo_row()) == SEEDED
         assert audit.verify_chain()[1] is None
