@@ -1,7 +1,7 @@
 """A throw-away sandbox server for test runs: python -m wizard.testing.serve --ready-file F.
 
 Sandbox mode over a fresh SQLite database with the demo data seeded, on 127.0.0.1 and a
-free port (or --port). When it listens it writes {"url": ..., "pid": ...} to --ready-file.
+free port (or --port); passphrases hashed with argon2's cheapest parameters. When it listens it writes {"url": ..., "pid": ...} to --ready-file.
 It stops on SIGTERM or SIGINT, or within a second of the process --watch-pid ending.
 """
 
@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> None:
 
     database = args.database or Path(tempfile.mkdtemp(prefix="wizard-sandbox-")) / "wizard.db"
     app = create_app(
+        # A throw-away sandbox of published practice accounts: argon2's cheapest parameters
+        # keep new accounts and sign-ins quick for test suites.
+        {"ARGON2_CHEAP": True},
         environ={  # only these: the caller's own WIZARD_* settings never reach a test sandbox
             "WIZARD_SANDBOX": "1",
             "WIZARD_DATABASE_URL": f"sqlite:///{database}",
