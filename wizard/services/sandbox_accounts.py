@@ -261,7 +261,10 @@ def agent_code(
 
 
 def exempt_from_sign_in_limit(
-    npi: str | None = None, prescriber_id: int | None = None, username: str | None = None
+    npi: str | None = None,
+    prescriber_id: int | None = None,
+    username: str | None = None,
+    agent_id: int | None = None,
 ) -> bool:
     """True in sandbox mode for an account the sandbox API made: test suites sign such
     accounts in many times a minute from one address. Account lockout still applies."""
@@ -278,6 +281,8 @@ def exempt_from_sign_in_limit(
         query = query.join(HelpdeskAgent, HelpdeskAgent.id == SandboxAccount.agent_id).where(
             HelpdeskAgent.username == username
         )
+    elif agent_id is not None:
+        query = query.where(SandboxAccount.agent_id == agent_id)
     else:
         return False
     return db.session.scalar(query.limit(1)) is not None

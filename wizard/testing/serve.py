@@ -1,8 +1,9 @@
 """A throw-away sandbox server for test runs: python -m wizard.testing.serve --ready-file F.
 
 Sandbox mode over a fresh SQLite database with the demo data seeded, on 127.0.0.1 and a
-free port (or --port); passphrases hashed with argon2's cheapest parameters. When it listens it writes {"url": ..., "pid": ...} to --ready-file.
-It stops on SIGTERM or SIGINT, or within a second of the process --watch-pid ending.
+free port (or --port); passphrases hashed with argon2's cheapest parameters. When it
+listens it writes {"url": ..., "pid": ...} to --ready-file. It stops on SIGTERM or SIGINT,
+or within a second of the process --watch-pid ending.
 """
 
 from __future__ import annotations

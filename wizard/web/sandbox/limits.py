@@ -2,7 +2,8 @@
 
 Test suites sign their own accounts in many times a minute from one address. The rule
 (sandbox mode on, an account the API made) is sandbox_accounts.exempt_from_sign_in_limit;
-this only finds which account a request is about. Account lockout still applies.
+this only finds which account a request is about: the NPI or help-desk username typed, else
+the prescriber or agent signed in (or at the sign-in code step). Account lockout still applies.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ def sandbox_account_request() -> bool:
         return False
     npi = clean_npi(request.form.get("npi", ""))
     username = (request.form.get("username") or "").strip().lower()
-    pending = session.get("pending") or {}  # the sign-in code step: NPI and passphrase done
+    # Signed in, or at the sign-in code step (NPI and passphrase done).
+    prescriber_id = session.get("prescriber_id") or (session.get("pending") or {}).get(
+        "prescriber_id"
+    )
     return sandbox_accounts.exempt_from_sign_in_limit(
         npi=npi or None,
-        prescriber_id=None if npi else pending.get("prescriber_id"),
+        prescriber_id=None if npi else prescriber_id,
         username=username or None,
+        agent_id=None if username else session.get("agent_id"),
     )
