@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
             "WIZARD_DATABASE_URL": f"sqlite:///{database}",
             "WIZARD_SECRET_KEY": secrets.token_hex(32),
             "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
-        }
+        },
     )
     with app.app_context():
         create_schema()
