@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
 
 from wizard.extensions import csrf
@@ -61,7 +60,7 @@ def sandbox_and_same_site_only():
 
 @api.errorhandler(Exception)
 def api_error(error: Exception):
-    from wizard.web.errors import render_error, rollback
+    from wizard.web.errors import render_error, rollback, store_errors
 
     rollback()
     if not current_app.config.get("SANDBOX"):
@@ -72,7 +71,7 @@ def api_error(error: Exception):
         return http_error_response(error)
     if isinstance(error, sandbox.SandboxOff):
         return error_response(404, "not-found", "Sandbox mode is off.")
-    if isinstance(error, OperationalError):
+    if isinstance(error, store_errors()):
         return error_response(503, "unavailable", "The database is unavailable. Try again.")
     log.exception("unhandled error in the sandbox API")
     return error_response(500, "internal-error", "Something went wrong on our side.")
