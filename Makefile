@@ -1,7 +1,7 @@
 # The EPCS token enrollment wizard.
 #   make run    set up, then serve the wizard in sandbox mode on http://127.0.0.1:5000/, with
 #               the VIP stand-in on https://127.0.0.1:5443/ (make run VIP=off: without it)
-#   make test   set up (with Chromium), then ruff and the whole pytest suite
+#   make test   set up (with Chromium), then ruff, the whole pytest suite and the example suites
 #   make cluster  two app nodes on PostgreSQL and Redis behind nginx on http://127.0.0.1:8080/
 # Each setup step runs again only when the file it depends on has changed.
 
@@ -16,6 +16,7 @@ VIP ?= on
 VIP_PORT ?= 5443
 CLUSTER_PORT ?= 8080
 PYTEST_ARGS ?=
+EXAMPLES ?= 1
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,6 +25,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
 RUNTIME_STAMP := $(VENV)/.stamp-runtime
 DEV_STAMP := $(VENV)/.stamp-dev
 NPM_STAMP := node_modules/.stamp-npm
+EXAMPLES_NPM_STAMP := examples/playwright-ts/node_modules/.stamp-npm
 HTMX := static/vendor/htmx.min.js
 
 .PHONY: help setup run test lint format chromium test-services cluster clean constraints
@@ -31,7 +33,8 @@ HTMX := static/vendor/htmx.min.js
 help:
 	@echo "make run          set up and serve the wizard in sandbox mode on http://$(HOST):$(PORT)/"
 	@echo "                  with the VIP stand-in on port $(VIP_PORT) (VIP=off: the wizard alone)"
-	@echo "make test         set up (with Chromium), then ruff check and pytest (unit, web, e2e)"
+	@echo "make test         set up (with Chromium), then ruff check, pytest (unit, web, e2e) and"
+	@echo "                  the testing kit's example suites (EXAMPLES=0 skips them)"
 	@echo "make cluster      two app nodes, PostgreSQL, Redis and nginx on http://$(HOST):$(CLUSTER_PORT)/ until Ctrl+C"
 	@echo "make setup        create .venv with the dev dependencies and copy htmx into static/vendor/"
 	@echo "make lint         ruff check ."
@@ -63,6 +66,14 @@ $(NPM_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed to fetch htmx: install Node.js 20 and npm." >&2; exit 1; }
 	@echo "==> Installing the front-end packages from package-lock.json (npm ci)"
 	npm ci --no-audit --no-fund
+	@touch $@
+
+# @playwright/test for the TypeScript example suite, pinned by its own package-lock.json
+# (no browser download: it launches Debian's Chromium).
+$(EXAMPLES_NPM_STAMP): examples/playwright-ts/package.json examples/playwright-ts/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the example suites: install Node.js 20 and npm." >&2; exit 1; }
+	@echo "==> Installing @playwright/test for examples/playwright-ts (npm ci)"
+	cd examples/playwright-ts && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 	@touch $@
 
 $(HTMX): $(NPM_STAMP)
@@ -99,13 +110,17 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 # Runs pytest even when ruff finds problems, so one run reports both; fails if either failed.
-test: setup test-services
+test: setup test-services $(if $(filter 1,$(EXAMPLES)),$(EXAMPLES_NPM_STAMP))
 	@status=0; \
 	echo "==> ruff check ."; \
 	$(BIN)/ruff check . || status=1; \
 	echo "==> pytest (tests/unit, tests/web on SQLite and PostgreSQL, tests/faults, tests/cluster, tests/e2e)"; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
-	if [ $$status -ne 0 ]; then echo "==> make test failed (see the ruff or pytest output above)." >&2; fi; \
+	if [ "$(EXAMPLES)" = 1 ]; then \
+	  echo "==> The testing kit's example suites (scripts/test-examples)"; \
+	  scripts/test-examples || status=1; \
+	fi; \
+	if [ $$status -ne 0 ]; then echo "==> make test failed (see the ruff, pytest or example output above)." >&2; fi; \
 	exit $$status
 
 constraints:
@@ -122,6 +137,7 @@ constraints:
 clean:
 	@echo "==> Removing $(VENV)/, node_modules/, static/vendor/, test-results/ and caches (instance/ is kept)"
 	rm -rf $(VENV) node_modules static/vendor test-results .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf examples/playwright-ts/node_modules examples/*/test-results
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Speed against a bare Flask app under the same gunicorn settings (about 3.5 minutes); the

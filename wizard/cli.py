@@ -22,6 +22,7 @@ from wizard.services import (
     invitations,
     outbox,
     sandbox,
+    sandbox_reset,
     seeds,
     tokens,
 )
@@ -121,6 +122,19 @@ def sandbox_otp(credential_id: str, at: int | None) -> None:
     if current is None:
         raise click.ClickException(f"No sandbox credential {credential_id}.")
     click.echo(current.code)
+
+
+@sandbox_cli.command("reset")
+def sandbox_reset_command() -> None:
+    """Put the demo prescriber back as the first `sandbox seed` made it (new practice tokens)."""
+    _sandbox_guard()
+    create_schema()
+    done = sandbox_reset.reset_demo(_now())
+    click.echo(
+        f"The demo prescriber {done.prescriber.npi} is reset: {done.removed_tokens} "
+        "token(s) marked Deleted, two new practice tokens added. "
+        "`flask --app wizard sandbox seed` prints them."
+    )
 
 
 @click.command("invite")

@@ -51,9 +51,7 @@ def cluster() -> Iterator[Cluster]:
         "WIZARD_CREDENTIAL_ID_RATE_LIMIT",
         "WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT",
     )
-    started = Cluster(
-        port=0, durable=False, settings={name: "6000 per minute" for name in limits}
-    )
+    started = Cluster(port=0, durable=False, settings={name: "6000 per minute" for name in limits})
     try:
         started.start()
     except ServiceError as error:

@@ -75,7 +75,7 @@ def test_api_answers_404_json_for_an_unknown_credential(page: Page) -> None:
     response = page.request.get(f"/sandbox/api/otp/{UNKNOWN_ID}")
     assert response.status == 404
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json()["error"] == "unknown credential"
+    assert response.json()["error"] == "unknown-credential"
 
 
 def test_practice_app_answers_404_for_an_unknown_credential(page: Page) -> None:

@@ -339,3 +339,29 @@ def test_should_make_hotp_provisioning_uri_starting_at_counter_zero():
     assert uri.startswith("otpauth://hotp/")
     assert query["counter"] == ["0"]
     assert query["issuer"] == ["DRFIRST"]
+
+
+# --- The first time step not used yet (sandbox fresh codes, issue 12) --------------------------
+
+SANDBOX_START = datetime(2025, 3, 3, 15, 0, 0, tzinfo=UTC)  # on a 30-second boundary
+SANDBOX_STEP = time_step(SANDBOX_START)
+
+
+@pytest.mark.parametrize("into", [0, 1, 17, 29])
+@pytest.mark.parametrize("last_step", [None, SANDBOX_STEP - 1, SANDBOX_STEP - 40])
+def test_the_current_step_is_first_unused_when_it_was_not_used(into, last_step):
+    now = SANDBOX_START + timedelta(seconds=into)
+    assert otp.first_unused_step(now, 30, last_step) == (SANDBOX_STEP, 0.0)
+
+
+@pytest.mark.parametrize("into", [0, 1, 17, 29.5])
+def test_a_used_current_step_means_waiting_for_the_next_at_most_one_period(into):
+    now = SANDBOX_START + timedelta(seconds=into)
+    step, wait = otp.first_unused_step(now, 30, SANDBOX_STEP)
+    assert step == SANDBOX_STEP + 1
+    assert wait == pytest.approx(30 - into) and 0 < wait <= 30
+
+
+def test_a_used_next_step_means_waiting_for_the_one_after():
+    step, wait = otp.first_unused_step(SANDBOX_START + timedelta(seconds=10), 30, SANDBOX_STEP + 1)
+    assert (step, wait) == (SANDBOX_STEP + 2, pytest.approx(50))

@@ -703,7 +703,8 @@ GET_CASES = (
     GetCase(
         "vip-code?credential", "anonymous", "/sandbox/vip-access/code", ("credential", "presses")
     ),
-    GetCase("otp-api-path", "anonymous", "/sandbox/api/otp/{p}", ()),
+    # Each call of the sandbox API is audited.
+    GetCase("otp-api-path", "anonymous", "/sandbox/api/otp/{p}", (), may_write=True),
 )
 
 

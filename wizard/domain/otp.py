@@ -164,3 +164,15 @@ def resync(oath: OathSecret, first: str, second: str, last_step: int | None) -> 
         ):
             return Verdict(Outcome.ACCEPTED, counter + 1)
     return Verdict(Outcome.WRONG)
+
+
+def first_unused_step(now: datetime, period: int, last_step: int | None) -> tuple[int, float]:
+    """The first time step at or after now that has not been accepted yet, and the seconds
+    until it starts (0 when it already has).
+
+    Waiting is at most one period when the current step was used; two only when a code of
+    the next step was accepted early (the window allows one step of clock drift).
+    """
+    current = time_step(now, period)
+    step = current if last_step is None or last_step < current else last_step + 1
+    return step, max(0.0, step * period - now.timestamp())

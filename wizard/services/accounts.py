@@ -18,7 +18,7 @@ from wizard.domain.tokens import active
 from wizard.extensions import db
 from wizard.services import audit, lockout, notices, outages
 from wizard.services.lockout import PRESCRIBER, Lock
-from wizard.store.models import Prescriber, Token
+from wizard.store.models import AuditEvent, Prescriber, Token
 
 RESET_CODE_VALID = timedelta(hours=24)
 
@@ -119,6 +119,21 @@ def end_sessions(prescriber: Prescriber) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.expire(prescriber, ["session_generation"])
+
+
+def last_sign_in_token(prescriber: Prescriber) -> Token | None:
+    """The token of the prescriber's last completed sign-in, while it is still Active."""
+    last_id = db.session.scalar(
+        select(AuditEvent.token_id)
+        .where(
+            AuditEvent.prescriber_id == prescriber.id,
+            AuditEvent.action == "sign-in.code",
+            AuditEvent.outcome == "success",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return next((t for t in active_tokens(prescriber) if t.id == last_id), None)
 
 
 def check_token_code(

@@ -371,3 +371,10 @@ def clear_sign_in(kind: Kind, typed: str, now: datetime, here: str | None = None
     db.session.execute(
         delete(pair).where(pair.updated_at < now - FORGET_AFTER, _unlocked(pair.locked_until, now))
     )
+
+
+def forget_sign_in_failures(kind: Kind, typed: str) -> None:
+    """Every sign-in count of the account, at every address, back to nothing (the sandbox's
+    demo reset). The caller commits."""
+    _update(kind.model, kind.key == typed, sign_in_failures=0)
+    db.session.execute(delete(SignInThrottle).where(SignInThrottle.account == kind.name(typed)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from wizard.domain.otp import (
     Algorithm,
     OathSecret,
     code_at,
+    first_unused_step,
     new_secret,
     provisioning_uri,
     seconds_left,
@@ -32,6 +34,7 @@ DEMO_PASSPHRASE = "correct horse battery staple"  # noqa: S105 - published pract
 DEMO_NAME = "Dr. Alex Demo"
 DEMO_ORGANISATION = "CalMHSA"
 DEMO_DEA = "AB1234563"
+DEMO_EMAIL = "alex.demo@example.org"
 ISSUER_LABEL = "EPCS Sandbox"
 
 
@@ -65,10 +68,10 @@ def _unused_id(make) -> str:
             return candidate
 
 
-def issue(now: datetime, prefix: str = "SYMC", kind: str = "vip") -> Issued:
+def issue(now: datetime, prefix: str = "SYMC", kind: str = "vip", actor: str = "sandbox") -> Issued:
     """A new virtual credential bound to no one, with a TOTP seed."""
     require_sandbox()
-    issued = _add_credential(now, prefix, kind)
+    issued = _add_credential(now, prefix, kind, actor)
     db.session.commit()
     return issued
 
@@ -94,7 +97,7 @@ def _practice():
     return vip.transport if vip is not None else None
 
 
-def _add_credential(now: datetime, prefix: str, kind: str) -> Issued:
+def _add_credential(now: datetime, prefix: str, kind: str, actor: str = "sandbox") -> Issued:
     """A practice credential. A Symantec one goes to the VIP stand-in when VIP is configured:
     its seed is then kept there alone, as a real one is kept at Symantec."""
     make, manufacturer, algorithm = _kind(prefix, kind)
@@ -116,9 +119,14 @@ def _add_credential(now: datetime, prefix: str, kind: str) -> Issued:
                 created_at=now,
             )
         )
-    audit.record("sandbox.issue", "success", actor="sandbox", now=now, credential_id=credential_id)
+    audit.record("sandbox.issue", "success", actor=actor, now=now, credential_id=credential_id)
     uri = provisioning_uri(OathSecret(secret, algorithm), credential_id, ISSUER_LABEL)
     return Issued(credential_id, secret, uri)
+
+
+def add_credential(now: datetime, kind: str, actor: str) -> Issued:
+    """A new virtual credential in the caller's transaction (not committed)."""
+    return _add_credential(now, "SYMC", kind, actor)
 
 
 def _row(credential_id: str) -> OathCredential | None:
@@ -171,6 +179,63 @@ def _current_at_vip(credential_id: str, presses: int) -> CurrentCode | None:
     return CurrentCode(credential_id, found.code, found.valid_for_seconds, uri)
 
 
+def fresh_code(credential_id: str, clock: Callable[[], datetime], sleep) -> CurrentCode | None:
+    """A code that has not been accepted yet; None for a credential not issued here.
+
+    Time-based: when the current time step was used, waits (sleep) for the next one.
+    Event-based: the code of the next unused counter, at once.
+    """
+    require_sandbox()
+    if authority().uses_vip(credential_id):
+        found = practice.current(_practice(), credential_id)
+        if found is None:
+            return None
+        algorithm, period, last_step = found.algorithm, 30, found.last_step
+    else:
+        row = _row(credential_id)
+        if row is None:
+            return None
+        algorithm, period, last_step = row.algorithm, row.period, row.last_step
+    if algorithm == Algorithm.TOTP:
+        _, wait = first_unused_step(clock(), period, last_step)
+        db.session.commit()  # hold no connection while waiting
+        if wait:
+            sleep(wait + STEP_MARGIN)
+    return current_code(credential_id, clock())
+
+
+def read_code(
+    credential_id: str,
+    clock: Callable[[], datetime],
+    sleep,
+    *,
+    fresh: bool = False,
+    presses: int = 1,
+    actor: str = "sandbox-api",
+) -> CurrentCode | None:
+    """A code for the sandbox API (the current one, or with fresh one not used yet), audited.
+    The audit event names the credential, never the code."""
+    if fresh:
+        current = fresh_code(credential_id, clock, sleep)
+    else:
+        require_sandbox()
+        current = current_code(credential_id, clock(), presses)
+    audit.record(
+        "sandbox.code-read",
+        "success" if current else "unknown-credential",
+        actor=actor,
+        now=clock(),
+        credential_id=credential_id,
+        fresh=int(fresh),
+    )
+    db.session.commit()
+    return current
+
+
+# Slept past a step's start, so a sleep that ends a little early still lands in the new step.
+STEP_MARGIN = 0.05
+
+
 def secret_of(credential_id: str) -> str:
     if authority().uses_vip(credential_id):
         return practice.current(_practice(), credential_id).secret
@@ -208,7 +273,7 @@ def _create_demo(now: datetime) -> Prescriber:
     prescriber = Prescriber(
         npi=DEMO_NPI,
         name=DEMO_NAME,
-        email="alex.demo@example.org",
+        email=DEMO_EMAIL,
         passphrase_hash=accounts.hash_passphrase(DEMO_PASSPHRASE),
         identity_proofed=True,
         # Set here, not on first binding: nothing is committed until the demo is complete.
@@ -220,39 +285,49 @@ def _create_demo(now: datetime) -> Prescriber:
     )
     db.session.add(prescriber)
     db.session.flush()
-    for nickname, status in (("iPhone token app", Status.ACTIVE), ("Old Android", Status.INACTIVE)):
-        issued = _add_credential(now, "SYMC", "vip")
-        db.session.add(
-            Token(
-                vip_bound=authority().bind(prescriber, issued.credential_id, nickname),
-                prescriber_id=prescriber.id,
-                nickname=nickname,
-                nickname_key=nickname.casefold(),
-                credential_id=issued.credential_id,
-                manufacturer="SYMANTEC",
-                token_type=TokenType.SOFT,
-                model="VIP",
-                status=status,
-                created_at=now,
-                updated_at=now,
-            )
+    add_demo_tokens(prescriber, now, "sandbox")
+    audit.record("sandbox.seed", "success", actor="sandbox", now=now, prescriber_id=prescriber.id)
+    db.session.commit()
+    db.session.refresh(prescriber)
+    return prescriber
+
+
+DEMO_TOKENS = (("iPhone token app", Status.ACTIVE), ("Old Android", Status.INACTIVE))
+
+
+def add_demo_tokens(prescriber: Prescriber, now: datetime, actor: str) -> list[Token]:
+    """The demo's two practice tokens on new credentials (no commit)."""
+    added = []
+    for nickname, status in DEMO_TOKENS:
+        issued = _add_credential(now, "SYMC", "vip", actor)
+        token = Token(
+            vip_bound=authority().bind(prescriber, issued.credential_id, nickname),
+            prescriber_id=prescriber.id,
+            nickname=nickname,
+            nickname_key=nickname.casefold(),
+            credential_id=issued.credential_id,
+            manufacturer="SYMANTEC",
+            token_type=TokenType.SOFT,
+            model="VIP",
+            status=status,
+            created_at=now,
+            updated_at=now,
         )
+        db.session.add(token)
+        added.append(token)
     db.session.flush()
-    for token in prescriber.tokens:
+    for token in added:
         audit.record(
             "token.add",
             "success",
-            actor="sandbox",
+            actor=actor,
             now=now,
             prescriber_id=prescriber.id,
             token_id=token.id,
             credential_id=token.credential_id,
             nickname=token.nickname,
         )
-    audit.record("sandbox.seed", "success", actor="sandbox", now=now, prescriber_id=prescriber.id)
-    db.session.commit()
-    db.session.refresh(prescriber)
-    return prescriber
+    return added
 
 
 def demo_summary() -> dict | None:

@@ -325,3 +325,18 @@ class OutboxMail(db.Model):
     last_error: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SandboxAccount(db.Model):
+    """A prescriber or help-desk agent made by the sandbox API (test suites' own accounts).
+
+    Kept apart from the accounts themselves: only sandbox mode reads it (the per-address
+    sign-in limit does not apply to these accounts there).
+    """
+
+    __tablename__ = "sandbox_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prescriber_id: Mapped[int | None] = mapped_column(ForeignKey("prescribers.id"), unique=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("helpdesk_agents.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)

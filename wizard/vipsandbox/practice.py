@@ -56,6 +56,7 @@ class PracticeCode:
     valid_for_seconds: int
     secret: str
     algorithm: str
+    last_step: int | None = None  # the last time step or counter accepted
 
 
 def current(transport: Transport, credential_id: str, presses: int = 1) -> PracticeCode | None:
@@ -68,6 +69,11 @@ def current(transport: Transport, credential_id: str, presses: int = 1) -> Pract
     if not answer.ok:
         raise PracticeError(f"GetPracticeCredential status {answer.status}")
     fields = answer.fields
+    last = fields.get("lastStep") or ""
     return PracticeCode(
-        fields["code"], int(fields["validForSeconds"]), fields["secret"], fields["algorithm"]
+        fields["code"],
+        int(fields["validForSeconds"]),
+        fields["secret"],
+        fields["algorithm"],
+        int(last) if last.isdigit() else None,
     )

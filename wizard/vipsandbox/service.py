@@ -316,6 +316,7 @@ class StandIn:
                 ("validForSeconds", str(valid)),
                 ("secret", row["secret"]),
                 ("algorithm", row["algorithm"]),
+                ("lastStep", "" if row["last_step"] is None else str(row["last_step"])),
             ],
         )
 

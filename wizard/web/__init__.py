@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     from wizard.web.main import bp as main_bp
     from wizard.web.qr import qr_svg
     from wizard.web.sandbox import bp as sandbox_bp
+    from wizard.web.sandbox import limits  # noqa: F401 - registers its request filter
+    from wizard.web.sandbox.api import api as sandbox_api_bp
     from wizard.web.tokens import bp as tokens_bp
 
     security.init_app(app)
@@ -42,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(enrol_bp)
     app.register_blueprint(sandbox_bp)
+    app.register_blueprint(sandbox_api_bp)
     app.register_blueprint(tokens_bp)
     app.register_blueprint(helpdesk_bp)
 

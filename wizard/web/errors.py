@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from wizard.authority import AuthorityUnavailable
 from wizard.extensions import db, limiter
 from wizard.web.codes import outage_status
+from wizard.web.sandbox.jsonapi import http_error_response, is_api_request
 from wizard.web.session import session_ready
 
 log = logging.getLogger("wizard.errors")
@@ -61,7 +62,7 @@ def _wait() -> str:
     return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
-def _rollback() -> None:
+def rollback() -> None:
     """Drop the failed request's half-done changes (even when the database is gone)."""
     try:
         db.session.rollback()
@@ -69,7 +70,7 @@ def _rollback() -> None:
         log.warning("rollback failed: the database is unreachable")
 
 
-def _store_errors() -> tuple[type[Exception], ...]:
+def store_errors() -> tuple[type[Exception], ...]:
     """The errors that mean a store is out of reach: the database, and Redis when sessions or
     rate-limit counts live there (several app servers)."""
     try:
@@ -81,11 +82,11 @@ def _store_errors() -> tuple[type[Exception], ...]:
 
 
 def init_app(app: Flask) -> None:
-    unavailable = _store_errors()
+    unavailable = store_errors()
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        _rollback()
+        rollback()
         return render_error(
             400,
             "This form has expired",
@@ -95,7 +96,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(error):
-        _rollback()
+        rollback()
         return render_error(
             429,
             message=(
@@ -106,7 +107,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        _rollback()
+        rollback()
+        if is_api_request():  # an unknown API path or method: answered in JSON
+            return http_error_response(error)
         # A store failure while opening the session surfaces as a 500 wrapping it.
         if isinstance(getattr(error, "original_exception", None), unavailable):
             log.error("store unavailable: %s", type(error.original_exception).__name__)
@@ -118,14 +121,14 @@ def init_app(app: Flask) -> None:
         @app.errorhandler(kind)
         def store_down(error):
             log.error("store unavailable: %s", type(getattr(error, "orig", error)).__name__)
-            _rollback()
+            rollback()
             return render_error(503)
 
     @app.errorhandler(AuthorityUnavailable)
     def vendor_down(error: AuthorityUnavailable):
         # Pages that can stay where they were handle this themselves; this is the rest.
         log.warning("VIP unavailable (%s) during %s", error.reason, error.operation)
-        _rollback()
+        rollback()
         return render_error(
             outage_status(error.reason),
             "Symantec VIP is unavailable",
@@ -136,5 +139,5 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error):
         log.exception("unhandled error")
-        _rollback()
+        rollback()
         return render_error(500)

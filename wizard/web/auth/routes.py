@@ -104,7 +104,12 @@ def sign_in_code():
     record, prescriber = _pending()
     if prescriber is None:
         return _expired()
-    return _code_page(prescriber, _code_form(prescriber, formdata=None))
+    form = _code_form(prescriber, formdata=None)
+    last = accounts.last_sign_in_token(prescriber)
+    tokens = accounts.active_tokens(prescriber)
+    if tokens:  # one radio is always chosen: the token used last time, else the first
+        form.token.data = (last or tokens[0]).id
+    return _code_page(prescriber, form, last_used=last if len(tokens) > 1 else None)
 
 
 @bp.post("/sign-in/code")

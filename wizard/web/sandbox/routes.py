@@ -1,10 +1,10 @@
-"""The practice VIP Access app, its code API, and the demo sign-in."""
+"""The practice VIP Access app (the JSON API for test suites is in api.py)."""
 
 from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
 from wizard.domain.credentials import SOFT_PREFIXES, grouped
 from wizard.services import outbox, sandbox
@@ -62,18 +62,6 @@ def code_fragment():
     if current is None:
         abort(404)
     return render_template("sandbox/_code.html", current=current)
-
-
-@bp.get("/api/otp/<credential_id>")
-def api_otp(credential_id: str):
-    current = _current(credential_id)
-    if current is None:
-        return jsonify(error="unknown credential", credential_id=credential_id.strip().upper()), 404
-    return jsonify(
-        credential_id=current.credential_id,
-        code=current.code,
-        valid_for_seconds=current.valid_for_seconds,
-    )
 
 
 @bp.get("/mailbox")
