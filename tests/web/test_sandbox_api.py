@@ -209,7 +209,7 @@ def test_should_give_a_key_fobs_next_unused_press_at_once(client, app, slept):
         row = db.session.scalar(
             select(OathCredential).where(OathCredential.credential_id == credential_id)
         )
-        secret = app.extensions["token_authority"].secret_of(row).secret
+        secret = app.extensions["token_authority"].local.secret_of(row).secret
     hotp = pyotp.HOTP(secret)
 
     first = fresh(client, credential_id)

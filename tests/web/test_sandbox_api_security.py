@@ -20,7 +20,13 @@ from sqlalchemy import func, select
 
 from wizard.extensions import db
 from wizard.services import sandbox
-from wizard.store.models import AuditEvent, HelpdeskAgent, OathCredential, Prescriber
+from wizard.store.models import (
+    AuditEvent,
+    HelpdeskAgent,
+    OathCredential,
+    Prescriber,
+    SignInThrottle,
+)
 
 API = "/sandbox/api"
 POSTS = ["/prescribers", "/credentials", "/agents", "/reset"]
@@ -289,8 +295,10 @@ def test_api_prescribers_still_meet_the_account_lock(limited):
     statuses = passphrase_posts(limited, made["npi"], "not the passphrase", times=6)
     assert 429 not in statuses
     with limited.app_context():
-        row = db.session.scalar(select(Prescriber).where(Prescriber.npi == made["npi"]))
-        assert row.sign_in_locked_until is not None
+        pause = db.session.scalar(
+            select(SignInThrottle).where(SignInThrottle.account == f"prescriber:{made['npi']}")
+        )
+        assert pause is not None and pause.locked_until is not None
 
 
 def test_other_prescribers_keep_the_per_address_limit_in_sandbox_mode(limited):

@@ -15,7 +15,7 @@ from wizard.domain.tokens import Status
 from wizard.extensions import db
 from wizard.services import accounts, audit, enrollment, sandbox, sandbox_accounts, tokens
 from wizard.services.enrollment import Availability
-from wizard.store.models import OrganisationGrant, Prescriber
+from wizard.store.models import OrganisationGrant, Prescriber, SignInThrottle
 
 API = "/sandbox/api"
 SEEDED = [("iPhone token app", "Active"), ("Old Android", "Inactive")]
@@ -39,12 +39,21 @@ def used_demo(app, clock, demo_seeded) -> dict:
             sandbox_accounts.add_practice_token(demo, kind, clock())
         db.session.commit()
         first, second, third, _fourth = [t for t in demo.tokens if t.status != Status.DELETED]
-        tokens.report_lost(demo, first, clock())
-        tokens.disable(demo, third, tokens.Reason.TEMPORARY, clock())
+        tokens.suspend(demo, first, clock())
+        tokens.finalize_loss(demo, first, clock(), tokens.Finality.CONFIRMED)
+        tokens.disable(demo, third, clock())
         accounts.set_passphrase(demo, "a passphrase of a test suite", clock(), "test")
         accounts.issue_reset_code(demo.npi, clock())
         demo.sign_in_failures = 7
-        demo.sign_in_locked_until = clock() + timedelta(minutes=15)
+        db.session.add(
+            SignInThrottle(
+                account=f"prescriber:{demo.npi}",
+                client="192.0.2.1",
+                failures=7,
+                locked_until=clock() + timedelta(minutes=15),
+                updated_at=clock(),
+            )
+        )
         demo.code_failures = 3
         demo.backup_decision = "declined"
         demo.backup_decided_at = clock()
@@ -74,7 +83,10 @@ def test_should_put_the_demo_back_as_the_seed_made_it(client, app, used_demo, cl
         row = demo_row()
         assert live_tokens(row) == SEEDED
         assert row.name == sandbox.DEMO_NAME and len(row.grants) == 1
-        assert (row.sign_in_failures, row.sign_in_locked_until) == (0, None)
+        assert row.sign_in_failures == 0
+        assert not db.session.scalars(
+            select(SignInThrottle).where(SignInThrottle.account == f"prescriber:{row.npi}")
+        ).all()
         assert (row.code_failures, row.reset_code_hash, row.backup_decision) == (0, None, "")
         attempt = accounts.check_passphrase(
             sandbox.DEMO_NPI, sandbox.DEMO_PASSPHRASE, clock(), "test"

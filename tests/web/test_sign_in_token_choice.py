@@ -76,7 +76,7 @@ def test_should_fall_back_to_the_first_when_the_last_used_token_is_no_longer_act
     with app.app_context():
         prescriber = db.session.get(Prescriber, account.id)
         token = next(t for t in prescriber.tokens if t.id == third.id)
-        tokens.disable(prescriber, token, tokens.Reason.TEMPORARY, clock())
+        tokens.disable(prescriber, token, clock())
 
     html = code_page(app.test_client(), account)
 
