@@ -42,6 +42,12 @@ GUIDES: dict[str, Guide] = {
         "Ask them to read the Credential ID from the top of the app, letter by letter: four "
         "letters, then eight digits.",
     ),
+    "credential-lookalike": Guide(
+        "They typed another kind of number: a key fob's serial on the app's path (or the "
+        "reverse), an NPI, a DEA number or a security code.",
+        "Ask which token they hold. The page links to the right choice; for the app, the "
+        "Credential ID is the 4 letters and 8 digits at the top.",
+    ),
     "credential-mine": Guide(
         "That Credential ID is already on their own account.",
         "They added this app before. Ask if they want a second, different token instead.",

@@ -23,6 +23,7 @@ from wizard.domain.credentials import (
     normalise_onespan,
     normalise_soft,
     normalise_symantec_hard,
+    recognize,
 )
 from wizard.domain.otp import Outcome
 from wizard.domain.steps import Backup, Progress, Step
@@ -40,6 +41,7 @@ from wizard.services.tokens import at_limit
 from wizard.web.codes import code_message, valid_code
 from wizard.web.enrol import bp
 from wizard.web.enrol.forms import CodeForm, CredentialForm, DeviceForm, GetAppForm, NameForm
+from wizard.web.enrol.lookalikes import hint
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.qr import qr_svg
@@ -110,6 +112,8 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
     note_page(step)
     forms = [f for f in context.values() if hasattr(f, "error_summary")]
     errors = context.pop("errors", None) or [e for form in forms for e in form.error_summary()]
+    # The device shown on step 1 (chosen, not yet saved) names step 2 already.
+    titles = steps.titles(key_fob=(context.get("platform") or _platform(progress)).hard)
     return render_page(
         f"enrol/{step}.html",
         status=status,
@@ -117,10 +121,10 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
         step=step,
         progress=progress,
         errors=errors,
-        title=steps.TITLES[step],
+        title=titles[step],
         step_number=steps.number(step),
         grouped=grouped,
-        step_titles=steps.TITLES,
+        step_titles=titles,
         platforms=PLATFORMS,
         **context,
     )
@@ -232,11 +236,13 @@ def _platform(progress: Progress):
     return PLATFORMS.get(progress.platform) or PLATFORMS["iphone"]
 
 
-def _credential_page(progress: Progress, form: CredentialForm, status: int = 200):
+def _credential_page(progress: Progress, form: CredentialForm, status=200, lookalike=None):
     platform = _platform(progress)
     if platform.hard:
         form.credential_id.label.text = "Serial number (S/N)"
-    return render_step(Step.CREDENTIAL_ID, progress, status, form=form, platform=platform)
+    return render_step(
+        Step.CREDENTIAL_ID, progress, status, form=form, platform=platform, lookalike=lookalike
+    )
 
 
 @bp.get("/credential-id")
@@ -251,20 +257,23 @@ def credential_id(progress: Progress):
 def save_credential_id(progress: Progress):
     form = CredentialForm()
     platform = _platform(progress)
-    normalised = None
+    normalised, lookalike = None, None
     if form.validate_on_submit():
         normalised = NORMALISERS.get(platform.key, normalise_soft)(form.credential_id.data)
         if normalised.error:
-            add_error(form.credential_id, normalised.error)
-            note_error("credential-format")
+            problem = ("credential-format", normalised.error)
+            lookalike = hint(recognize(form.credential_id.data), platform)
         else:
             problem = _credential_problem(normalised.value, platform.hard)
-            if problem:
-                kind, message = problem
-                add_error(form.credential_id, message)
-                note_error(kind)
+            if problem and problem[0] == "credential-unknown":
+                lookalike = hint(recognize(normalised.value), platform)  # an NPI, say
+        if lookalike:
+            problem = ("credential-lookalike", lookalike.message)
+        if problem:
+            add_error(form.credential_id, problem[1])
+            note_error(problem[0])
     if form.errors or normalised is None or normalised.error:
-        return _credential_page(progress, form, 422)
+        return _credential_page(progress, form, 422, lookalike)
     if progress.credential_id != normalised.value:
         progress.verified_at = None  # a code checked for another credential proves nothing here
     progress.credential_id = normalised.value
