@@ -141,7 +141,7 @@ def test_a_malformed_npi_gets_a_format_hint_and_touches_no_account(app, client, 
     saying how an NPI looks reveals nothing about which accounts exist."""
     response = passphrase_step(client, account.npi[:-1] + str((int(account.npi[-1]) + 1) % 10), "x")
     assert response.status_code == 422
-    assert "Enter your 10-digit NPI, for example 1234567893" in page_text(response)
+    assert "its last digit (the check digit) does not match the other nine" in page_text(response)
     assert NOT_SIGNED_IN not in page_text(response)
     assert audit_events(app, "sign-in.passphrase") == []
     assert prescriber(app, account.id).sign_in_failures == 0

@@ -16,6 +16,7 @@ from wizard.web.session import flow, flow_end, flow_start, flow_update, now, sig
 from wizard.web.support import note_error, note_person
 
 FLOW_SECONDS = 30 * 60
+KEPT = "invite_kept"  # a well-formed Invitation ID typed with a mistyped NPI (its hash)
 
 
 def _problem_message(lookup: invitations.Lookup) -> str:
@@ -46,33 +47,51 @@ def _again():
     return redirect(url_for("auth.start"), 303)
 
 
-@bp.get("/start")
-def start():
-    return render_template(
-        "auth/start.html",
-        title="Set up your EPCS account",
-        form=InvitationForm(formdata=None),
-        errors=[],
-    )
-
-
-@bp.post("/start")
-@limiter.limit(rate_limit, methods=["POST"])
-def start_post():
-    form = InvitationForm()
-    if form.validate_on_submit() and check_npi_shape(form):
-        lookup = invitations.find(form.invitation.data, form.npi.data, now())
-        if lookup.problem is None:
-            flow_start("invite", invitation_id=lookup.invitation.id, confirmed=False)
-            return redirect(url_for("auth.start_confirm"), 303)
-        add_error(form.invitation, _problem_message(lookup))
-    note_error("invitation")
+def _start_page(form: InvitationForm, kept: bool, status: int = 200):
     return render_template(
         "auth/start.html",
         title="Set up your EPCS account",
         form=form,
         errors=form.error_summary(),
-    ), 422
+        kept=kept,
+    ), status
+
+
+@bp.get("/start")
+def start():
+    kept = flow(KEPT, FLOW_SECONDS) is not None
+    return _start_page(InvitationForm(formdata=None, kept=kept), kept)
+
+
+@bp.post("/start")
+@limiter.limit(rate_limit, methods=["POST"])
+def start_post():
+    kept = flow(KEPT, FLOW_SECONDS)
+    form = InvitationForm(kept=kept is not None)
+    if form.invitation.data:
+        code_hash = invitations.keepable(form.invitation.data)
+    else:
+        code_hash = kept["code_hash"] if kept else None
+    valid = form.validate_on_submit()
+    if check_npi_shape(form) and valid:  # both checked: every mistake is named at once
+        flow_end(KEPT)
+        lookup = invitations.find_kept(code_hash, form.npi.data, now())
+        if lookup.problem is None:
+            flow_start("invite", invitation_id=lookup.invitation.id, confirmed=False)
+            return redirect(url_for("auth.start_confirm"), 303)
+        # Which of the two was wrong is not told, so both are typed again.
+        add_error(form.invitation, _problem_message(lookup))
+        keep = False
+    else:
+        # Only the NPI was wrong: keep the Invitation ID, as its hash on the server.
+        keep = code_hash is not None and not form.invitation.errors
+        if keep:
+            flow_start(KEPT, code_hash=code_hash)
+        else:
+            flow_end(KEPT)
+    note_error("invitation")
+    form.invitation.flags.required = not keep
+    return _start_page(form, keep, 422)
 
 
 @bp.get("/start/confirm")
