@@ -124,6 +124,7 @@ PAGE_NAMES: dict[str, str] = {
     "name": "Step 4: name and save",
     "done": "Step 5: done",
     "dashboard": "Account page",
+    "help": "Help page",
     "tokens": "Token table",
     "lost-token": "Reporting a lost token",
     "forgot-passphrase": "Resetting the passphrase",

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from wizard.web.enrol import bp as enrol_bp
     from wizard.web.helpdesk import bp as helpdesk_bp
     from wizard.web.main import bp as main_bp
+    from wizard.web.navigation import navigation
     from wizard.web.qr import qr_svg
     from wizard.web.sandbox import bp as sandbox_bp
     from wizard.web.tokens import bp as tokens_bp
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
             "prescriber": prescriber,
             "agent": g.get("agent"),
             "backup_reminder": prescriber is not None and _needs_backup_reminder(prescriber),
+            "navigation": navigation,
         }
 
 

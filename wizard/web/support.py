@@ -22,6 +22,7 @@ PAGES = {
     "auth.start_passphrase": "start-passphrase",
     "auth.start_passphrase_post": "start-passphrase",
     "main.home": "dashboard",
+    "main.help": "help",
     "tokens.index": "tokens",
     "auth.lost_token": "lost-token",
     "auth.lost_token_post": "lost-token",
