@@ -54,6 +54,7 @@ class Progress:
 
     platform: str = ""
     device_confirmed: bool = False
+    device_shown: str = ""  # chosen with "Show me how", not yet confirmed: step 1 shows it again
     credential_id: str = ""
     verified_at: float | None = None  # UTC epoch seconds when the code was accepted
     nickname: str = ""

@@ -187,7 +187,10 @@ def get_app(progress: Progress):
     if submitted and not device_form.validate():
         status, chosen = 422, None
         note_error("device-not-chosen")
-    chosen = chosen or progress.platform or None
+    elif chosen and chosen != progress.device_shown:
+        progress.device_shown = chosen  # remembered for when the prescriber comes back
+        store_progress(progress)
+    chosen = chosen or progress.device_shown or progress.platform or None
     if device_form.device.data is None and chosen:
         device_form.device.data = chosen
     app_form = GetAppForm(
@@ -216,7 +219,7 @@ def save_get_app(progress: Progress):
         return _get_app_page(progress, device_form, app_form, 422)
     if progress.platform != app_form.platform.data:
         progress.nickname = ""  # the suggestion follows the device
-    progress.platform = app_form.platform.data
+    progress.platform = progress.device_shown = app_form.platform.data
     progress.device_confirmed = True
     steps.advance(progress, Step.CREDENTIAL_ID)
     store_progress(progress)
