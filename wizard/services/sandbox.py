@@ -143,6 +143,21 @@ def current_code(credential_id: str, now: datetime, presses: int = 1) -> Current
     )
 
 
+def issued_here(credential_ids: list[str]) -> set[str]:
+    """Which of these credentials the sandbox issued, so that its practice app shows their codes.
+    None outside sandbox mode."""
+    if not current_app.config.get("SANDBOX") or not credential_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(OathCredential.credential_id).where(
+                OathCredential.credential_id.in_(credential_ids),
+                OathCredential.source == "sandbox",
+            )
+        )
+    )
+
+
 def secret_of(credential_id: str) -> str:
     row = _row(credential_id)
     return current_app.extensions["token_authority"].secret_of(row).secret

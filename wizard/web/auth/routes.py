@@ -6,7 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from wizard.domain.urls import local_path
 from wizard.extensions import db, limiter
-from wizard.services import accounts
+from wizard.services import accounts, sandbox
 from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
@@ -80,13 +80,16 @@ def _code_form(prescriber: Prescriber, **kwargs) -> TokenCodeForm:
 
 
 def _code_page(prescriber, form, status=200, **context):
+    tokens = accounts.active_tokens(prescriber)
+    practice = sandbox.issued_here([t.credential_id for t in tokens])
     return render_template(
         "auth/sign-in-code.html",
         title="Enter a code from your token",
         form=form,
         errors=form.error_summary(),
         account=prescriber,
-        tokens=accounts.active_tokens(prescriber),
+        tokens=tokens,
+        practice=[t for t in tokens if t.credential_id in practice],
         clear=request.args.get("clear") == "1",
         **context,
     ), status
