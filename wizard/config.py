@@ -73,10 +73,18 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
             "python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
         ) from None
     idle = _int(env, "WIZARD_SESSION_IDLE_MINUTES", 15)
+    base_url = env.get("WIZARD_BASE_URL", "").strip().rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"WIZARD_BASE_URL must start with http:// or https://, not {base_url!r}")
+    if not base_url and not production:
+        # The development server's address, as `flask run` reads it.
+        host = env.get("FLASK_RUN_HOST") or "127.0.0.1"
+        base_url = f"http://{host}:{env.get('FLASK_RUN_PORT') or 5000}"
     database_url = env.get("WIZARD_DATABASE_URL") or f"sqlite:///{instance / 'wizard.sqlite3'}"
     return {
         "WIZARD_ENV": "production" if production else "development",
         "SANDBOX": sandbox,
+        "BASE_URL": base_url,  # for links printed by the command line; "" in production unset
         "SECRET_KEY": key("WIZARD_SECRET_KEY", "secret_key", lambda: secrets.token_hex(32)),
         "SEED_KEY": seed_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -97,7 +105,7 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
         ),
         "HELP_DESK_TEXT": env.get(
             "WIZARD_HELP_DESK_TEXT",
-            "Call your organisation's EPCS help desk. They will start identity proofing again.",
+            "Call your organization's EPCS help desk. They will start identity proofing again.",
         ),
         # Storage outlives the idle timeout so the next request can say why the user was signed out.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle) + timedelta(hours=12),

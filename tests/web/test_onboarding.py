@@ -104,7 +104,8 @@ def test_invite_prints_an_easy_to_type_invitation_id_valid_14_days(app, runner):
     invitation_id = INVITATION_ID.search(result.output).group(1)
     assert not set(invitation_id) & set("01ILO")  # no look-alikes
     assert f"For: Dr. Casey Newcomer (NPI {npi})" in result.output
-    assert "Valid until: 2025-03-17 15:00 UTC. Use it once at /start." in result.output
+    assert "Valid until: 2025-03-17 15:00 UTC." in result.output
+    assert "Use it once at http://127.0.0.1:5000/start" in result.output
 
     with app.app_context():
         stored = db.session.scalar(select(Invitation))

@@ -55,9 +55,15 @@ def note_page(page: str) -> None:
     g.support_page = page
 
 
-def note_person(name: str, npi: str) -> None:
-    """Who this is, when known before an account exists (an invitation)."""
+def note_person(name: str, npi: str, prescriber_id: int | None = None) -> None:
+    """Who this is, when known before they are signed in (an invitation, the code step)."""
     g.support_person = (name, npi)
+    g.support_prescriber_id = prescriber_id
+
+
+def note_sign_in_token(token_id: int) -> None:
+    """The token the prescriber picked on the code step of signing in (one of their own)."""
+    g.support_token = token_id
 
 
 def record_backup_accepted() -> None:
@@ -88,7 +94,7 @@ def _record(response: Response) -> Response:
     redirected = 300 <= response.status_code < 400
     if not page or not code or response.status_code >= 500:
         return response
-    if redirected and not g.get("support_error"):
+    if redirected and not (g.get("support_error") or g.get("support_token")):
         return response  # the page it leads to tells the story
     if page == "dashboard" and g.get("prescriber") is None:
         return response
@@ -100,7 +106,8 @@ def _record(response: Response) -> Response:
     seen = support.Seen(
         page=page,
         error=g.get("support_error", ""),
-        prescriber_id=prescriber.id if prescriber else None,
+        prescriber_id=prescriber.id if prescriber else g.get("support_prescriber_id"),
+        sign_in_token=g.get("support_token"),
         name=name,
         npi=npi,
         platform=progress.platform,
@@ -109,7 +116,7 @@ def _record(response: Response) -> Response:
         backup=str(progress.backup),
     )
     summary = "|".join([page, seen.furthest, seen.platform, seen.credential_id, seen.backup, npi])
-    if not seen.error and session.get("support_seen") == summary:
+    if not (seen.error or seen.sign_in_token) and session.get("support_seen") == summary:
         return response  # nothing new for the help desk: spare the write
     session["support_seen"] = summary
     support.record(code, seen, now())

@@ -13,7 +13,7 @@ from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
 from wizard.web.codes import code_message, valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.session import flow, flow_end, flow_start, now, sign_in, sign_out
-from wizard.web.support import note_error
+from wizard.web.support import note_error, note_person, note_sign_in_token
 
 CODE_STEP_SECONDS = 5 * 60
 # Deliberately vague: it must not tell which NPIs have accounts.
@@ -80,6 +80,7 @@ def _code_form(prescriber: Prescriber, **kwargs) -> TokenCodeForm:
 
 
 def _code_page(prescriber, form, status=200, **context):
+    note_person(prescriber.name, prescriber.npi, prescriber.id)  # the passphrase was right
     tokens = accounts.active_tokens(prescriber)
     practice = sandbox.issued_here([t.credential_id for t in tokens])
     return render_template(
@@ -115,7 +116,10 @@ def sign_in_code_post():
     if prescriber is None:
         return _expired()
     form = _code_form(prescriber)
-    if not form.validate_on_submit() or not valid_code(form.code):
+    valid = form.validate_on_submit()
+    if form.token.data is not None and not form.token.errors:
+        note_sign_in_token(form.token.data)  # one of the choices: this prescriber's own
+    if not valid or not valid_code(form.code):
         return _code_page(prescriber, form, 422)
     attempt = accounts.check_token_code(
         prescriber, form.token.data, form.code.data, now(), "sign-in.code"
