@@ -20,9 +20,10 @@ from typing import Any
 import pyotp
 import pytest
 from click.testing import Result
-from flask import Flask
+from flask import Flask, Response, request
 from flask.testing import FlaskClient, FlaskCliRunner
 from stdnum import luhn
+from us_english import check_page
 
 from wizard import create_app
 from wizard.cli import create_schema
@@ -87,7 +88,16 @@ def build_app(test_config: dict | None = None, environ: dict | None = None) -> F
         warnings.filterwarnings(
             "ignore", message=".*flask_session.*Session.*will be replaced", category=Warning
         )
-        return create_app(test_config, environ=environ if environ is not None else {})
+        app = create_app(test_config, environ=environ if environ is not None else {})
+    app.after_request(_in_us_english)
+    return app
+
+
+def _in_us_english(response: Response) -> Response:
+    """House rule on every HTML page a test renders: no British spelling (us_english.py)."""
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        check_page(response.get_data(as_text=True), f"{request.method} {request.path}")
+    return response
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Extensions, created unbound and initialised in create_app."""
+"""Extensions, created unbound and initialized in create_app."""
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

@@ -13,7 +13,7 @@ from signing import page_text, post, prescriber, share_compiled_templates, sign_
 
 from wizard.services import sandbox
 
-UNKNOWN_SERIAL = "This token is not known to your organisation yet. Contact the help desk."
+UNKNOWN_SERIAL = "This token is not known to your organization yet. Contact the help desk."
 HARD_WRONG = (
     "That code did not match. Press the button on the token for a new code and enter it "
     "straight away."

@@ -166,7 +166,7 @@ def test_should_onboard_from_the_invitation_into_the_wizard_signed_in(app, clien
 
     confirm_page = page_text(client.get("/start/confirm"))
     assert "Is this you?" in confirm_page
-    assert f"Name Dr. Casey Newcomer NPI {npi} Organisation CalMHSA" in confirm_page
+    assert f"Name Dr. Casey Newcomer NPI {npi} Organization CalMHSA" in confirm_page
 
     response = confirm(client)
     assert response.status_code == 303
@@ -313,7 +313,7 @@ def test_an_invitation_works_once(app, client, runner):
     assert response.status_code == 422
     assert (
         "This invitation has already been used. If you created your passphrase, sign in. "
-        "Otherwise ask your organisation's EPCS administrator for a new invitation"
+        "Otherwise ask your organization's EPCS administrator for a new invitation"
     ) in page_text(response)
     assert prescribers_with(app, npi) == 1
 
@@ -340,7 +340,7 @@ def test_an_expired_invitation_says_so(app, client, runner, clock):
     response = start(client, invitation_id, npi)
     assert response.status_code == 422
     assert (
-        "This invitation expired on 17 March 2025. Ask your organisation's EPCS administrator "
+        "This invitation expired on March 17, 2025. Ask your organization's EPCS administrator "
         "for a new invitation"
     ) in page_text(response)
 

@@ -583,7 +583,7 @@ def test_dashboard_shows_the_account_grants_and_tokens(app, client, make_account
 
     assert "<h1" in body and "Dr. Sam Grants</h1>" in body
     assert f"NPI {account.npi}" in text
-    assert "Organisation DEA number Status" in text
+    assert "Organization DEA number Status" in text
     assert "CalMHSA AB1234563 ACTIVE" in text
     assert "County Clinic BJ6125341 SUSPENDED" in text
     assert "Token name Credential ID Status" in text
@@ -602,7 +602,7 @@ def test_dashboard_reminds_about_a_backup_while_fewer_than_two_tokens_are_active
     sign_in(client, account, clock())
     page = page_text(client.get("/"))
     assert "You have no backup token." in page
-    assert "No organisation has granted you access yet." in page
+    assert "No organization has granted you access yet." in page
 
 
 def test_dashboard_has_no_backup_reminder_with_two_active_tokens(client, make_account, clock):

@@ -1,4 +1,4 @@
-"""Credential ID (token serial number) formats and their normalisation.
+"""Credential ID (token serial number) formats and their normalization.
 
 The prefixes are medium-confidence facts (see DOMAIN.md), so they are data
 here and the application may replace them through configuration.

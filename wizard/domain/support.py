@@ -238,7 +238,7 @@ SCRIPT: tuple[ScriptStep, ...] = (
     ScriptStep(
         "Step 4: name and save",
         (
-            "Give the token a name you will recognise, such as \u201cMy iPhone\u201d.",
+            "Give the token a name you will recognize, such as \u201cMy iPhone\u201d.",
             "Check the details, then Save token.",
         ),
         (("Name already used", "Each token needs its own name."),),

@@ -1,4 +1,4 @@
-"""Token statuses, the backup-token rule and the VIP Access app catalogue."""
+"""Token statuses, the backup-token rule and the VIP Access app catalog."""
 
 from __future__ import annotations
 

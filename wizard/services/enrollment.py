@@ -65,7 +65,7 @@ def check_code(
 ) -> CodeCheck:
     """Verify a code for one credential (adding, enabling, or confirming a token),
     counting failures toward the account's code lock. With second, two consecutive
-    codes resynchronise an event-based token."""
+    codes resynchronize an event-based token."""
     lock = code_lock(prescriber, now)
     if lock.locked:
         return CodeCheck("locked", lock)

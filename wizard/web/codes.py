@@ -18,7 +18,7 @@ REUSED_CODE = (
 )
 LOCKED_FOR_GOOD = (
     "Too many attempts failed, so your account is blocked. Reset your passphrase, or call "
-    "your organisation's EPCS help desk."
+    "your organization's EPCS help desk."
 )
 
 

@@ -1,4 +1,4 @@
-"""Shared form behaviour: stripped input, messages that read alike, error summary order."""
+"""Shared form behavior: stripped input, messages that read alike, error summary order."""
 
 from __future__ import annotations
 

@@ -23,12 +23,13 @@ def _problem_message(lookup: invitations.Lookup) -> str:
     if lookup.problem is Problem.USED:
         return (
             "This invitation has already been used. If you created your passphrase, sign in. "
-            "Otherwise ask your organisation's EPCS administrator for a new invitation"
+            "Otherwise ask your organization's EPCS administrator for a new invitation"
         )
     if lookup.problem is Problem.EXPIRED:
+        expired = lookup.invitation.expires_at
         return (
-            f"This invitation expired on {lookup.invitation.expires_at:%d %B %Y}. Ask your "
-            "organisation's EPCS administrator for a new invitation"
+            f"This invitation expired on {expired:%B} {expired.day}, {expired.year}. Ask your "
+            "organization's EPCS administrator for a new invitation"
         )
     return (
         "We could not find an invitation with that Invitation ID and NPI. Check both and try again"

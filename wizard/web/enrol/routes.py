@@ -56,7 +56,7 @@ ENDPOINTS = {
     Step.DONE: "enrol.done",
 }
 
-UNKNOWN_SERIAL = "This token is not known to your organisation yet. Contact the help desk."
+UNKNOWN_SERIAL = "This token is not known to your organization yet. Contact the help desk."
 UNKNOWN_CREDENTIAL = (
     "We could not find this Credential ID with Symantec. Check each character against the "
     "VIP Access app, then enter it again."
@@ -435,7 +435,7 @@ def name(progress: Progress):
 @guarded(Step.NAME)
 def save_name(progress: Progress):
     form = NameForm()
-    # A taken name is found by register_token, after it has recognised a second save of the
+    # A taken name is found by register_token, after it has recognized a second save of the
     # same token (another tab, a double click) as the first one.
     if not form.validate_on_submit():
         return _name_page(progress, form, 422)
