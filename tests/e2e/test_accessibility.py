@@ -620,7 +620,7 @@ def test_keyboard_only_enrollment(page: Page, account) -> None:
     page.wait_for_load_state()
     keys = Keyboard(page)
 
-    keys.tab_to(page.get_by_role("link", name="Add a token"))
+    keys.tab_to(page.get_by_role("main").get_by_role("link", name="Add a token"))
     keys.press("Enter")
     expect_on_step(page, 1)
     page.wait_for_load_state()

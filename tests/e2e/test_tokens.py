@@ -222,7 +222,7 @@ def test_a_row_action_leaves_the_whole_page_true_with_javascript(
     page.goto("/tokens")
     page.wait_for_load_state()
     page.evaluate("window.sameDocument = true")
-    add = page.get_by_role("link", name="Add a token", exact=True)
+    add = page.get_by_role("main").get_by_role("link", name="Add a token", exact=True)
     reminder = page.locator("#backup-reminder")
     limit = page.get_by_text("the most an account can hold")
     expect(limit).to_be_visible()
