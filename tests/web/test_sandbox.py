@@ -30,7 +30,7 @@ def test_should_seed_the_demo_prescriber_and_describe_it_as_json(runner, clock):
     assert demo["passphrase"] == "correct horse battery staple"
     assert demo["name"]
     assert demo["grants"] == [
-        {"organisation": "CalMHSA", "dea_number": "AB1234563", "status": "ACTIVE"}
+        {"organization": "CalMHSA", "dea_number": "AB1234563", "status": "ACTIVE"}
     ]
     by_status = {t["status"]: t for t in demo["tokens"]}
     assert sorted(by_status) == ["Active", "Inactive"]

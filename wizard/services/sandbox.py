@@ -175,7 +175,7 @@ def seed_demo(now: datetime) -> dict:
         "passphrase": DEMO_PASSPHRASE,
         "name": prescriber.name,
         "grants": [
-            {"organisation": g.organisation, "dea_number": g.dea_number, "status": g.status}
+            {"organization": g.organisation, "dea_number": g.dea_number, "status": g.status}
             for g in prescriber.grants
         ],
         "tokens": [
