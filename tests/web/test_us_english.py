@@ -114,5 +114,7 @@ DOCS = sorted(
 
 @pytest.mark.parametrize("path", DOCS, ids=relative)
 def test_docs_scripts_and_static_files_are_in_us_english(path):
-    found = british_words(path.read_text())
-    assert found == [], relative(path)
+    text = path.read_text()
+    if path.suffix == ".md":
+        text = re.sub(r"`[^`\n]+`", " ", text)  # inline code names things: `enrol`, a column
+    assert british_words(text) == [], relative(path)
