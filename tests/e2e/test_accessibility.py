@@ -313,6 +313,8 @@ def test_account_and_token_pages_with_inline_actions(
     axe.check(page, "tokens: history")
     page.goto("/tokens?deleted=1")
     axe.check(page, "tokens: table with deleted")
+    page.goto("/help")
+    axe.check(page, "help")
 
     axe.assert_clean()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 
 import pyotp
@@ -84,6 +85,26 @@ def test_the_serial_step_explains_where_the_serial_is(client, signed_in):
     assert "Hold the button for 6 seconds" in text
     assert "Serial number (S/N)" in text
     assert 'src="/static/img/digipass-back.svg"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("device", ["onespan", "symantec-hard"])
+def test_a_key_fobs_step_list_and_heading_say_serial_number_alike(client, signed_in, device):
+    """Issue 14: the step list said "Find your Credential ID" under "Find the serial number"."""
+    choose(client, device)
+    for response in (
+        client.get("/enroll/credential-id"),
+        client.get("/enroll/credential-id", headers={"HX-Request": "true"}),
+    ):
+        html = response.get_data(as_text=True)
+        assert "Find your Credential ID" not in html
+        label = re.search(
+            r'<li class="step-indicator__item step-indicator__item--current"'
+            r'.*?step-indicator__label">([^<]+)<',
+            html,
+            re.S,
+        )
+        assert label and label.group(1) == "Find the serial number"
+        assert re.search(r"<title>Find the serial number – ", html)
 
 
 def test_should_add_a_sandbox_onespan_token(app, client, signed_in, clock):
