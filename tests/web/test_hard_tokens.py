@@ -149,7 +149,7 @@ def test_should_add_a_sandbox_onespan_token(app, client, signed_in, clock):
 
 def test_a_onespan_serial_must_be_10_digits(client, signed_in):
     choose(client, "onespan")
-    for typed in ("12345", "12345678901", "12-3456789-X", "SYMC12345678"):
+    for typed in ("12345", "12345678901", "12-3456789-X", "SYMX12345678"):  # SYMC…: a look-alike
         response = post(client, "/enroll/credential-id", {"credential_id": typed})
         assert response.status_code == 422, typed
         assert "A OneSpan Digipass serial number is 10 digits, for example 1234567890" in (

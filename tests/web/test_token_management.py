@@ -506,7 +506,7 @@ def test_at_the_limit_the_table_says_why_there_is_no_add_button(client, signed_i
     body = client.get("/tokens").get_data(as_text=True)
     assert "You have 5 tokens, the most an account can hold." in page_text(client.get("/tokens"))
     assert "To add another, delete a token you no longer use." in page_text(client.get("/tokens"))
-    assert ">Add a token</a>" not in body
+    assert 'class="button button--primary" href="/enroll">Add a token</a>' not in body
 
 
 def test_deleted_tokens_do_not_count_toward_the_limit(client, signed_in):
@@ -657,7 +657,7 @@ def test_deleting_with_deleted_tokens_shown_keeps_the_row(client, signed_in):
 def test_deleting_at_the_limit_with_htmx_brings_back_add_a_token(client, signed_in):
     account = signed_in(("Active",) * 5)
     page = client.get("/tokens").get_data(as_text=True)
-    assert "the most an account can hold" in page and ">Add a token<" not in page
+    assert "the most an account can hold" in page and "button--primary" not in page
     response = client.post(
         f"/tokens/{account.tokens[4].id}/delete", data={"csrf_token": csrf(client)}, headers=HTMX
     )
