@@ -92,3 +92,9 @@ def test_every_page_footer_links_to_the_help_page(client_request):
     for url in ("/", "/sign-in", "/start", "/lost-token"):
         footer = client_request.get(url).select_one("footer")
         assert [a["href"] for a in footer.select("a")] == ["/help"]
+
+
+def test_help_desk_pages_do_not_send_agents_to_the_help_desk(client_request):
+    footer = client_request.get("/helpdesk/sign-in").text("footer")
+    assert "call your organization's EPCS help desk" not in footer
+    assert "read only" in footer

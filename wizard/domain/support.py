@@ -43,8 +43,7 @@ GUIDES: dict[str, Guide] = {
         "letters, then eight digits.",
     ),
     "credential-lookalike": Guide(
-        "They typed another kind of number: a key fob's serial on the app's path (or the "
-        "reverse), an NPI, a DEA number or a security code.",
+        "They typed another kind of number, such as a key fob's serial or an NPI.",
         "Ask which token they hold. The page links to the right choice; for the app, the "
         "Credential ID is the 4 letters and 8 digits at the top.",
     ),
