@@ -50,6 +50,16 @@ def to_step_2(page: Page, device: str = "iPhone") -> None:
         expect(step_heading(page)).to_contain_text("Find the serial number")
 
 
+def save_a_practice_token(page: Page) -> None:
+    """From step 2: a new practice credential, its code, then Save token."""
+    phone = PracticeApp.open(page.context)
+    page.bring_to_front()
+    enter_credential_id(page, phone.shown_id)
+    enter_code(page, phone.code())
+    page.bring_to_front()
+    page.get_by_role("button", name="Save token").click()
+
+
 def test_the_token_table_lines_up_with_the_header_and_the_nav_marks_it(page: Page, account) -> None:
     sign_in(page, account)
     nav = page.get_by_role("navigation", name=NAV)
@@ -236,12 +246,7 @@ def test_screenshots_of_the_pages_issue_14_changed(
     page.get_by_label(re.compile("different device")).check()
     page.get_by_role("button", name="Continue").click()
     expect(step_heading(page)).to_contain_text("Find your Credential ID")
-    phone = PracticeApp.open(page.context)
-    page.bring_to_front()
-    enter_credential_id(page, phone.shown_id)
-    enter_code(page, phone.code())
-    page.bring_to_front()
-    page.get_by_role("button", name="Save token").click()
+    save_a_practice_token(page)
     expect(step_heading(page)).to_contain_text("Your token is saved")
     expect(page.locator("main .button--primary")).to_have_count(1)
     shot("done")
@@ -259,12 +264,7 @@ def test_screenshots_of_the_pages_issue_14_changed(
     page.get_by_role("button", name="Create passphrase and continue").click()
     choose_device(page, "iPhone")
     confirm_and_continue(page)
-    phone = PracticeApp.open(page.context)
-    page.bring_to_front()
-    enter_credential_id(page, phone.shown_id)
-    enter_code(page, phone.code())
-    page.bring_to_front()
-    page.get_by_role("button", name="Save token").click()
+    save_a_practice_token(page)
     expect(page.get_by_role("heading", name="Add a backup token")).to_be_visible()
     expect(page.locator("main .button--primary")).to_have_text(["Add a backup token"])
     shot("done-backup")
