@@ -1,6 +1,7 @@
 # The EPCS token enrollment wizard.
 #   make run    set up, then serve the wizard in sandbox mode on http://127.0.0.1:5000/
 #   make test   set up (with Chromium), then ruff and the whole pytest suite
+#   make cluster  two app nodes on PostgreSQL and Redis behind nginx on http://127.0.0.1:8080/
 # Each setup step runs again only when the file it depends on has changed.
 
 SHELL := /bin/bash
@@ -10,6 +11,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CLUSTER_PORT ?= 8080
 PYTEST_ARGS ?=
 
 VENV := .venv
@@ -21,16 +23,17 @@ DEV_STAMP := $(VENV)/.stamp-dev
 NPM_STAMP := node_modules/.stamp-npm
 HTMX := static/vendor/htmx.min.js
 
-.PHONY: help setup run test lint format chromium test-services clean constraints
+.PHONY: help setup run test lint format chromium test-services cluster clean constraints
 
 help:
 	@echo "make run          set up and serve the wizard in sandbox mode on http://$(HOST):$(PORT)/"
 	@echo "make test         set up (with Chromium), then ruff check and pytest (unit, web, e2e)"
+	@echo "make cluster      two app nodes, PostgreSQL, Redis and nginx on http://$(HOST):$(CLUSTER_PORT)/ until Ctrl+C"
 	@echo "make setup        create .venv with the dev dependencies and copy htmx into static/vendor/"
 	@echo "make lint         ruff check ."
 	@echo "make format       ruff format . and ruff check --fix ."
 	@echo "make chromium     check for Chromium (installs Debian's package when run as root)"
-	@echo "make test-services  Chromium and redis-server for the tests (installed when run as root)"
+	@echo "make test-services  Chromium, redis-server, PostgreSQL and nginx (installed when run as root)"
 	@echo "make constraints  regenerate constraints.txt from a fresh virtual environment"
 	@echo "make clean        remove .venv, node_modules, static/vendor and caches (keeps instance/)"
 
@@ -77,6 +80,11 @@ chromium:
 test-services:
 	@scripts/ensure-test-services
 
+# The shape a health system runs, on this machine (docs/DEPLOYMENT.md): sandbox data included.
+cluster: $(DEV_STAMP) $(HTMX)
+	@scripts/ensure-test-services cluster
+	@PYTHONPATH=scripts $(BIN)/python -m cluster --port $(CLUSTER_PORT)
+
 lint: $(DEV_STAMP)
 	@echo "==> ruff check ."
 	$(BIN)/ruff check .
@@ -91,7 +99,7 @@ test: setup test-services
 	@status=0; \
 	echo "==> ruff check ."; \
 	$(BIN)/ruff check . || status=1; \
-	echo "==> pytest (tests/unit, tests/web, tests/e2e)"; \
+	echo "==> pytest (tests/unit, tests/web on SQLite and PostgreSQL, tests/faults, tests/cluster, tests/e2e)"; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
 	if [ $$status -ne 0 ]; then echo "==> make test failed (see the ruff or pytest output above)." >&2; fi; \
 	exit $$status

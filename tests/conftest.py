@@ -1,8 +1,13 @@
 """Fixtures shared by the web and end-to-end tests.
 
-`app` is built with create_app over a fresh SQLite file and an injected clock; `client` and
+`app` is built with create_app over a fresh database and an injected clock; `client` and
 `runner` are Flask's test client and CLI runner for it. Settings come from the test values
 here only: the developer's own WIZARD_* variables never reach the app under test.
+
+The web, race and fault tests (tests/web, tests/faults) run once on SQLite and once on
+PostgreSQL: a test that uses `database` (as `app` and `make_app` do) is parametrized by
+backend. The PostgreSQL server is started for the run (Debian's package, a temporary folder);
+the run fails if it cannot start. `--databases=sqlite` runs them on SQLite alone.
 """
 
 from __future__ import annotations
@@ -20,14 +25,16 @@ from typing import Any
 import pyotp
 import pytest
 from click.testing import Result
+from cluster.postgres import PostgresServer
+from databases import BACKENDS, DatabaseSet, PostgresDatabases, SqliteDatabases
 from flask import Flask, Response, request
 from flask.testing import FlaskClient, FlaskCliRunner
 from stdnum import luhn
 from us_english import check_page
 
 from wizard import create_app
-from wizard.cli import create_schema
 from wizard.extensions import db
+from wizard.store import schema
 from wizard.store.crypto import SeedCipher
 
 TEST_SECRET_KEY = "test-secret-key-for-the-wizard-tests-only"
@@ -111,10 +118,80 @@ def clock() -> Clock:
     return Clock()
 
 
+# --- Databases -----------------------------------------------------------------------------
+
+BOTH_BACKENDS = ("web", "faults")  # folders under tests/ whose tests run on every backend
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--databases",
+        default=",".join(BACKENDS),
+        help="backends for the web, race and fault tests: sqlite,postgresql (the default)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" not in metafunc.fixturenames:
+        return
+    folder = Path(metafunc.definition.path).resolve().relative_to(Path(__file__).parent).parts[0]
+    if folder in BOTH_BACKENDS:
+        wanted = metafunc.config.getoption("databases").split(",")
+        unknown = set(wanted) - set(BACKENDS)
+        if unknown:
+            raise pytest.UsageError(f"--databases: unknown backend {', '.join(sorted(unknown))}")
+        metafunc.parametrize("database", wanted, indirect=True)
+
+
+def migrate_to_newest(database_url: str) -> None:
+    """Build the schema at database_url with the migrations, as `flask db upgrade` does."""
+    app = build_app(environ=wizard_environ(database_url))
+    with app.app_context():
+        schema.upgrade()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SqliteDatabases:
+    return SqliteDatabases(tmp_path_factory.mktemp("sqlite-template"), migrate_to_newest)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the run; the run fails (not skips) when it cannot start."""
+    from cluster.processes import ServiceError
+
+    server = PostgresServer()
+    try:
+        server.start()
+    except ServiceError as error:
+        server.stop()
+        pytest.fail(f"PostgreSQL could not start for the tests: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgresql_databases(postgres_server: PostgresServer) -> PostgresDatabases:
+    return PostgresDatabases(postgres_server, migrate_to_newest)
+
+
 @pytest.fixture
-def app(tmp_path: Path, clock: Clock) -> Iterator[Flask]:
-    """The app over a fresh SQLite file with its schema, sandbox on, CSRF on, the test clock."""
-    database_url = f"sqlite:///{tmp_path / 'wizard.sqlite3'}"
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseSet]:
+    """This test's databases on its backend (SQLite unless parametrized): main() for the
+    app, fresh() and empty() for more; the ones made are dropped when the test ends."""
+    backend = getattr(request, "param", "sqlite")
+    provider = request.getfixturevalue(f"{backend}_databases")
+    made = DatabaseSet(provider, tmp_path)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def app(database: DatabaseSet, clock: Clock) -> Iterator[Flask]:
+    """The app over a fresh database with its schema, sandbox on, CSRF on, the test clock."""
+    database_url = database.main()
     app = build_app(
         {
             "TESTING": True,
@@ -127,8 +204,6 @@ def app(tmp_path: Path, clock: Clock) -> Iterator[Flask]:
         },
         environ=wizard_environ(database_url),
     )
-    with app.app_context():
-        create_schema()
     yield app
     with app.app_context():
         db.session.remove()

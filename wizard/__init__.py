@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from wizard.authority.local import LocalOathAuthority
 from wizard.config import from_environment
-from wizard.extensions import csrf, db, htmx, limiter, server_session
+from wizard.extensions import csrf, db, htmx, limiter, migrate, server_session
 from wizard.store.crypto import SeedCipher
 from wizard.store.sessions import DatabaseSessions
 
@@ -50,6 +50,8 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     configure_logging(app)
 
     db.init_app(app)
+    # render_as_batch: SQLite alters a table by copying it, which Alembic's batch mode does.
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
@@ -95,14 +97,16 @@ class RedactSetupLinks(logging.Filter):
     PATTERN = re.compile(r"(/helpdesk/setup/)[^\s?\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(
-                self.PATTERN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                for a in record.args
-            )
-        if isinstance(record.msg, str):
-            record.msg = self.PATTERN.sub(r"\1[redacted]", record.msg)
+        # gunicorn's access log passes one mapping of fields (logging unpacks it into args).
+        if isinstance(record.args, dict):
+            record.args = {k: self._redact(v) for k, v in record.args.items()}
+        elif record.args:
+            record.args = tuple(self._redact(a) for a in record.args)
+        record.msg = self._redact(record.msg)
         return True
+
+    def _redact(self, value):
+        return self.PATTERN.sub(r"\1[redacted]", value) if isinstance(value, str) else value
 
 
 def configure_logging(app: Flask) -> None:

@@ -8,11 +8,9 @@ from datetime import UTC, datetime
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import inspect
 
-from wizard.extensions import db
 from wizard.services import accounts, audit, helpdesk, invitations, sandbox, seeds
-from wizard.store.models import AuditHead
+from wizard.store import schema
 
 
 def _now() -> datetime:
@@ -37,21 +35,21 @@ def _base_url(given: str | None = None) -> str:
 
 
 def create_schema() -> bool:
-    """Create missing tables; True when the database was new (had no prescribers table)."""
-    was_new = not inspect(db.engine).has_table("prescribers")
-    db.create_all()
-    if db.session.get(AuditHead, 1) is None:
-        db.session.add(AuditHead(id=1, seq=0, hash=""))
-        db.session.commit()
-    return was_new
+    """Bring the database to the newest schema (Alembic revisions); True when it was new."""
+    return schema.upgrade().new
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the database schema (safe to run again)."""
-    was_new = create_schema()
-    click.echo("Created the database schema." if was_new else "The database schema is up to date.")
+    """Create or upgrade the database schema: the same as `flask --app wizard db upgrade`."""
+    done = schema.upgrade()
+    if done.new:
+        click.echo("Created the database schema.")
+    elif done.changed:
+        click.echo(f"Upgraded the database schema to revision {', '.join(done.after)}.")
+    else:
+        click.echo("The database schema is up to date.")
 
 
 sandbox_cli = AppGroup("sandbox", help="Practice tokens and demo data (WIZARD_SANDBOX=1 only).")

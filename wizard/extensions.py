@@ -2,6 +2,7 @@
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
 from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -17,5 +18,6 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
 server_session = Session()
+migrate = Migrate()
 # Per client address, on the forms that check a passphrase or a code.
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -7,7 +7,6 @@ their base URL, so `page.goto("/healthz")` works as well as `page.goto(base_url 
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import chromium
 import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page
@@ -30,19 +30,6 @@ from wizard.store.crypto import SeedCipher
 
 E2E_DIR = Path(__file__).resolve().parent
 ROOT_CONFTEST = E2E_DIR.parent / "conftest.py"  # create_account, new_npi, Account
-DEFAULT_CHROMIUM = "/usr/bin/chromium"
-# Without the networking flags Chromium keeps trying to reach Google's services, which this
-# closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -172,12 +159,7 @@ def invite(live_server: LiveServer, shared: ModuleType) -> Callable[..., Invitat
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """Debian's Chromium ($CHROMIUM or /usr/bin/chromium): Playwright cannot download one here."""
-    headed = browser_type_launch_args.get("headless") is False
-    return {
-        **browser_type_launch_args,
-        "executable_path": os.environ.get("CHROMIUM") or DEFAULT_CHROMIUM,
-        "args": [arg for arg in CHROMIUM_ARGS if not (headed and arg == "--headless")],
-    }
+    return chromium.launch_args(browser_type_launch_args)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Faults: the server killed mid-wizard, two app servers on one database, the database gone.
 
 The servers here are real processes (`flask --app wizard run`) on 127.0.0.1, driven over
-HTTP with a cookie jar, as a browser would drive them.
+HTTP with a cookie jar, as a browser would drive them. Each test runs on SQLite and on
+PostgreSQL (see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -9,9 +10,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,20 +22,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cluster import RedisServer
+from cluster.processes import free_port
 
-from wizard.cli import create_schema
 from wizard.extensions import db
 from wizard.services import sandbox
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import Token
 
 STARTUP_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:
@@ -111,10 +105,11 @@ class Browser:
 
 
 @pytest.fixture
-def environ(tmp_path: Path) -> dict[str, str]:
+def environ(database) -> dict[str, str]:
+    """The servers' settings, over a fresh database of the test's backend."""
     return {
         "WIZARD_SANDBOX": "1",
-        "WIZARD_DATABASE_URL": f"sqlite:///{tmp_path / 'wizard.sqlite3'}",
+        "WIZARD_DATABASE_URL": database.fresh(),
         "WIZARD_SECRET_KEY": "faults-secret-key-0123456789abcdef",
         "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
     }
@@ -128,7 +123,6 @@ def setup(app_factory, environ, request) -> Iterator[tuple]:
         str(Path(__file__).resolve().parents[1] / "conftest.py")
     ).create_account
     with app.app_context():
-        create_schema()
         account = create_account(datetime.now(UTC))
         issued = sandbox.issue(datetime.now(UTC))
     yield app, account, issued
@@ -229,9 +223,10 @@ def sandbox_code(app, credential_id: str) -> str:
 
 
 def test_should_answer_503_while_the_database_is_gone_and_lose_nothing(
-    app, client, csrf_token, account, clock, tmp_path
+    app, client, csrf_token, account, clock, database
 ):
-    """In process: the SQLite file is moved away under a running app, then put back."""
+    """In process: the database made unreachable under a running app (SQLite: its folder
+    moved away; PostgreSQL: every connection refused and ended), then given back."""
     token = account.token()
     client.post(
         "/sign-in",
@@ -250,17 +245,12 @@ def test_should_answer_503_while_the_database_is_gone_and_lose_nothing(
         },
     )
     form_token = csrf_token(client, "/enroll/get-app")
-    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
     with app.app_context():
         before = db.session.query(Token).count()
         db.engine.dispose()
-    aside = tmp_path / "aside"
-    aside.mkdir()
-    for path in database.parent.glob(database.name + "*"):
-        shutil.move(path, aside / path.name)
     # As in production: an error becomes a page, not an exception in the test.
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    try:
+    with database.gone(app.config["SQLALCHEMY_DATABASE_URI"]):
         health = client.get("/healthz")
         assert health.status_code == 503
         page = client.post(
@@ -269,13 +259,8 @@ def test_should_answer_503_while_the_database_is_gone_and_lose_nothing(
         )
         assert page.status_code == 503
         assert "cannot reach our database" in page.get_data(as_text=True)
-    finally:
         with app.app_context():
             db.engine.dispose()
-        for path in database.parent.glob(database.name + "*"):
-            path.unlink()  # the empty database SQLite made in its place
-        for path in aside.iterdir():
-            shutil.move(path, database.parent / path.name)
     assert client.get("/healthz").status_code == 200
     assert client.get("/enroll/get-app").status_code == 200, "signed in still: nothing was lost"
     with app.app_context():
@@ -283,35 +268,10 @@ def test_should_answer_503_while_the_database_is_gone_and_lose_nothing(
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     """A redis-server of the test's own on 127.0.0.1 (installed by `make test`)."""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+    with RedisServer() as server:
+        yield server.url()
 
 
 def test_should_continue_across_servers_sharing_one_redis_session_store(environ, setup, redis_url):
@@ -348,3 +308,56 @@ def test_should_continue_across_servers_sharing_one_redis_session_store(environ,
     with app.app_context():
         rows = db.session.execute(db.text("SELECT COUNT(*) FROM server_sessions")).scalar()
     assert rows == 0, "and not in the database"
+
+
+def test_should_answer_503_while_redis_is_gone_and_lose_nothing(
+    app_factory, environ, clock, csrf_token, request
+):
+    """Sessions and sign-in counts in Redis: Redis killed under a running app, then back."""
+    with RedisServer() as redis_server:
+        shared = {
+            **environ,
+            "WIZARD_SESSION_REDIS_URL": redis_server.url(0),
+            "WIZARD_RATELIMIT_STORAGE_URL": redis_server.url(1),
+        }
+        app = app_factory({"TESTING": True, "ARGON2_CHEAP": True, "CLOCK": clock}, shared)
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        browser = app.test_client()
+        create_account = request.config.pluginmanager.get_plugin(
+            str(Path(__file__).resolve().parents[1] / "conftest.py")
+        ).create_account
+        with app.app_context():
+            account = create_account(clock())
+        sign_in_page = browser.get("/sign-in")
+        assert sign_in_page.status_code == 200
+
+        redis_server.kill()
+        for path in ("/sign-in", "/enroll/get-app", "/"):
+            page = browser.get(path)
+            assert page.status_code == 503, path
+            assert "Try again in a few minutes" in page.get_data(as_text=True)
+        health = app.test_client().get("/healthz")  # as a load balancer asks: no cookie
+        assert (health.status_code, health.get_json()["redis"]) == (503, "unreachable")
+
+        redis_server.start()
+        assert browser.get("/healthz").status_code == 200
+        token = account.token()
+        browser.post(
+            "/sign-in",
+            data={
+                "npi": account.npi,
+                "passphrase": account.passphrase,
+                "csrf_token": csrf_token(browser, "/sign-in"),
+            },
+        )
+        signed_in = browser.post(
+            "/sign-in/code",
+            data={
+                "token": token.id,
+                "code": token.code(clock()),
+                "csrf_token": csrf_token(browser, "/sign-in/code"),
+            },
+        )
+        assert signed_in.headers["Location"] == "/", "the account and its token were kept"
+        with app.app_context():
+            db.engine.dispose()

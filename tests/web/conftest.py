@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -291,12 +290,12 @@ class Page:
 
 
 @pytest.fixture
-def app(app_factory: Callable[..., Flask], tmp_path: Path, clock) -> Iterator[Flask]:
-    """tests/conftest.py's app (fresh SQLite file, sandbox on, CSRF on, the test clock), plus
+def app(app_factory: Callable[..., Flask], database, clock) -> Iterator[Flask]:
+    """tests/conftest.py's app (fresh database, sandbox on, CSRF on, the test clock), plus
     ARGON2_CHEAP: create_app and the demo seed each hash a passphrase, and at the default
     argon2 cost that was over half of this suite's time. Drop this override once the root
     fixture passes ARGON2_CHEAP itself."""
-    database_url = f"sqlite:///{tmp_path / 'wizard.sqlite3'}"
+    database_url = database.main()
     environ = environ_for(database_url)
     app = app_factory(
         {
@@ -310,8 +309,6 @@ def app(app_factory: Callable[..., Flask], tmp_path: Path, clock) -> Iterator[Fl
         },
         environ=environ,
     )
-    with app.app_context():
-        create_schema()
     yield app
     with app.app_context():
         db.session.remove()
@@ -749,21 +746,24 @@ def environ_for(database_url: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_app(
-    app_factory: Callable[..., Flask], tmp_path: Path, clock
-) -> Iterator[Callable[..., Flask]]:
+def make_app(app_factory: Callable[..., Flask], database, clock) -> Iterator[Callable[..., Flask]]:
     """make_app(schema=True, **WIZARD_variables): an app from the environment given, over a
-    fresh SQLite file in tmp_path unless WIZARD_DATABASE_URL is given; test clock; TESTING."""
+    fresh database of the test's backend (empty with schema=False) unless WIZARD_DATABASE_URL
+    is given; test clock; TESTING."""
     built: list[Flask] = []
 
     def make(schema: bool = True, **variables: str) -> Flask:
-        database_url = f"sqlite:///{tmp_path / f'other-{len(built)}.sqlite3'}"
+        own_url = "WIZARD_DATABASE_URL" in variables
+        if own_url:
+            database_url = variables["WIZARD_DATABASE_URL"]
+        else:
+            database_url = database.fresh() if schema else database.empty()
         environ = environ_for(database_url)
         environ.update(variables)
         environ = {k: v for k, v in environ.items() if v is not None}
         made = app_factory({"TESTING": True, "ARGON2_CHEAP": True, "CLOCK": clock}, environ)
         built.append(made)
-        if schema:
+        if schema and own_url:
             with made.app_context():
                 create_schema()
         return made

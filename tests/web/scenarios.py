@@ -7,8 +7,9 @@ that the route accepts, and where the accepted plain post goes. Setting up goes 
 and the services only (never around them), so a scenario proves the route is reachable.
 
 `POST_SCENARIOS` must name every POST endpoint in the app's url_map; the fuzz module checks
-this, so a new form gets fuzzed as soon as it lands. `Frozen` saves the SQLite file in memory
-and puts it back before each input, and compares the rows a refused input must not touch.
+this, so a new form gets fuzzed as soon as it lands. `Frozen` saves the database (SQLite or
+PostgreSQL) and puts it back before each input, and compares the rows a refused input must
+not touch.
 """
 
 from __future__ import annotations
@@ -216,29 +217,25 @@ WATCHED = (
 
 
 class Frozen:
-    """The app's SQLite file saved in memory; restore() puts every table back as it was."""
+    """The app's database saved; restore() puts every table back as it was.
+
+    SQLite: the file copied into memory with the backup API. PostgreSQL: every table copied
+    into a schema of its own, and copied back (after a TRUNCATE) with the sequences."""
 
     def __init__(self, app: Flask) -> None:
         url = app.config["SQLALCHEMY_DATABASE_URI"]
-        assert url.startswith("sqlite:///"), url
-        self.live = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
-        self.live.isolation_level = None
-        # This connection only writes the saved copy back: no need to wait for the disk.
-        self.live.execute("PRAGMA synchronous=OFF")
-        self.saved = sqlite3.connect(":memory:", check_same_thread=False)
-        self.live.backup(self.saved)
+        self.store = _SqliteSnapshot(url) if url.startswith("sqlite:///") else _PgSnapshot(url)
         self.rows = self.watched()
 
     def restore(self) -> None:
-        self.saved.backup(self.live)
+        self.store.restore()
 
     def watched(self) -> dict[str, list[tuple]]:
         found = {}
         for table in WATCHED:
-            cursor = self.live.execute(f"SELECT * FROM {table} ORDER BY id")  # noqa: S608
-            names = [d[0] for d in cursor.description]
+            names, rows = self.store.rows(f"SELECT * FROM {table} ORDER BY id")  # noqa: S608
             keep = [i for i, n in enumerate(names) if n not in COUNTERS.get(table, ())]
-            found[table] = [tuple(row[i] for i in keep) for row in cursor.fetchall()]
+            found[table] = [tuple(row[i] for i in keep) for row in rows]
         return found
 
     def assert_unchanged(self, where: str) -> None:
@@ -250,8 +247,89 @@ class Frozen:
             )
 
     def close(self) -> None:
+        self.store.close()
+
+
+class _SqliteSnapshot:
+    def __init__(self, url: str) -> None:
+        self.live = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
+        self.live.isolation_level = None
+        # This connection only writes the saved copy back: no need to wait for the disk.
+        self.live.execute("PRAGMA synchronous=OFF")
+        self.saved = sqlite3.connect(":memory:", check_same_thread=False)
+        self.live.backup(self.saved)
+
+    def restore(self) -> None:
+        self.saved.backup(self.live)
+
+    def rows(self, query: str) -> tuple[list[str], list[tuple]]:
+        cursor = self.live.execute(query)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    def close(self) -> None:
         self.live.close()
         self.saved.close()
+
+
+class _PgSnapshot:
+    SCHEMA = "frozen"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        parts = make_url(url)
+        self.live = psycopg.connect(
+            host=parts.host,
+            port=parts.port,
+            user=parts.username,
+            password=parts.password,
+            dbname=parts.database,
+            autocommit=True,
+        )
+        self.tables = [
+            row[0]
+            for row in self.live.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ]
+        self.sequences = [
+            row[0]
+            for row in self.live.execute(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+            )
+        ]
+        with self.live.transaction():
+            self.live.execute(f"DROP SCHEMA IF EXISTS {self.SCHEMA} CASCADE")
+            self.live.execute(f"CREATE SCHEMA {self.SCHEMA}")
+            for table in self.tables:
+                self.live.execute(f'CREATE TABLE {self.SCHEMA}."{table}" AS TABLE "{table}"')
+            self.positions = {
+                name: self.live.execute(
+                    f'SELECT last_value, is_called FROM "{name}"'  # noqa: S608
+                ).fetchone()
+                for name in self.sequences
+            }
+
+    def restore(self) -> None:
+        listed = ", ".join(f'"{t}"' for t in self.tables)
+        with self.live.transaction():
+            self.live.execute(f"TRUNCATE {listed}")
+            for table in self.tables:
+                self.live.execute(
+                    f'INSERT INTO "{table}" SELECT * FROM {self.SCHEMA}."{table}"'  # noqa: S608
+                )
+            for name, (value, called) in self.positions.items():
+                self.live.execute("SELECT setval(%s, %s, %s)", (name, value, called))
+
+    def rows(self, query: str) -> tuple[list[str], list[tuple]]:
+        cursor = self.live.execute(query)
+        return [d.name for d in cursor.description], cursor.fetchall()
+
+    def close(self) -> None:
+        self.live.execute(f"DROP SCHEMA IF EXISTS {self.SCHEMA} CASCADE")
+        self.live.close()
 
 
 # --- Anonymous and half-way flows --------------------------------------------------------------

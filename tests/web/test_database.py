@@ -1,12 +1,9 @@
 """Issue 2: the health check, init-db, and what the database itself enforces and keeps."""
 
 import base64
-import shutil
-import sqlite3
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from wizard.extensions import db
@@ -21,31 +18,25 @@ def test_should_answer_200_when_the_database_answers(client):
     assert response.get_json()["status"] == "ok"
 
 
-def test_should_answer_503_when_the_database_is_unreachable(make_app, tmp_path):
-    folder = tmp_path / "gone"
-    folder.mkdir()
-    app = make_app(WIZARD_DATABASE_URL=f"sqlite:///{folder / 'wizard.sqlite3'}")
+def test_should_answer_503_when_the_database_is_unreachable(make_app, database):
+    app = make_app()
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
 
-    with app.app_context():
-        db.engine.dispose()  # no pooled connection keeps the old file open
-    shutil.rmtree(folder)  # SQLite cannot open a file in a folder that is not there
+    with database.gone(app.config["SQLALCHEMY_DATABASE_URI"]):
+        with app.app_context():
+            db.engine.dispose()  # no pooled connection keeps the old one open
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.get_json()["status"] != "ok"
 
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["status"] != "ok"
-
-    folder.mkdir()
     assert client.get("/healthz").status_code == 200, "healthy again once the database answers"
 
 
 def test_should_start_and_answer_503_when_the_database_is_unreachable_from_the_start(
-    make_app, tmp_path
+    make_app, database
 ):
-    unreachable = tmp_path / "no-such-folder" / "wizard.sqlite3"
-
-    app = make_app(schema=False, WIZARD_DATABASE_URL=f"sqlite:///{unreachable}")
+    app = make_app(schema=False, WIZARD_DATABASE_URL=database.unreachable())
 
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
@@ -55,9 +46,8 @@ def test_should_start_and_answer_503_when_the_database_is_unreachable_from_the_s
 # --- init-db ---------------------------------------------------------------------------------
 
 
-def test_should_create_the_schema_and_be_safe_to_run_again(make_app, flask_cli, tmp_path):
-    database = tmp_path / "fresh.sqlite3"
-    app = make_app(schema=False, WIZARD_DATABASE_URL=f"sqlite:///{database}")
+def test_should_create_the_schema_and_be_safe_to_run_again(make_app, flask_cli):
+    app = make_app(schema=False)
 
     first = flask_cli(app, "init-db")
     seeded = flask_cli(app, "sandbox", "seed")
@@ -68,13 +58,15 @@ def test_should_create_the_schema_and_be_safe_to_run_again(make_app, flask_cli, 
     assert seeded.exit_code == 0, seeded.output
     assert second.exit_code == 0, second.output
     assert "up to date" in second.output
-    tables = {
-        row[0]
-        for row in sqlite3.connect(database).execute("SELECT name FROM sqlite_master")
-        if row[0]
-    }
-    assert {"prescribers", "tokens", "audit_events", "oath_credentials", "invitations"} <= tables
     with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+        assert {
+            "prescribers",
+            "tokens",
+            "audit_events",
+            "oath_credentials",
+            "invitations",
+        } <= tables
         assert db.session.scalar(select(Prescriber.npi)) == "1234567893", "data survives"
         assert len(db.session.scalars(select(Token)).all()) == 2
 
@@ -160,19 +152,14 @@ def test_cant_revive_a_deleted_token_while_its_credential_is_live_elsewhere(app)
 # --- Seeds are encrypted at rest -------------------------------------------------------------
 
 
-def database_bytes(app) -> bytes:
-    path = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+def database_bytes(app, database) -> bytes:
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()  # checkpoints the write-ahead log into the file
-    found = b""
-    for candidate in (path, Path(f"{path}-wal")):
-        if candidate.exists():
-            found += candidate.read_bytes()
-    return found
+        db.engine.dispose()  # SQLite: checkpoints the write-ahead log into the file
+    return database.stored_bytes(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
-def test_should_store_token_seeds_encrypted(app, vip):
+def test_should_store_token_seeds_encrypted(app, vip, database):
     credential = vip.issue()
     raw_secret = base64.b32decode(credential.secret)
 
@@ -188,7 +175,7 @@ def test_should_store_token_seeds_encrypted(app, vip):
         assert credential.secret.lower().encode() not in as_bytes
         assert raw_secret not in as_bytes
 
-    stored = database_bytes(app)
+    stored = database_bytes(app, database)
     assert credential.credential_id.encode() in stored
     assert credential.secret.encode() not in stored
     assert raw_secret not in stored

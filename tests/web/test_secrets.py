@@ -629,3 +629,16 @@ def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(
         assert accepted.headers["Location"] == reached.accepted
     finally:
         frozen.close()
+
+
+def test_gunicorn_access_lines_keep_their_fields_and_hide_setup_links(app_factory, caplog):
+    """gunicorn logs each request with one mapping of fields: the filter that hides setup
+    links must keep that mapping, or every access line fails to format."""
+    app_factory({"TESTING": True}, {"WIZARD_DATABASE_URL": "sqlite://", "WIZARD_SANDBOX": "1"})
+    caplog.set_level(logging.INFO, logger="gunicorn.access")
+    fields = {"h": "203.0.113.5", "r": "GET /helpdesk/setup/K7FQ-3QXM-ZP2D HTTP/1.1", "s": "200"}
+
+    logging.getLogger("gunicorn.access").info('%(h)s "%(r)s" %(s)s', fields)
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "gunicorn.access"]
+    assert lines == ['203.0.113.5 "GET /helpdesk/setup/[redacted] HTTP/1.1" 200']

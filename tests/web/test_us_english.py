@@ -90,7 +90,11 @@ def _python_strings(path: Path) -> list[str]:
     ]
 
 
-PYTHON = sorted([*(ROOT / "wizard").rglob("*.py"), *(ROOT / "bench").rglob("*.py")])
+PYTHON = sorted(
+    path
+    for folder in ("wizard", "bench", "scripts", "migrations")
+    for path in (ROOT / folder).rglob("*.py")
+)
 
 
 @pytest.mark.parametrize("path", PYTHON, ids=relative)
@@ -104,7 +108,7 @@ DOCS = sorted(
         ROOT / "README.md",
         ROOT / "Makefile",
         *(ROOT / "docs").glob("*.md"),
-        *(ROOT / "scripts").iterdir(),
+        *(p for p in (ROOT / "scripts").rglob("*") if p.is_file() and p.suffix in ("", ".sh")),
         *(ROOT / "static" / "js").glob("*.js"),
         *(ROOT / "static" / "img").glob("*.svg"),
         *(ROOT / "static" / "css").glob("*.css"),

@@ -53,7 +53,20 @@ def _rollback() -> None:
         log.warning("rollback failed: the database is unreachable")
 
 
+def _store_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean a store is out of reach: the database, and Redis when sessions or
+    rate-limit counts live there (several app servers)."""
+    try:
+        from redis.exceptions import ConnectionError as RedisDown
+        from redis.exceptions import TimeoutError as RedisSlow
+    except ImportError:  # one server without Redis: the redis package is optional
+        return (OperationalError,)
+    return (OperationalError, RedisDown, RedisSlow)
+
+
 def init_app(app: Flask) -> None:
+    unavailable = _store_errors()
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         _rollback()
@@ -67,16 +80,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         _rollback()
-        # A database failure while opening the session surfaces as a 500 wrapping it.
-        if isinstance(getattr(error, "original_exception", None), OperationalError):
+        # A store failure while opening the session surfaces as a 500 wrapping it.
+        if isinstance(getattr(error, "original_exception", None), unavailable):
+            log.error("store unavailable: %s", type(error.original_exception).__name__)
             return render_error(503)
         return render_error(error.code or 500)
 
-    @app.errorhandler(OperationalError)
-    def database_down(error):
-        log.error("database unavailable: %s", type(error.orig).__name__)
-        _rollback()
-        return render_error(503)
+    for kind in unavailable:
+
+        @app.errorhandler(kind)
+        def store_down(error):
+            log.error("store unavailable: %s", type(getattr(error, "orig", error)).__name__)
+            _rollback()
+            return render_error(503)
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -6,7 +6,7 @@ from flask import current_app, g, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from wizard.extensions import db
+from wizard.extensions import db, limiter
 from wizard.services import enrollment, sandbox
 from wizard.web.forms import EmptyForm
 from wizard.web.main import bp
@@ -39,11 +39,25 @@ def help_page():
 
 @bp.get("/healthz")
 def healthz():
-    """200 when the database answers, 503 otherwise."""
+    """200 when the database (and Redis, where sessions or rate-limit counts live) answers,
+    503 otherwise."""
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
         current_app.logger.warning("health check: database unavailable")
         return jsonify(status="unavailable", database="unreachable"), 503
+    if not _redis_answers():
+        current_app.logger.warning("health check: Redis unavailable")
+        return jsonify(status="unavailable", database="ok", redis="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+def _redis_answers() -> bool:
+    sessions = current_app.config.get("SESSION_REDIS")
+    try:
+        if sessions is not None:
+            sessions.ping()
+    except Exception:  # noqa: BLE001 - any failure to answer is "unreachable"
+        return False
+    return limiter.storage.check()

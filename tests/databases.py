@@ -1,0 +1,211 @@
+"""The databases the tests run on: SQLite files, and a throwaway PostgreSQL server.
+
+Each backend builds its schema once per run with the migrations (a template), then hands each
+test a database with that schema cheaply:
+- SQLite: a copy of the template file;
+- PostgreSQL: the run's main database emptied (TRUNCATE, then the rows the migrations seed put
+  back), or a copy of the template database (CREATE DATABASE … TEMPLATE) when a test needs
+  several databases at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cluster.postgres import PostgresServer
+
+BACKENDS = ("sqlite", "postgresql")
+# Builds the schema at a URL with the migrations (given by tests/conftest.py, which builds apps).
+Migrator = Callable[[str], None]
+
+
+class SqliteDatabases:
+    backend = "sqlite"
+
+    def __init__(self, folder: Path, migrate: Migrator) -> None:
+        self.template = folder / "template.sqlite3"
+        migrate(f"sqlite:///{self.template}")
+
+    def main(self, folder: Path) -> str:
+        return self.fresh(folder, "wizard")
+
+    def fresh(self, folder: Path, name: str) -> str:
+        url = self.empty(folder, name)
+        shutil.copyfile(self.template, self._path(url))
+        return url
+
+    def empty(self, folder: Path, name: str) -> str:
+        """Each database in a folder of its own, so that gone() can take the folder away."""
+        own = folder / name
+        own.mkdir()
+        return f"sqlite:///{own / 'wizard.sqlite3'}"
+
+    def unreachable(self, folder: Path) -> str:
+        """A URL that cannot be opened: a file in a folder that does not exist."""
+        return f"sqlite:///{folder / 'no-such-folder' / 'wizard.sqlite3'}"
+
+    def drop(self, url: str) -> None:
+        pass  # files go with the test's tmp_path
+
+    @staticmethod
+    def _path(url: str) -> Path:
+        return Path(url.removeprefix("sqlite:///"))
+
+    @contextmanager
+    def gone(self, url: str) -> Iterator[None]:
+        """The database out of reach: its folder moved aside (SQLite cannot open a file in a
+        folder that is not there), then put back untouched."""
+        folder = self._path(url).parent
+        aside = folder.with_name(folder.name + "-aside")
+        folder.rename(aside)
+        try:
+            yield
+        finally:
+            aside.rename(folder)
+
+    def stored_bytes(self, url: str) -> bytes:
+        """What the database has written to disk (the file and its write-ahead log); close
+        every connection first, so the log is checkpointed into the file."""
+        path = self._path(url)
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+class PostgresDatabases:
+    backend = "postgresql"
+    TEMPLATE = "wizard_template"
+    MAIN = "wizard_main"
+
+    def __init__(self, server: PostgresServer, migrate: Migrator) -> None:
+        self.server = server
+        self._names = itertools.count(1)
+        server.create_database(self.TEMPLATE)
+        migrate(server.url(self.TEMPLATE))
+        self._seed_rows = self._read_seed_rows()
+        server.create_database(self.MAIN, template=self.TEMPLATE)
+
+    def _read_seed_rows(self) -> list[tuple[str, list[str], list[tuple]]]:
+        """Every table, and the rows the migrations put in it (the audit chain's head)."""
+        import psycopg
+
+        found = []
+        with psycopg.connect(self.server.conninfo(self.TEMPLATE)) as connection:
+            tables = connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version' ORDER BY tablename"
+            ).fetchall()
+            for (table,) in tables:
+                cursor = connection.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+                columns = [c.name for c in cursor.description]
+                found.append((table, columns, cursor.fetchall()))
+        return found
+
+    def main(self, folder: Path) -> str:
+        """The main database, emptied: whatever the last test left is gone."""
+        import psycopg
+
+        with psycopg.connect(self.server.conninfo(self.MAIN), autocommit=True) as connection:
+            # A connection a previous test left open would wait on the TRUNCATE forever.
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            tables = ", ".join(f'"{table}"' for table, _, _ in self._seed_rows)
+            with connection.transaction():
+                connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+                for table, columns, rows in self._seed_rows:
+                    if rows:
+                        names = ", ".join(f'"{c}"' for c in columns)
+                        marks = ", ".join(["%s"] * len(columns))
+                        connection.cursor().executemany(
+                            f'INSERT INTO "{table}" ({names}) VALUES ({marks})',  # noqa: S608
+                            rows,
+                        )
+        return self.server.url(self.MAIN)
+
+    def fresh(self, folder: Path, name: str) -> str:
+        return self.server.create_database(f"t{next(self._names)}", template=self.TEMPLATE)
+
+    def empty(self, folder: Path, name: str) -> str:
+        return self.server.create_database(f"e{next(self._names)}", template="template0")
+
+    def unreachable(self, folder: Path) -> str:
+        """A URL that cannot be opened: a database that does not exist on the server."""
+        return self.server.url(f"missing{next(self._names)}")
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        if name not in (self.MAIN, self.TEMPLATE):
+            self.server.drop_database(name)
+
+    @contextmanager
+    def gone(self, url: str) -> Iterator[None]:
+        """The database out of reach: every connection refused and the open ones ended, as
+        when the database server goes away; then allowed again, untouched."""
+        name = url.rsplit("/", 1)[1]
+        self.server.execute(
+            f"ALTER DATABASE {name} ALLOW_CONNECTIONS false",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
+            f"WHERE datname = '{name}'",
+        )
+        try:
+            yield
+        finally:
+            self.server.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+
+    def stored_bytes(self, url: str) -> bytes:
+        """What the server has written to disk for the database at url (its files and the
+        write-ahead log), after a checkpoint."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.server.conninfo(name), autocommit=True) as connection:
+            connection.execute("CHECKPOINT")
+            oid = connection.execute(
+                "SELECT oid FROM pg_database WHERE datname = current_database()"
+            ).fetchone()[0]
+        data = self.server.data
+        files = [*(data / "base" / str(oid)).iterdir(), *(data / "pg_wal").glob("0*")]
+        return b"".join(p.read_bytes() for p in files if p.is_file())
+
+
+class DatabaseSet:
+    """One test's databases: main() for its app, fresh() and empty() for more, all dropped
+    when the test ends."""
+
+    def __init__(self, provider: SqliteDatabases | PostgresDatabases, folder: Path) -> None:
+        self.provider = provider
+        self.backend = provider.backend
+        self.folder = folder
+        self._made: list[str] = []
+        self._names = itertools.count(1)
+
+    def main(self) -> str:
+        return self.provider.main(self.folder)
+
+    def fresh(self) -> str:
+        url = self.provider.fresh(self.folder, f"other-{next(self._names)}")
+        self._made.append(url)
+        return url
+
+    def empty(self) -> str:
+        url = self.provider.empty(self.folder, f"empty-{next(self._names)}")
+        self._made.append(url)
+        return url
+
+    def unreachable(self) -> str:
+        return self.provider.unreachable(self.folder)
+
+    def gone(self, url: str):
+        """with database.gone(url): the database at url cannot be reached, then is back."""
+        return self.provider.gone(url)
+
+    def stored_bytes(self, url: str) -> bytes:
+        return self.provider.stored_bytes(url)
+
+    def close(self) -> None:
+        for url in self._made:
+            self.provider.drop(url)
