@@ -107,7 +107,9 @@ def _load_prescriber() -> None:
     if g.prescriber is None and g.agent is None:
         sign_out()
         return
-    if not request.path.startswith("/static/"):
+    # Activity is the prescriber's own pages: not static files, and not the sandbox's practice
+    # app, whose code polls every second and would otherwise keep the session alive forever.
+    if not request.path.startswith("/static/") and request.blueprint != "sandbox":
         session["last_seen"] = now().timestamp()
 
 
