@@ -26,9 +26,10 @@ import pytest
 from click.testing import Result
 from cluster.postgres import PostgresServer
 from databases import BACKENDS, DatabaseSet, PostgresDatabases, SqliteDatabases
-from flask import Flask
+from flask import Flask, Response, request
 from flask.testing import FlaskClient, FlaskCliRunner
 from stdnum import luhn
+from us_english import check_page
 
 from wizard import create_app
 from wizard.extensions import db
@@ -82,8 +83,18 @@ def wizard_environ(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def build_app(test_config: dict | None = None, environ: dict | None = None) -> Flask:
-    """create_app, with no WIZARD_* variable but those given."""
-    return create_app(test_config, environ=environ if environ is not None else {})
+    """create_app, with no WIZARD_* variable but those given; every HTML page it renders is
+    checked for British spellings."""
+    app = create_app(test_config, environ=environ if environ is not None else {})
+    app.after_request(_in_us_english)
+    return app
+
+
+def _in_us_english(response: Response) -> Response:
+    """House rule on every HTML page a test renders: no British spelling (us_english.py)."""
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        check_page(response.get_data(as_text=True), f"{request.method} {request.path}")
+    return response
 
 
 @pytest.fixture(scope="session")

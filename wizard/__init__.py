@@ -44,6 +44,10 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="wizard_session",
         SESSION_PERMANENT=True,
+        # Store a session only when a request changed it: a request that merely read it (a
+        # static file, the practice app's poll) must not write back what it read over a change
+        # another request made meanwhile (a lost update: wizard progress gone).
+        SESSION_REFRESH_EACH_REQUEST=False,
         # hide_parameters: SQL logs and errors never show values (session ids, hashes).
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server session

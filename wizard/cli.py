@@ -34,6 +34,23 @@ def _now() -> datetime:
     return current_app.config["CLOCK"]()
 
 
+def _link(path: str) -> str:
+    """A full link where an address is known (WIZARD_BASE_URL or development), else the path."""
+    base = (current_app.config.get("BASE_URL") or "").rstrip("/")
+    return f"{base}{path}"
+
+
+def _base_url(given: str | None = None) -> str:
+    """The address links are built on: --base-url, else WIZARD_BASE_URL (see config.py)."""
+    base = (given or current_app.config.get("BASE_URL") or "").strip().rstrip("/")
+    if not base:
+        raise click.ClickException(
+            "Set WIZARD_BASE_URL to the address the wizard is served at "
+            "(for example https://epcs.example.org), or give --base-url."
+        )
+    return base
+
+
 def create_schema() -> bool:
     """Bring the database to the newest schema (Alembic revisions); True when it was new."""
     return schema.upgrade().new
@@ -141,8 +158,8 @@ def sandbox_reset_command() -> None:
 @click.option("--npi", required=True, help="The prescriber's 10-digit NPI.")
 @click.option("--name", required=True, help="The prescriber's name as it should appear.")
 @click.option("--email", required=True, help="Where the invitation is sent (out of band).")
-@click.option("--organization", "organisation", default="", help="Organisation granting access.")
-@click.option("--dea", default="", help="DEA number for that organisation's grant.")
+@click.option("--organization", "organisation", default="", help="Organization granting access.")
+@click.option("--dea", default="", help="DEA number for that organization's grant.")
 @click.option(
     "--proofed/--not-proofed",
     default=True,
@@ -166,7 +183,8 @@ def invite_command(npi, name, email, organisation, dea, proofed) -> None:
         raise click.ClickException(str(error)) from None
     click.echo(f"Invitation ID: {code}")
     click.echo(f"For: {invitation.name} (NPI {invitation.npi})")
-    click.echo(f"Valid until: {invitation.expires_at:%Y-%m-%d %H:%M} UTC. Use it once at /start.")
+    click.echo(f"Valid until: {invitation.expires_at:%Y-%m-%d %H:%M} UTC.")
+    click.echo(f"Use it once at {_link('/start')}")
 
 
 @click.command("reset-passphrase")
@@ -180,6 +198,7 @@ def reset_passphrase_command(npi: str) -> None:
         raise click.ClickException(str(error)) from None
     click.echo(f"Reset code: {code}")
     click.echo("Valid for 24 hours, once. The prescriber also needs a code from an Active token.")
+    click.echo(f"Use it at {_link('/forgot-passphrase')}")
 
 
 def _psk_bytes(ctx, param, value: str | None) -> bytes | None:
@@ -301,19 +320,18 @@ helpdesk_cli = AppGroup("helpdesk", help="Help-desk agents.")
 @click.argument("username")
 @click.option(
     "--base-url",
-    envvar="WIZARD_BASE_URL",
-    default="http://127.0.0.1:5000",
-    show_default=True,
-    help="Where the wizard is served, for the setup link.",
+    help="Where the wizard is served, for the setup link. Default: WIZARD_BASE_URL, or the "
+    "development server's address (http://127.0.0.1:5000, or FLASK_RUN_HOST and FLASK_RUN_PORT).",
 )
-def helpdesk_add(username: str, base_url: str) -> None:
+def helpdesk_add(username: str, base_url: str | None) -> None:
     """Create a help-desk agent and print their one-time setup link (valid 24 hours)."""
+    base = _base_url(base_url)
     try:
         token = helpdesk.add(username, _now())
     except helpdesk.AgentError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Setup link for {username.strip().lower()} (once, within 24 hours):")
-    click.echo(f"{base_url.rstrip('/')}/helpdesk/setup/{token}")
+    click.echo(f"{base}/helpdesk/setup/{token}")
 
 
 sessions_cli = AppGroup("sessions", help="Server-side sessions.")

@@ -114,6 +114,29 @@ def _vip(env: dict) -> dict:
     }
 
 
+def _mail_url(env: dict) -> str:
+    mail_url = env.get("WIZARD_MAIL_URL", "").strip()
+    if mail_url:
+        try:
+            parse_mail_url(mail_url)
+        except ValueError as error:
+            # Never echo the URL: it may hold the mail server's password.
+            raise ConfigError(f"WIZARD_MAIL_URL is not usable: {error}") from None
+    return mail_url
+
+
+def _base_url(env: dict, production: bool) -> str:
+    """Where prescribers and agents reach the wizard, for links in mail and on the command
+    line: WIZARD_BASE_URL, else in development the address `flask run` serves."""
+    base_url = env.get("WIZARD_BASE_URL", "").strip().rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"WIZARD_BASE_URL must start with http:// or https://, not {base_url!r}")
+    if not base_url and not production:
+        host = env.get("FLASK_RUN_HOST") or "127.0.0.1"
+        base_url = f"http://{host}:{env.get('FLASK_RUN_PORT') or 5000}"
+    return base_url
+
+
 def from_environment(instance_path: str, env: dict | None = None) -> dict:
     """Flask settings from WIZARD_* variables. Raises ConfigError on an unsafe production setup."""
     env = dict(os.environ if env is None else env)
@@ -141,18 +164,14 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
             "WIZARD_SEED_KEY must be 32 bytes in URL-safe base64, as printed by "
             "python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
         ) from None
-    mail_url = env.get("WIZARD_MAIL_URL", "").strip()
-    if mail_url:
-        try:
-            parse_mail_url(mail_url)
-        except ValueError as error:
-            # Never echo the URL: it may hold the mail server's password.
-            raise ConfigError(f"WIZARD_MAIL_URL is not usable: {error}") from None
+    mail_url = _mail_url(env)
     idle = _int(env, "WIZARD_SESSION_IDLE_MINUTES", 15)
+    base_url = _base_url(env, production)
     database_url = env.get("WIZARD_DATABASE_URL") or f"sqlite:///{instance / 'wizard.sqlite3'}"
     return {
         "WIZARD_ENV": "production" if production else "development",
         "SANDBOX": sandbox,
+        "BASE_URL": base_url,  # for links in mail and on the command line; "" if unknown
         "SECRET_KEY": key("WIZARD_SECRET_KEY", "secret_key", lambda: secrets.token_hex(32)),
         "SEED_KEY": seed_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -192,13 +211,12 @@ def from_environment(instance_path: str, env: dict | None = None) -> dict:
         ),
         "HELP_DESK_TEXT": env.get(
             "WIZARD_HELP_DESK_TEXT",
-            "Call your organisation's EPCS help desk. They will start identity proofing again.",
+            "Call your organization's EPCS help desk. They will start identity proofing again.",
         ),
         "MAIL_URL": mail_url,
         "MAIL_FROM": env.get("WIZARD_MAIL_FROM", "").strip()
         or "EPCS Token Enrollment <no-reply@localhost>",
         "MAIL_CA_FILE": env.get("WIZARD_MAIL_CA_FILE", "").strip(),
-        "BASE_URL": env.get("WIZARD_BASE_URL", "").strip().rstrip("/"),
         **_vip(env),
         # Storage outlives the idle timeout so the next request can say why the user was signed out.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle) + timedelta(hours=12),

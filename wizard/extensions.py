@@ -1,4 +1,4 @@
-"""Extensions, created unbound and initialised in create_app."""
+"""Extensions, created unbound and initialized in create_app."""
 
 from flask import request
 from flask_limiter import Limiter

@@ -1,4 +1,4 @@
-// Our few lines of behaviour on top of htmx. Everything here also works
+// Our few lines of behavior on top of htmx. Everything here also works
 // without JavaScript by plain links and form posts.
 (function () {
   "use strict";
@@ -21,6 +21,8 @@
     if (!swapped) return;
     var target = swapped.querySelector("[data-error-summary]") || swapped.querySelector("[data-autofocus]");
     if (!target && swapped.hasAttribute("data-autofocus")) target = swapped;
+    // A swap that took away what had focus (a deleted row) names where focus goes instead.
+    if (!target && swapped.dataset.focus) target = document.getElementById(swapped.dataset.focus);
     if (target) target.focus();
   });
 

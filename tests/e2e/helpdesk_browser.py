@@ -101,12 +101,12 @@ def look_up(page: Page, code: str) -> None:
 
 
 def live_field(page: Page, name: str) -> Locator:
-    """The live view's value in a row: "Prescriber", "Now on", "Token chosen", "Wizard step" or
+    """The live view's value in a row: "Prescriber", "Now on", "Device type", "Wizard step" or
     "Credential ID"."""
     ids = {
         "Prescriber": "#live-person",
         "Now on": "#live-page",
-        "Token chosen": "#live-device",
+        "Device type": "#live-device",
         "Wizard step": "#live-step",
         "Credential ID": "#live-credential",
     }

@@ -147,7 +147,7 @@ def wrong_code(app: Flask, credential_id: str) -> str:
 
 def start_enrolment(page: Page) -> None:
     """From the signed-in account page, follow "Add a token" to step 1."""
-    page.get_by_role("link", name="Add a token").click()
+    page.get_by_role("main").get_by_role("link", name="Add a token").click()
     expect(page).to_have_url(re.compile(re.escape(STEP_PATHS[1]) + r"$"))
     expect(step_heading(page)).to_contain_text(STEP_HEADINGS[1])
 

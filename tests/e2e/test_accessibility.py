@@ -313,6 +313,8 @@ def test_account_and_token_pages_with_inline_actions(
     axe.check(page, "tokens: history")
     page.goto("/tokens?deleted=1")
     axe.check(page, "tokens: table with deleted")
+    page.goto("/help")
+    axe.check(page, "help")
 
     axe.assert_clean()
 
@@ -660,7 +662,7 @@ def test_keyboard_only_enrollment(page: Page, account) -> None:
     page.wait_for_load_state()
     keys = Keyboard(page)
 
-    keys.tab_to(page.get_by_role("link", name="Add a token"))
+    keys.tab_to(page.get_by_role("main").get_by_role("link", name="Add a token"))
     keys.press("Enter")
     expect_on_step(page, 1)
     page.wait_for_load_state()

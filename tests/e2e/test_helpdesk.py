@@ -63,7 +63,7 @@ def test_agent_sees_each_step_and_the_last_error_within_2_seconds(
     expect(live_field(agent_page, "Wizard step")).to_have_text(
         "2 of 5: Find your Credential ID", timeout=LIVE
     )
-    expect(live_field(agent_page, "Token chosen")).to_have_text("iPhone or iPad")
+    expect(live_field(agent_page, "Device type")).to_have_text("iPhone or iPad")
 
     phone = PracticeApp.open(context)
     page.bring_to_front()
@@ -104,7 +104,7 @@ def test_console_without_javascript_shows_updates_on_reload(
 
     nojs_page.get_by_role("link", name="reload").click()
     expect(live_field(nojs_page, "Wizard step")).to_have_text("2 of 5: Find your Credential ID")
-    expect(live_field(nojs_page, "Token chosen")).to_have_text("iPhone or iPad")
+    expect(live_field(nojs_page, "Device type")).to_have_text("iPhone or iPad")
     expect(nojs_page.get_by_role("textbox", name="Support code")).to_have_value(code)
 
 

@@ -1,7 +1,9 @@
 """Issue 5: the token table. Disable (temporarily), enable with a code, delete and "Show deleted
-tokens": with JavaScript each action swaps only its row (the URL stays /tokens, focus moves into
-the row, the status region says what happened); without JavaScript each goes through a
-confirmation page and back to /tokens with the message. And the last Active token's guard.
+tokens": with JavaScript each action's form opens in its row, and its result refreshes the
+table, the limit notice or Add a token, and the backup reminder (the URL stays /tokens, focus
+moves to the changed row, or to the status message when the row is gone, and the status region
+says what happened); without JavaScript each goes through a confirmation page and back to
+/tokens with the message. And the last Active token's guard.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ def expect_row_swapped(page: Page, token, status: str, message: str) -> None:
     expect(row).to_contain_text(status)
     expect(row.get_by_role("rowheader")).to_be_focused()
     expect(page.locator("#tokens-status")).to_have_text(message)
+
+
+def expect_row_gone(page: Page, token, message: str) -> None:
+    """After an htmx delete: still /tokens, the row gone, focus on the status message."""
+    expect(page).to_have_url(TOKENS_URL)
+    expect(token_row(page, token)).to_have_count(0)
+    status = page.locator("#tokens-status")
+    expect(status).to_have_text(message)
+    expect(status).to_be_focused()
 
 
 def test_disable_enable_delete_and_show_deleted_with_javascript(page: Page, make_account) -> None:
@@ -84,14 +95,11 @@ def test_disable_enable_delete_and_show_deleted_with_javascript(page: Page, make
     page.get_by_role("button", name="Enable token").click()
     expect_row_swapped(page, token, "Active", f"{token.nickname} is enabled.")
 
-    # Delete.
+    # Delete: the row goes, as after a reload; the message takes the focus.
     action(page, "Delete", token)
     expect(page.get_by_role("heading", name=f"Delete {token.nickname}")).to_be_focused()
     page.get_by_role("button", name="Delete token").click()
-    expect_row_swapped(page, token, "Deleted", f"{token.nickname} is deleted.")
-    expect(
-        token_row(page, token).get_by_role("link", name=re.compile("^(Disable|Enable|Delete)"))
-    ).to_have_count(0)
+    expect_row_gone(page, token, f"{token.nickname} is deleted.")
     assert page.evaluate("window.sameDocument") is True, "an action loaded a whole page"
 
     # Deleted rows are hidden, until asked for; nothing is erased.
@@ -200,4 +208,42 @@ def test_the_last_active_token_needs_the_consequence_accepted_and_its_code(
     page.get_by_label(ACKNOWLEDGE).check()
     page.get_by_label("Security code from this token").fill(fresh_code(last))
     page.get_by_role("button", name="Delete token").click()
-    expect_row_swapped(page, last, "Deleted", f"{last.nickname} is deleted.")
+    expect_row_gone(page, last, f"{last.nickname} is deleted.")
+
+
+def test_a_row_action_leaves_the_whole_page_true_with_javascript(
+    page: Page, make_account, screenshot
+) -> None:
+    """Issue 14: deleting at the limit brings Add a token back; leaving one Active token
+    brings the backup reminder, and enabling a second takes it away, all without a reload."""
+    account = make_account(("Active", "Active", "Inactive", "Inactive", "Inactive"))
+    signed_in_with, other, spare, *_ = account.tokens
+    sign_in(page, account, signed_in_with)
+    page.goto("/tokens")
+    page.wait_for_load_state()
+    page.evaluate("window.sameDocument = true")
+    add = page.get_by_role("main").get_by_role("link", name="Add a token", exact=True)
+    reminder = page.locator("#backup-reminder")
+    limit = page.get_by_text("the most an account can hold")
+    expect(limit).to_be_visible()
+    expect(add).to_have_count(0)
+    expect(reminder).to_have_count(0)
+
+    action(page, "Delete", spare)
+    page.get_by_role("button", name="Delete token").click()
+    expect_row_gone(page, spare, f"{spare.nickname} is deleted.")
+    expect(limit).to_have_count(0)
+    expect(add).to_be_visible()
+
+    action(page, "Disable", other)
+    page.get_by_role("radio", name=TEMPORARY).check()
+    page.get_by_role("button", name="Disable token").click()
+    expect(reminder).to_contain_text("You have no backup token")
+    screenshot("tokens-after-disable-1280")
+
+    action(page, "Enable", other)
+    page.get_by_label("Security code from this token").fill(fresh_code(other))
+    page.get_by_role("button", name="Enable token").click()
+    expect_row_swapped(page, other, "Active", f"{other.nickname} is enabled.")
+    expect(reminder).to_have_count(0)
+    assert page.evaluate("window.sameDocument") is True, "an action loaded a whole page"

@@ -4,12 +4,14 @@ from hypothesis import strategies as st
 
 from wizard.domain.credentials import (
     SOFT_PREFIXES,
+    LookAlike,
     Normalised,
     accepted_soft_forms,
     grouped,
     normalise_onespan,
     normalise_soft,
     normalise_symantec_hard,
+    recognize,
 )
 
 ALL_SOFT_PREFIXES = ["SYMC", "SYMZ", "SYDC", "VSMT", "VSST"]
@@ -231,3 +233,49 @@ def test_should_prefer_the_longest_matching_prefix():
     result = normalise_soft("SYMC12345678", prefixes=("SYM", "SYMC"))
 
     assert result == Normalised("SYMC12345678", None, False)
+
+
+@pytest.mark.parametrize(
+    "typed, kind",
+    [
+        ("SYMC12345678", LookAlike.VIP_APP),
+        ("sydc 1234 5678", LookAlike.VIP_APP),
+        ("VSST-1234-5678", LookAlike.VIP_APP),
+        ("FT12345678", LookAlike.SYMANTEC_KEY_FOB),
+        ("AVT123456789", LookAlike.SYMANTEC_KEY_FOB),
+        ("avt 1234 5678", LookAlike.SYMANTEC_KEY_FOB),
+        ("3315511111", LookAlike.ONESPAN_KEY_FOB),
+        ("12-3456789-0", LookAlike.ONESPAN_KEY_FOB),
+        ("UBHE12345678", LookAlike.YUBIKEY),
+        ("VSMB12345678", LookAlike.VIP_HARDWARE),
+        ("123456", LookAlike.SECURITY_CODE),
+        ("123 456", LookAlike.SECURITY_CODE),
+        ("1234567893", LookAlike.NPI),
+        ("1245-319-599", LookAlike.NPI),
+        ("AB1234563", LookAlike.DEA_NUMBER),
+        ("bj6125341", LookAlike.DEA_NUMBER),
+    ],
+)
+def test_should_recognize_what_a_typed_serial_looks_like(typed, kind):
+    assert recognize(typed) is kind
+
+
+@pytest.mark.parametrize(
+    "typed", ["", None, "hello", "12345", "1234567", "AB1234564", "SYMC1234", "XYZW12345678"]
+)
+def test_should_recognize_nothing_in_text_of_no_known_shape(typed):
+    assert recognize(typed) is None
+
+
+def test_should_read_an_ft_serial_that_passes_the_dea_check_as_a_key_fob():
+    assert normalise_symantec_hard("FT1234563").value == "FT1234563"
+    assert recognize("FT1234563") is LookAlike.SYMANTEC_KEY_FOB
+
+
+@given(st.text(max_size=40))
+def test_should_recognize_only_what_a_path_accepts_as_its_own_kind(typed):
+    """A value a path accepts is recognized as that path's kind (a 10-digit NPI aside)."""
+    if normalise_soft(typed).value:
+        assert recognize(typed) is LookAlike.VIP_APP
+    elif normalise_symantec_hard(typed).value:
+        assert recognize(typed) is LookAlike.SYMANTEC_KEY_FOB

@@ -1,7 +1,14 @@
 import pytest
 from stdnum import luhn
 
-from wizard.domain.identifiers import clean_dea, clean_npi, is_valid_dea, is_valid_npi
+from wizard.domain.identifiers import (
+    NpiProblem,
+    clean_dea,
+    clean_npi,
+    is_valid_dea,
+    is_valid_npi,
+    npi_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +106,20 @@ def test_should_accept_lower_case_dea_number_once_cleaned():
 )
 def test_cant_accept_invalid_dea_number(dea, reason):
     assert not is_valid_dea(dea), reason
+
+
+@pytest.mark.parametrize(
+    "npi, problem",
+    [
+        ("1234567893", None),
+        ("1234567890", NpiProblem.CHECK_DIGIT),
+        ("1245319598", NpiProblem.CHECK_DIGIT),
+        ("3234567899", NpiProblem.FIRST_DIGIT),
+        ("123456789", NpiProblem.NOT_TEN_DIGITS),
+        ("12345678a3", NpiProblem.NOT_TEN_DIGITS),
+        ("1٢٣٤٥٦٧٨٩٣", NpiProblem.NOT_TEN_DIGITS),
+        ("", NpiProblem.NOT_TEN_DIGITS),
+    ],
+)
+def test_should_name_what_is_wrong_with_an_npi(npi, problem):
+    assert npi_problem(npi) is problem

@@ -15,6 +15,7 @@ from wizard.domain.steps import (
     code_is_fresh,
     may_show,
     number,
+    titles,
 )
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -201,3 +202,10 @@ def test_should_order_steps_as_the_wizard_runs():
 def test_should_title_every_step():
     assert set(TITLES) == set(Step)
     assert all(TITLES.values())
+
+
+def test_should_title_a_key_fobs_second_step_for_its_serial_number():
+    assert titles(key_fob=True)[Step.CREDENTIAL_ID] == "Find the serial number"
+    assert titles()[Step.CREDENTIAL_ID] == "Find your Credential ID"
+    others = [s for s in Step if s is not Step.CREDENTIAL_ID]
+    assert [titles(key_fob=True)[s] for s in others] == [TITLES[s] for s in others]

@@ -171,3 +171,62 @@ def test_cant_start_with_trusted_proxies_that_are_not_a_count_of_hops(app_factor
     assert refusal(app_factory, production(WIZARD_TRUSTED_PROXIES=hops)).startswith(
         "WIZARD_TRUSTED_PROXIES"
     )
+
+
+# --- Links printed by the command line (issue 14) -------------------------------------------
+
+
+def helpdesk_link(app_factory, environ: dict) -> str:
+    app = app_factory(environ=environ)
+    with app.app_context():
+        from wizard.cli import create_schema
+
+        create_schema()
+        result = app.test_cli_runner().invoke(args=["helpdesk", "add", "casey.links"])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "extra, start",
+    [
+        ({"WIZARD_BASE_URL": "https://epcs.example.org/"}, "https://epcs.example.org/helpdesk/"),
+        ({"FLASK_RUN_PORT": "5501"}, "http://127.0.0.1:5501/helpdesk/"),
+        (
+            {"FLASK_RUN_HOST": "localhost", "FLASK_RUN_PORT": "8000"},
+            "http://localhost:8000/helpdesk/",
+        ),
+        ({}, "http://127.0.0.1:5000/helpdesk/setup/"),
+    ],
+)
+def test_helpdesk_add_builds_its_link_on_the_base_url(app_factory, tmp_path, extra, start):
+    environ = {
+        "WIZARD_SECRET_KEY": "k" * 32,
+        "WIZARD_SEED_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "WIZARD_DATABASE_URL": f"sqlite:///{tmp_path / 'links.sqlite3'}",
+        **extra,
+    }
+    assert helpdesk_link(app_factory, environ).startswith(start)
+
+
+def test_production_prints_no_made_up_address(app_factory, tmp_path):
+    environ = production(WIZARD_DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}")
+    app = app_factory(environ=environ)
+    with app.app_context():
+        from wizard.cli import create_schema
+
+        create_schema()
+        result = app.test_cli_runner().invoke(args=["helpdesk", "add", "casey.prod"])
+    assert result.exit_code != 0
+    assert "Set WIZARD_BASE_URL" in result.output
+    assert "127.0.0.1" not in result.output
+    with_base = production(
+        WIZARD_DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        WIZARD_BASE_URL="https://epcs.example.org",
+    )
+    assert helpdesk_link(app_factory, with_base).startswith("https://epcs.example.org/helpdesk/")
+
+
+def test_cant_start_with_a_base_url_that_is_not_http(app_factory):
+    message = refusal(app_factory, production(WIZARD_BASE_URL="epcs.example.org"))
+    assert "WIZARD_BASE_URL" in message

@@ -186,3 +186,35 @@ def test_cant_post_a_backup_choice_before_a_token_is_saved(client_request, demo,
     enrol.reach("name")
     client_request.post("/enroll/backup", {"choice": "decline"}, _expected_redirect="/enroll/name")
     assert store.prescriber().backup_decision == ""
+
+
+def primaries(page) -> list[str]:
+    return [b.text for b in page.select("main .button--primary")]
+
+
+def test_should_have_one_primary_button_adding_the_backup_while_recommended(
+    client_request, only_token
+):
+    """Issue 14: "Not now" and "Go to your account" are not two grey buttons side by side."""
+    page = client_request.get("/enroll/done")
+    assert primaries(page) == ["Add a backup token"]
+    account = next(a for a in page.select("main a") if a.text == "Go to your account")
+    assert "button" not in (account.get("class") or ""), "a plain link while the backup waits"
+
+    choose(client_request, "not-now")
+    page = client_request.get("/enroll/done")
+    assert primaries(page) == ["Add a backup token"]
+
+
+def test_should_make_the_way_on_primary_once_the_backup_is_settled(client_request, only_token):
+    choose(client_request, "not-now")
+    choose(client_request, "decline")
+    page = client_request.get("/enroll/done")
+    assert primaries(page) == ["Go to your account"]
+
+
+def test_should_make_going_to_the_account_primary_with_two_active_tokens(
+    client_request, demo, enrol
+):
+    enrol.reach("done")
+    assert primaries(client_request.get("/enroll/done")) == ["Go to your account"]

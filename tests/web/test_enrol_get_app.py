@@ -128,3 +128,33 @@ def test_should_ask_for_the_confirmation_again_for_another_device(client_request
 
     assert page.text("#app-name") == "VIP Access for iPhone"
     assert page.select_one("#different_device").get("checked") is None
+
+
+def test_should_remember_the_device_shown_when_the_prescriber_comes_back(client_request, demo):
+    """Issue 14: "Show me how" for a device, then away (to install the app, say) and back."""
+    client_request.get("/enroll/get-app?device=android&show=1")
+    client_request.get("/help")
+
+    page = client_request.get("/enroll/get-app")
+
+    assert page.select_one('input[value="android"]').get("checked") is not None
+    assert page.text("#app-name") == "Symantec VIP Access"
+    assert page.select_one("#different_device").get("checked") is None, "not confirmed yet"
+    client_request.get("/enroll/credential-id", _expected_redirect="/enroll/get-app")
+
+
+def test_should_remember_the_device_shown_last_over_the_one_saved(client_request, demo, enrol):
+    enrol.reach("credential-id", device="android")
+    client_request.get("/enroll/get-app?device=onespan&show=1")
+
+    page = client_request.get("/enroll/get-app")
+
+    assert page.select_one('input[value="onespan"]').get("checked") is not None
+    assert "Get your key fob ready" in page.h1
+    client_request.get("/enroll/credential-id")  # the saved device's step 2 is still open
+
+
+def test_cant_remember_a_device_that_does_not_exist(client_request, demo):
+    client_request.get("/enroll/get-app?device=nokia&show=1", _expected_status=422)
+    page = client_request.get("/enroll/get-app")
+    assert page.select('input[name="device"][checked]') == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 
 import pyotp
@@ -13,7 +14,7 @@ from signing import page_text, post, prescriber, share_compiled_templates, sign_
 
 from wizard.services import sandbox
 
-UNKNOWN_SERIAL = "This token is not known to your organisation yet. Contact the help desk."
+UNKNOWN_SERIAL = "This token is not known to your organization yet. Contact the help desk."
 HARD_WRONG = (
     "That code did not match. Press the button on the token for a new code and enter it "
     "straight away."
@@ -86,6 +87,26 @@ def test_the_serial_step_explains_where_the_serial_is(client, signed_in):
     assert 'src="/static/img/digipass-back.svg"' in page.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("device", ["onespan", "symantec-hard"])
+def test_a_key_fobs_step_list_and_heading_say_serial_number_alike(client, signed_in, device):
+    """Issue 14: the step list said "Find your Credential ID" under "Find the serial number"."""
+    choose(client, device)
+    for response in (
+        client.get("/enroll/credential-id"),
+        client.get("/enroll/credential-id", headers={"HX-Request": "true"}),
+    ):
+        html = response.get_data(as_text=True)
+        assert "Find your Credential ID" not in html
+        label = re.search(
+            r'<li class="step-indicator__item step-indicator__item--current"'
+            r'.*?step-indicator__label">([^<]+)<',
+            html,
+            re.S,
+        )
+        assert label and label.group(1) == "Find the serial number"
+        assert re.search(r"<title>Find the serial number – ", html)
+
+
 def test_should_add_a_sandbox_onespan_token(app, client, signed_in, clock):
     issued = issue(app, clock, "onespan")
     assert len(issued.credential_id) == 10 and issued.credential_id.isdigit()
@@ -128,7 +149,7 @@ def test_should_add_a_sandbox_onespan_token(app, client, signed_in, clock):
 
 def test_a_onespan_serial_must_be_10_digits(client, signed_in):
     choose(client, "onespan")
-    for typed in ("12345", "12345678901", "12-3456789-X", "SYMC12345678"):
+    for typed in ("12345", "12345678901", "12-3456789-X", "SYMX12345678"):  # SYMC…: a look-alike
         response = post(client, "/enroll/credential-id", {"credential_id": typed})
         assert response.status_code == 422, typed
         assert "A OneSpan Digipass serial number is 10 digits, for example 1234567890" in (

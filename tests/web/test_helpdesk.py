@@ -893,3 +893,121 @@ def test_sign_in_page_for_agents_is_not_a_prescriber_page(client_request):
     assert page.h1 == "Help desk sign in"
     labels = [label.text for label in page.select("label")]
     assert labels == ["Username", "Passphrase", "Code from your authenticator app"]
+
+
+# --- Issue 14: what the live view says ---------------------------------------------------------
+
+
+def test_live_view_shows_a_problem_as_resolved_once_they_reach_done(
+    app, client_request, console, prescriber_browser, make_account, vip, clock
+):
+    prescriber = make_account()
+    browser = prescriber_browser
+    code = footer_code(browser.get("/sign-in"))
+    sign_in(browser, prescriber, clock())
+    post(browser, "/enroll/get-app", {"platform": "iphone", "different_device": "y"})
+    credential = vip.issue()
+    post(browser, "/enroll/credential-id", {"credential_id": credential.credential_id})
+    post(browser, "/enroll/security-code", {"code": vip.wrong_code(credential)})
+    assert "What to say" in live(client_request, code).text("#live-error")
+
+    clock.advance(30)
+    post(browser, "/enroll/security-code", {"code": vip.code(credential)})
+    post(browser, "/enroll/name", {"nickname": "Desk phone"})
+    browser.get("/enroll/done")
+    panel = live(client_request, code)
+    resolved = panel.select_one("#live-error")
+    assert "notice--success" in resolved["class"]
+    assert resolved.text.startswith("Resolved (")
+    assert "they reached Done" in resolved.text
+    assert "The code did not match." in resolved.text, "what it was, for the record"
+    assert "What to say" not in resolved.text
+
+    # A new problem after Done (a backup run) is open again.
+    post(browser, "/enroll/backup", {"choice": "add"})
+    post(browser, "/enroll/get-app", {"platform": "android", "different_device": "y"})
+    post(browser, "/enroll/credential-id", {"credential_id": "SYMC1234"})
+    error = live(client_request, code).select_one("#live-error")
+    assert "notice--warning" in error["class"] and "What to say" in error.text
+
+
+def picked(panel) -> str:
+    """The live view's token picked to sign in, as read: "Token 2 (SYMC12345678, Active)"."""
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+([,)])", r"\1", panel.text("#live-sign-in-token")))
+
+
+def test_live_view_names_the_device_type_and_the_token_picked_to_sign_in(
+    app, client_request, console, prescriber_browser, make_account, clock
+):
+    prescriber = make_account(("Active", "Active"))
+    first, second = prescriber.tokens
+    browser = prescriber_browser
+    code = footer_code(browser.get("/sign-in"))
+    panel = live(client_request, code)
+    labels = [dt.text for dt in panel.select("#live dt")]
+    assert "Device type" in labels and "Token chosen" not in labels
+    assert panel.text("#live-sign-in-token") == "No token picked yet"
+
+    passphrase_step(browser, prescriber.npi, prescriber.passphrase)
+    assert code_step(browser, second.id, "000000").status_code == 422
+    panel = live(client_request, code)
+    assert person(panel) == f"{prescriber.name} (NPI {prescriber.npi})"
+    assert picked(panel) == f"{second.nickname} ({second.credential_id}, Active)"
+    assert "Picked a token to sign in with" in panel.text("#live-timeline")
+
+    assert code_step(browser, first.id, first.code(at=clock())).status_code == 303
+    panel = live(client_request, code)
+    assert picked(panel) == f"{first.nickname} ({first.credential_id}, Active)"
+
+
+def test_live_view_never_shows_another_prescribers_token_as_picked(
+    app, client_request, console, prescriber_browser, make_account, clock
+):
+    """A token id posted that is not one of the choices is not recorded."""
+    prescriber, other = make_account(), make_account()
+    browser = prescriber_browser
+    code = footer_code(browser.get("/sign-in"))
+    passphrase_step(browser, prescriber.npi, prescriber.passphrase)
+    assert code_step(browser, other.token().id, "123456").status_code == 422
+    assert live(client_request, code).text("#live-sign-in-token") == "No token picked yet"
+
+
+def test_live_view_titles_a_key_fobs_step_2_for_its_serial_number(
+    app, client_request, console, prescriber_browser, make_account, clock
+):
+    prescriber = make_account()
+    browser = prescriber_browser
+    code = footer_code(browser.get("/sign-in"))
+    sign_in(browser, prescriber, clock())
+    post(browser, "/enroll/get-app", {"platform": "onespan"})
+    browser.get("/enroll/credential-id")
+    panel = live(client_request, code)
+    assert panel.text("#live-step") == "2 of 5: Find the serial number"
+    assert "Serial number" in [dt.text for dt in panel.select("#live dt")]
+
+
+def test_setup_page_shows_no_signed_in_agent_before_setup_is_done(client, runner):
+    link = setup_link(runner, "sam.setup")
+    page = client.get(link).get_data(as_text=True)
+    assert "Help desk: sam.setup" not in page
+    assert "Sign out" not in page
+    assert "sam.setup" in page, "the username is still named on the page"
+
+
+def test_script_covers_key_fobs_lost_tokens_and_passphrase_resets(client_request, console):
+    page = client_request.get("/helpdesk/script")
+    sections = {s.select_one("h2").text: s for s in page.select("section.script-step")}
+    for title, words in [
+        ("Key fob, step 2: the serial number", ["printed on the back", "AVT or FT"]),
+        ("Key fob, step 3: the code", ["Press the button once"]),
+        ("A lost or stolen token", ["one business day", "no code is needed"]),
+        ("A forgotten passphrase", ["reset code", "Forgot your passphrase?"]),
+    ]:
+        section = sections[title]
+        assert section.select("ol li") and section.select("tbody tr"), title
+        for word in words:
+            assert word in section.text, (title, word)
+    lost = sections["A lost or stolen token"].text
+    # Wording that stays true when a lost token is suspended first and may be reactivated.
+    for promise in ("never", "for good", "permanent", "cannot be used again"):
+        assert promise not in lost

@@ -16,7 +16,7 @@ from signing import (
     share_compiled_templates,
     unused_npi,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from wizard.domain.codes import ALPHABET
 from wizard.extensions import db
@@ -104,7 +104,8 @@ def test_invite_prints_an_easy_to_type_invitation_id_valid_14_days(app, runner):
     invitation_id = INVITATION_ID.search(result.output).group(1)
     assert not set(invitation_id) & set("01ILO")  # no look-alikes
     assert f"For: Dr. Casey Newcomer (NPI {npi})" in result.output
-    assert "Valid until: 2025-03-17 15:00 UTC. Use it once at /start." in result.output
+    assert "Valid until: 2025-03-17 15:00 UTC." in result.output
+    assert "Use it once at http://127.0.0.1:5000/start" in result.output
 
     with app.app_context():
         stored = db.session.scalar(select(Invitation))
@@ -165,7 +166,7 @@ def test_should_onboard_from_the_invitation_into_the_wizard_signed_in(app, clien
 
     confirm_page = page_text(client.get("/start/confirm"))
     assert "Is this you?" in confirm_page
-    assert f"Name Dr. Casey Newcomer NPI {npi} Organisation CalMHSA" in confirm_page
+    assert f"Name Dr. Casey Newcomer NPI {npi} Organization CalMHSA" in confirm_page
 
     response = confirm(client)
     assert response.status_code == 303
@@ -312,7 +313,7 @@ def test_an_invitation_works_once(app, client, runner):
     assert response.status_code == 422
     assert (
         "This invitation has already been used. If you created your passphrase, sign in. "
-        "Otherwise ask your organisation's EPCS administrator for a new invitation"
+        "Otherwise ask your organization's EPCS administrator for a new invitation"
     ) in page_text(response)
     assert prescribers_with(app, npi) == 1
 
@@ -339,7 +340,7 @@ def test_an_expired_invitation_says_so(app, client, runner, clock):
     response = start(client, invitation_id, npi)
     assert response.status_code == 422
     assert (
-        "This invitation expired on 17 March 2025. Ask your organisation's EPCS administrator "
+        "This invitation expired on March 17, 2025. Ask your organization's EPCS administrator "
         "for a new invitation"
     ) in page_text(response)
 
@@ -427,3 +428,93 @@ def test_start_is_throttled_per_client_address(app, client, runner):
     assert start(client, "ABCD-EFGH-JKMN-PQRS", npi).status_code == 422
     assert start(client, "ABCD-EFGH-JKMN-PQRS", npi).status_code == 422
     assert start(client, invitation_id, npi).status_code == 429
+
+
+# --- A mistyped NPI (issue 14) ----------------------------------------------------------------
+
+CHECK_DIGIT = (
+    "This is not a valid NPI: its last digit (the check digit) does not match the other nine. "
+    "Check each digit against your NPI"
+)
+KEPT_HINT = "We kept the Invitation ID you entered"
+
+
+def mistyped(npi: str) -> str:
+    """The NPI with its check digit changed."""
+    return npi[:-1] + str((int(npi[-1]) + 1) % 10)
+
+
+def test_a_wrong_check_digit_in_the_npi_is_named(client, runner):
+    invitation_id = invite(runner, unused_npi())
+    response = start(client, invitation_id, "1234567890")
+    assert response.status_code == 422
+    assert CHECK_DIGIT in page_text(response)
+
+
+@pytest.mark.parametrize(
+    "npi, message",
+    [
+        ("123456789", "Enter your 10-digit NPI, for example 1234567893"),
+        ("3234567899", "An NPI starts with 1 or 2. Check the first digit of your NPI"),
+    ],
+)
+def test_other_npi_mistakes_are_named_too(client, runner, npi, message):
+    response = start(client, invite(runner, unused_npi()), npi)
+    assert message in page_text(response)
+
+
+def test_a_mistyped_npi_keeps_the_invitation_id_without_showing_it(app, client, runner):
+    npi = unused_npi()
+    invitation_id = invite(runner, npi)
+    response = start(client, as_typed(invitation_id), mistyped(npi))
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert KEPT_HINT in page_text(response)
+    for shown in (invitation_id, invitation_id.replace("-", ""), as_typed(invitation_id)):
+        assert shown not in body and shown.upper() not in body
+    assert 'name="invitation"' in body and "required" not in re.search(
+        r'<input[^>]*name="invitation"[^>]*>', body
+    ).group(0)
+    with app.app_context():
+        stored = db.session.execute(text("SELECT data FROM server_sessions")).scalars().all()
+    assert stored and not any(invitation_id.replace("-", "").encode() in data for data in stored), (
+        "only a hash of the Invitation ID is kept"
+    )
+    assert KEPT_HINT in page_text(client.get("/start"))
+
+    # The box left empty: the kept Invitation ID is used with the corrected NPI.
+    response = start(client, "", npi)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/start/confirm"
+    assert KEPT_HINT not in page_text(client.get("/start"))
+
+
+def test_a_kept_invitation_id_gives_way_to_one_typed_again(client, runner):
+    npi, other = unused_npi(), unused_npi()
+    first, second = invite(runner, npi), invite(runner, other)
+    start(client, first, mistyped(npi))
+    response = start(client, second, other)
+    assert response.headers["Location"] == "/start/confirm"
+    assert "Dr. Casey Newcomer" in page_text(client.get("/start/confirm"))
+    assert other in page_text(client.get("/start/confirm"))
+
+
+def test_a_failed_lookup_keeps_nothing_secret(client, runner):
+    npi = unused_npi()
+    invitation_id = invite(runner, npi)
+    start(client, invitation_id, mistyped(npi))
+    response = start(client, "", unused_npi())  # well formed, but not this invitation's NPI
+    assert response.status_code == 422
+    assert NOT_FOUND in page_text(response)
+    assert KEPT_HINT not in page_text(response)
+    again = start(client, "", npi)
+    assert again.status_code == 422
+    assert "Enter the Invitation ID from your invitation" in page_text(again)
+
+
+def test_an_npi_typed_wrong_with_no_invitation_id_keeps_nothing(client):
+    response = start(client, "", "1234567890")
+    text = page_text(response)
+    assert "Enter the Invitation ID from your invitation" in text
+    assert CHECK_DIGIT in text
+    assert KEPT_HINT not in text

@@ -244,7 +244,8 @@ def test_the_reset_form_asks_for_each_detail(client):
             "Enter the reset code your administrator gave you",
         ),
         ({"npi": "1234567893", "code": "12345a", "reset_code": "x"}, "numbers only"),
-        ({"npi": "1234567890", "code": "123456", "reset_code": "x"}, "Enter your 10-digit NPI"),
+        ({"npi": "123456789", "code": "123456", "reset_code": "x"}, "Enter your 10-digit NPI"),
+        ({"npi": "1234567890", "code": "123456", "reset_code": "x"}, "(the check digit)"),
     ]
     for data, message in cases:
         response = post(client, "/forgot-passphrase", data)

@@ -30,7 +30,7 @@ def test_should_seed_the_demo_prescriber_and_describe_it_as_json(runner, clock):
     assert demo["passphrase"] == "correct horse battery staple"
     assert demo["name"]
     assert demo["grants"] == [
-        {"organisation": "CalMHSA", "dea_number": "AB1234563", "status": "ACTIVE"}
+        {"organization": "CalMHSA", "dea_number": "AB1234563", "status": "ACTIVE"}
     ]
     by_status = {t["status"]: t for t in demo["tokens"]}
     assert sorted(by_status) == ["Active", "Inactive"]
@@ -275,3 +275,29 @@ def test_should_run_the_sandbox_seed_from_the_environment_setting(make_app, flas
     result = flask_cli(app, "sandbox", "seed")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["npi"] == "1234567893"
+
+
+# --- the sign-in code page (issue 14) --------------------------------------------------------
+
+
+def test_should_link_the_code_step_to_the_practice_app_of_each_active_token(client, runner):
+    from signing import passphrase_step
+
+    demo = run_json(runner, "sandbox", "seed")
+    active = next(t for t in demo["tokens"] if t["status"] == "Active")
+    inactive = next(t for t in demo["tokens"] if t["status"] == "Inactive")
+    assert passphrase_step(client, demo["npi"], demo["passphrase"]).status_code == 303
+    html = client.get("/sign-in/code").get_data(as_text=True)
+    assert f"/sandbox/vip-access?credential={active['credential_id']}" in html
+    assert f"Practice app of “{active['nickname']}”" in html
+    assert inactive["credential_id"] not in html, "only tokens that can sign in"
+
+
+def test_should_not_link_the_code_step_to_a_practice_app_outside_the_sandbox(app, client, account):
+    from signing import passphrase_step
+
+    app.config["SANDBOX"] = False  # the account's token came from the sandbox; now it is off
+    assert passphrase_step(client, account.npi, account.passphrase).status_code == 303
+    html = client.get("/sign-in/code").get_data(as_text=True)
+    assert "/sandbox/" not in html
+    assert "Practice app" not in html

@@ -291,3 +291,31 @@ def test_should_log_no_code_seed_passphrase_or_session_id(
     ]
     for secret in secrets_seen:
         assert secret not in logged
+
+
+def test_the_practice_apps_poll_is_not_activity(client, demo, clock):
+    """Its code refreshes every second: counted as activity, the idle sign-out would never come."""
+    token = demo["tokens"][0]["credential_id"]
+    assert client.get("/enroll/get-app").status_code == 200
+    for _ in range(16):
+        clock.advance(minutes=1)
+        assert client.get(f"/sandbox/vip-access/code?credential={token}").status_code == 200
+    response = client.get("/enroll/get-app")
+    assert response.status_code in (302, 303), "signed out after 15 idle minutes"
+
+
+def test_a_request_that_changes_nothing_writes_no_session(app, client, demo):
+    """What a request stores is what it read: written back after another request of the same
+    browser changed the session (wizard progress saved), it would undo that change."""
+    token = demo["tokens"][0]["credential_id"]
+    client.get("/enroll/get-app")
+
+    def stored():
+        with app.app_context():
+            rows = db.session.execute(text("SELECT session_id, data, expiry FROM server_sessions"))
+            return sorted(tuple(row) for row in rows)
+
+    before = stored()
+    for url in (f"/sandbox/vip-access/code?credential={token}", "/static/css/app.css"):
+        assert client.get(url).status_code == 200
+        assert stored() == before, url

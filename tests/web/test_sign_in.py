@@ -144,7 +144,7 @@ def test_a_malformed_npi_gets_a_format_hint_and_touches_no_account(app, client, 
     saying how an NPI looks reveals nothing about which accounts exist."""
     response = passphrase_step(client, account.npi[:-1] + str((int(account.npi[-1]) + 1) % 10), "x")
     assert response.status_code == 422
-    assert "Enter your 10-digit NPI, for example 1234567893" in page_text(response)
+    assert "its last digit (the check digit) does not match the other nine" in page_text(response)
     assert NOT_SIGNED_IN not in page_text(response)
     assert audit_events(app, "sign-in.passphrase") == []
     assert prescriber(app, account.id).sign_in_failures == 0
@@ -604,7 +604,7 @@ def test_dashboard_shows_the_account_grants_and_tokens(app, client, make_account
 
     assert "<h1" in body and "Dr. Sam Grants</h1>" in body
     assert f"NPI {account.npi}" in text
-    assert "Organisation DEA number Status" in text
+    assert "Organization DEA number Status" in text
     assert "CalMHSA AB1234563 ACTIVE" in text
     assert "County Clinic BJ6125341 SUSPENDED" in text
     assert "Token name Credential ID Status" in text
@@ -623,7 +623,7 @@ def test_dashboard_reminds_about_a_backup_while_fewer_than_two_tokens_are_active
     sign_in(client, account, clock())
     page = page_text(client.get("/"))
     assert "You have no backup token." in page
-    assert "No organisation has granted you access yet." in page
+    assert "No organization has granted you access yet." in page
 
 
 def test_dashboard_has_no_backup_reminder_with_two_active_tokens(client, make_account, clock):

@@ -456,7 +456,7 @@ def test_rename_in_place(app, client, signed_in):
     )
     assert response.status_code == 200
     body = response.get_data(as_text=True).strip()
-    assert body.startswith(f'<tr id="token-{target.id}"')
+    assert body.startswith('<div id="token-table"')
     assert ">Work iPhone</th>" in body
     assert (
         '<div id="tokens-status" hx-swap-oob="innerHTML">The token is renamed Work iPhone.</div>'
@@ -513,7 +513,7 @@ def test_at_the_limit_the_table_says_why_there_is_no_add_button(client, signed_i
     body = client.get("/tokens").get_data(as_text=True)
     assert "You have 5 tokens, the most an account can hold." in page_text(client.get("/tokens"))
     assert "To add another, delete a token you no longer use." in page_text(client.get("/tokens"))
-    assert ">Add a token</a>" not in body
+    assert 'class="button button--primary" href="/enroll">Add a token</a>' not in body
 
 
 def test_deleted_tokens_do_not_count_toward_the_limit(client, signed_in):
@@ -598,7 +598,31 @@ def test_an_action_on_a_page_of_its_own_posts_as_a_plain_form(client, signed_in,
     assert "hx-post" not in body and "hx-target" not in body
 
 
-def test_htmx_post_returns_the_updated_row_and_a_status_message(app, client, signed_in):
+def changed_table(response) -> str:
+    """The body of an htmx action's success: the whole table, put in place of the old one."""
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#token-table"
+    assert response.headers["HX-Reswap"] == "outerHTML"
+    body = response.get_data(as_text=True).strip()
+    assert body.startswith('<div id="token-table"')
+    assert "<html" not in body
+    return body
+
+
+def row_of(body: str, token_id: int) -> str:
+    found = re.search(rf'<tr id="token-{token_id}" .*?</tr>', body, re.S)
+    return found.group(0) if found else ""
+
+
+def reminder_of(body: str) -> str:
+    found = re.search(
+        r'<div id="backup-reminder-region" hx-swap-oob="innerHTML">(.*?)\n</div>', body, re.S
+    )
+    assert found, "no backup reminder region out of band"
+    return found.group(1)
+
+
+def test_htmx_post_returns_the_whole_table_and_a_status_message(app, client, signed_in):
     account = signed_in()
     token = account.tokens[1]
     response = client.post(
@@ -606,17 +630,80 @@ def test_htmx_post_returns_the_updated_row_and_a_status_message(app, client, sig
         data={"reason": "temporary", "csrf_token": csrf(client)},
         headers=HTMX,
     )
-    assert response.status_code == 200
-    body = response.get_data(as_text=True).strip()
-    assert body.startswith(f'<tr id="token-{token.id}" class="token-row token-row--inactive">')
-    assert '<span class="tag tag--inactive">Inactive</span>' in body
-    assert ">Enable<" in body and ">Disable<" not in body
+    body = changed_table(response)
+    row = row_of(body, token.id)
+    assert 'class="token-row token-row--inactive"' in row
+    assert '<span class="tag tag--inactive">Inactive</span>' in row
+    assert ">Enable<" in row and ">Disable<" not in row
+    assert 'tabindex="-1" data-autofocus' in row, "focus stays on the changed row"
+    assert "data-autofocus" not in row_of(body, account.tokens[0].id)
     assert (
         '<div id="tokens-status" hx-swap-oob="innerHTML">'
         "Token 2 is disabled. You can enable it again later.</div>"
     ) in body
-    assert "<html" not in body
     assert token_row(app, token.id).status == "Inactive"
+
+
+def test_deleting_with_htmx_takes_the_row_away_and_focuses_the_message(client, signed_in):
+    account = signed_in()
+    token = account.tokens[1]
+    response = client.post(
+        f"/tokens/{token.id}/delete", data={"csrf_token": csrf(client)}, headers=HTMX
+    )
+    body = changed_table(response)
+    assert row_of(body, token.id) == "", "a deleted row is hidden, as after a reload"
+    assert row_of(body, account.tokens[0].id)
+    assert body.startswith('<div id="token-table" data-focus="tokens-status">')
+    assert "Token 2 is deleted." in body
+
+
+def test_deleting_with_deleted_tokens_shown_keeps_the_row(client, signed_in):
+    account = signed_in()
+    token = account.tokens[1]
+    response = client.post(
+        f"/tokens/{token.id}/delete",
+        data={"csrf_token": csrf(client)},
+        headers={**HTMX, "HX-Current-URL": "http://localhost/tokens?deleted=1"},
+    )
+    body = changed_table(response)
+    assert 'class="token-row token-row--deleted"' in row_of(body, token.id)
+    assert "Hide deleted tokens" in body
+    assert "data-focus" not in body.splitlines()[0]
+
+
+def test_deleting_at_the_limit_with_htmx_brings_back_add_a_token(client, signed_in):
+    account = signed_in(("Active",) * 5)
+    page = client.get("/tokens").get_data(as_text=True)
+    assert "the most an account can hold" in page and "button--primary" not in page
+    response = client.post(
+        f"/tokens/{account.tokens[4].id}/delete", data={"csrf_token": csrf(client)}, headers=HTMX
+    )
+    body = changed_table(response)
+    assert "the most an account can hold" not in body
+    assert '<a class="button button--primary" href="/enroll">Add a token</a>' in body
+
+
+def test_an_action_that_leaves_one_active_token_brings_the_backup_reminder(client, signed_in):
+    account = signed_in()
+    assert "You have no backup token" not in client.get("/tokens").get_data(as_text=True)
+    response = client.post(
+        f"/tokens/{account.tokens[1].id}/disable",
+        data={"reason": "temporary", "csrf_token": csrf(client)},
+        headers=HTMX,
+    )
+    assert "You have no backup token" in reminder_of(changed_table(response))
+
+
+def test_enabling_a_second_active_token_takes_the_backup_reminder_away(client, signed_in, clock):
+    account = signed_in(("Active", "Inactive"))
+    assert "You have no backup token" in client.get("/tokens").get_data(as_text=True)
+    token = account.tokens[1]
+    response = client.post(
+        f"/tokens/{token.id}/enable",
+        data={"code": token.code(at=clock()), "csrf_token": csrf(client)},
+        headers=HTMX,
+    )
+    assert reminder_of(changed_table(response)).strip() == ""
 
 
 def test_htmx_post_with_an_error_returns_the_row_form_with_422(client, signed_in):

@@ -1,4 +1,4 @@
-"""Credential ID (token serial number) formats and their normalisation.
+"""Credential ID (token serial number) formats and their normalization.
 
 The prefixes are medium-confidence facts (see DOMAIN.md), so they are data
 here and the application may replace them through configuration.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+from wizard.domain.identifiers import is_valid_dea, is_valid_npi
 
 
 class Manufacturer(StrEnum):
@@ -119,3 +121,48 @@ def grouped(credential_id: str) -> str:
     """The Credential ID as the app shows it: SYMC 1234 5678."""
     m = re.fullmatch(r"([A-Z]{4})(\d{4})(\d{4})", credential_id)
     return " ".join(m.groups()) if m else credential_id
+
+
+class LookAlike(StrEnum):
+    """What a typed Credential ID or serial number is, going by its shape alone."""
+
+    VIP_APP = "vip-app"  # SYMC…, SYDC…: the VIP Access app's Credential ID
+    SYMANTEC_KEY_FOB = "symantec-key-fob"  # AVT…, FT…
+    ONESPAN_KEY_FOB = "onespan-key-fob"  # 10 digits
+    YUBIKEY = "yubikey"  # UBHE…: a YubiKey's VIP credential
+    VIP_HARDWARE = "vip-hardware"  # VSMB…: a VIP hardware HOTP token
+    SECURITY_CODE = "security-code"  # the 6-digit code, typed in the wrong box
+    NPI = "npi"
+    DEA_NUMBER = "dea-number"
+
+
+# Prefixes of VIP credentials that no path here adds (see DOMAIN.md).
+OTHER_VIP_PREFIXES: dict[str, LookAlike] = {
+    "UBHE": LookAlike.YUBIKEY,
+    "VSMB": LookAlike.VIP_HARDWARE,
+}
+
+
+def recognize(typed: str) -> LookAlike | None:
+    """What the typed text looks like, or None when it looks like nothing we know.
+
+    A 10-digit number that passes the NPI check is read as an NPI; any other as a OneSpan
+    serial. An FT serial that also passes the DEA check is read as the key fob's serial.
+    """
+    text = _SEPARATORS.sub("", typed or "").upper()
+    if not text:
+        return None
+    if normalise_soft(text).value:
+        return LookAlike.VIP_APP
+    if normalise_symantec_hard(text).value:
+        return LookAlike.SYMANTEC_KEY_FOB
+    for prefix, kind in OTHER_VIP_PREFIXES.items():
+        if text.startswith(prefix):
+            return kind
+    if is_valid_dea(text):
+        return LookAlike.DEA_NUMBER
+    if _ascii_digits(text) and len(text) == 6:
+        return LookAlike.SECURITY_CODE
+    if _ascii_digits(text) and len(text) == ONESPAN_SERIAL_DIGITS:
+        return LookAlike.NPI if is_valid_npi(text) else LookAlike.ONESPAN_KEY_FOB
+    return None

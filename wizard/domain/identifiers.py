@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from stdnum import luhn
 
-_NPI = re.compile(r"\d{10}")
+_NPI = re.compile(r"[0-9]{10}")  # ASCII digits only
 _DEA = re.compile(r"[A-Z][A-Z9][0-9]{7}")  # [0-9], not \d: ASCII digits only
 # An NPI's Luhn check digit is computed as if the number were prefixed by the
 # ISO health-card issuer identifier 80840.
@@ -18,11 +19,28 @@ def clean_npi(value: str) -> str:
     return re.sub(r"[\s-]", "", value or "")
 
 
+class NpiProblem(StrEnum):
+    """Why a cleaned NPI cannot be one."""
+
+    NOT_TEN_DIGITS = "not-ten-digits"
+    FIRST_DIGIT = "first-digit"  # NPIs start with 1 or 2
+    CHECK_DIGIT = "check-digit"  # the last digit does not match the other nine
+
+
+def npi_problem(value: str) -> NpiProblem | None:
+    """What is wrong with a cleaned NPI, or None when it is well formed."""
+    if not _NPI.fullmatch(value or ""):
+        return NpiProblem.NOT_TEN_DIGITS
+    if value[0] not in "12":
+        return NpiProblem.FIRST_DIGIT
+    if not luhn.is_valid(_NPI_PREFIX + value):
+        return NpiProblem.CHECK_DIGIT
+    return None
+
+
 def is_valid_npi(value: str) -> bool:
     """True when value is 10 digits starting with 1 or 2 whose Luhn check passes."""
-    if not _NPI.fullmatch(value or "") or value[0] not in "12":
-        return False
-    return luhn.is_valid(_NPI_PREFIX + value)
+    return npi_problem(value) is None
 
 
 def clean_dea(value: str) -> str:

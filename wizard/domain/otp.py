@@ -30,7 +30,7 @@ class Outcome(StrEnum):
     WRONG = "wrong"
     REUSED = "reused"
     UNKNOWN = "unknown"  # the authority knows no such credential
-    OUT_OF_SYNC = "out-of-sync"  # an HOTP code beyond the look-ahead: resynchronise
+    OUT_OF_SYNC = "out-of-sync"  # an HOTP code beyond the look-ahead: resynchronize
     UNAVAILABLE = "unavailable"  # the authority could not answer: nothing was decided
 
 

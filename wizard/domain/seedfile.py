@@ -1,6 +1,6 @@
 """Hard-token seed files: from the fields of a file to seeds we can store, without Flask or SQL.
 
-An organisation imports the seeds of its OneSpan and Symantec hard tokens so the local OATH
+An organization imports the seeds of its OneSpan and Symantec hard tokens so the local OATH
 authority can check their codes. A reader turns each entry of a file into SeedFields (the values
 as the file gives them, with where they stand: "line 4", "KeyPackage 2"); `check_all` turns those
 into Seeds ready to store, or Rejected entries with a reason for the person running the import.
@@ -55,7 +55,7 @@ MAX_COUNTER = 2**62  # fits the database's 64-bit integer with room for the look
 
 # Names a PSKC DeviceInfo/Manufacturer may carry, matched case-insensitively as substrings.
 # Medium confidence: vendors are free in what they write (RFC 6030 suggests "oath.XX" codes,
-# which we do not map). An unrecognised name falls back to the serial's shape.
+# which we do not map). An unrecognized name falls back to the serial's shape.
 MANUFACTURER_NAMES: dict[Manufacturer, tuple[str, ...]] = {
     Manufacturer.ONESPAN: ("onespan", "vasco", "digipass"),
     Manufacturer.SYMANTEC: ("symantec", "broadcom", "verisign"),
@@ -126,7 +126,7 @@ def guess_format(filename: str, head: bytes) -> SeedFormat:
 
 
 def manufacturer_named(name: str | None) -> Manufacturer | None:
-    """The manufacturer a free-text name means, or None when we do not recognise it."""
+    """The manufacturer a free-text name means, or None when we do not recognize it."""
     folded = (name or "").casefold()
     for manufacturer, names in MANUFACTURER_NAMES.items():
         if any(known in folded for known in names):
@@ -176,7 +176,7 @@ _SERIAL_FORMS = (
 def credential_id_of(
     serial: str | None, manufacturer: Manufacturer | None
 ) -> tuple[str, Manufacturer] | str:
-    """The normalised credential ID and its manufacturer, or a reason it is not one.
+    """The normalized credential ID and its manufacturer, or a reason it is not one.
 
     With a manufacturer, the serial must have that manufacturer's form; without, its form says
     which. Letters where digits belong (O for 0, I or L for 1) are refused here, unlike in the
@@ -232,7 +232,7 @@ def check(fields: SeedFields, manufacturer: Manufacturer | None = None) -> Seed 
     """A Seed, or every reason the entry cannot be one.
 
     manufacturer: the importer's choice (--manufacturer); else the file's name for it when we
-    recognise it; else the serial's form decides.
+    recognize it; else the serial's form decides.
     """
     chosen = manufacturer or manufacturer_named(fields.manufacturer)
     identified = credential_id_of(fields.serial, chosen)

@@ -29,6 +29,13 @@ TITLES: dict[Step, str] = {
     Step.DONE: "Done",
 }
 ORDER: tuple[Step, ...] = tuple(Step)
+# A key fob has a serial number printed on it, not a Credential ID.
+KEY_FOB_TITLES: dict[Step, str] = {**TITLES, Step.CREDENTIAL_ID: "Find the serial number"}
+
+
+def titles(key_fob: bool = False) -> dict[Step, str]:
+    """The step list's titles, which every heading and announcement of a step uses."""
+    return KEY_FOB_TITLES if key_fob else TITLES
 
 
 class Backup(StrEnum):
@@ -47,6 +54,7 @@ class Progress:
 
     platform: str = ""
     device_confirmed: bool = False
+    device_shown: str = ""  # chosen with "Show me how", not yet confirmed: step 1 shows it again
     credential_id: str = ""
     verified_at: float | None = None  # UTC epoch seconds when the code was accepted
     nickname: str = ""

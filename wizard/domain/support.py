@@ -35,12 +35,17 @@ GUIDES: dict[str, Guide] = {
         "They did not confirm that the token is on a different device from the one they "
         "prescribe on.",
         "Explain the DEA rule: the app must be on another device, usually their phone. Then "
-        "ask them to tick the box.",
+        "ask them to check the box.",
     ),
     "credential-format": Guide(
         "The Credential ID they typed is not in a form we accept.",
         "Ask them to read the Credential ID from the top of the app, letter by letter: four "
         "letters, then eight digits.",
+    ),
+    "credential-lookalike": Guide(
+        "They typed another kind of number, such as a key fob's serial or an NPI.",
+        "Ask which token they hold. The page links to the right choice; for the app, the "
+        "Credential ID is the 4 letters and 8 digits at the top.",
     ),
     "credential-mine": Guide(
         "That Credential ID is already on their own account.",
@@ -145,6 +150,7 @@ PAGE_NAMES: dict[str, str] = {
     "name": "Step 4: name and save",
     "done": "Step 5: done",
     "dashboard": "Account page",
+    "help": "Help page",
     "tokens": "Token table",
     "lost-token": "Reporting a lost token",
     "forgot-passphrase": "Resetting the passphrase",
@@ -182,11 +188,14 @@ SCRIPT: tuple[ScriptStep, ...] = (
             "\u201cSymantec VIP Access\u201d. It is free: if it asks you to pay, it is the "
             "wrong app.",
             "The DEA needs the token on a different device from the computer you prescribe on. "
-            "Tick the box to confirm, then Continue.",
+            "Check the box to confirm, then Continue.",
+            "A key fob instead: choose the one your organization gave you, a OneSpan Digipass "
+            "GO 6 or GO 7, or a Symantec VIP key fob or card, then Continue.",
         ),
         (
             ("Cannot find the app", "Scan the QR code on screen with the phone's camera."),
             ("Wants to use the prescribing computer", "Not allowed: use a phone or a key fob."),
+            ("Has no key fob", "Use the app on a phone; a key fob comes from the organization."),
         ),
     ),
     ScriptStep(
@@ -202,6 +211,29 @@ SCRIPT: tuple[ScriptStep, ...] = (
         ),
     ),
     ScriptStep(
+        "Key fob, step 2: the serial number",
+        (
+            "Turn the key fob over. The serial number (S/N) is printed on the back.",
+            "A OneSpan Digipass: 10 digits, such as 12-3456789-0; type them with or without "
+            "the dashes.",
+            "A Symantec key fob or card: AVT or FT, then digits, such as FT12345678.",
+        ),
+        (
+            (
+                "Label worn away",
+                "OneSpan: hold the button for 6 seconds and the screen shows the serial number.",
+            ),
+            (
+                "Typed the code instead",
+                "The code is on the screen; the serial number is on the back.",
+            ),
+            (
+                "\u201cNot known to your organization yet\u201d",
+                "Its seed is not imported yet: escalate to the EPCS administrator.",
+            ),
+        ),
+    ),
+    ScriptStep(
         "Step 3: security code",
         (
             "Under Security Code the app shows six digits that change every 30 seconds.",
@@ -214,9 +246,24 @@ SCRIPT: tuple[ScriptStep, ...] = (
         ),
     ),
     ScriptStep(
+        "Key fob, step 3: the code",
+        (
+            "Press the button once. The screen shows 6 digits.",
+            "Type them and press Check code straight away: the screen goes blank after about "
+            "30 seconds.",
+        ),
+        (
+            ("Code did not match", "Press the button again for a new code and enter it at once."),
+            (
+                "\u201cOut of step\u201d (Symantec key fob)",
+                "It was pressed many times: press, type the code; press again, type the next one.",
+            ),
+        ),
+    ),
+    ScriptStep(
         "Step 4: name and save",
         (
-            "Give the token a name you will recognise, such as \u201cMy iPhone\u201d.",
+            "Give the token a name you will recognize, such as \u201cMy iPhone\u201d.",
             "Check the details, then Save token.",
         ),
         (("Name already used", "Each token needs its own name."),),
@@ -228,6 +275,45 @@ SCRIPT: tuple[ScriptStep, ...] = (
             "We recommend a second token as a backup: if you lose your only token you must "
             "complete the entire identity proofing again.",
         ),
-        (("Has no second device", "A key fob from the organisation also works as a backup."),),
+        (("Has no second device", "A key fob from the organization also works as a backup."),),
+    ),
+    ScriptStep(
+        "A lost or stolen token",
+        (
+            "Report it now: the DEA requires a report within one business day.",
+            "Choose Report a lost token, on the sign-in page or the Tokens page. Sign in with "
+            "your NPI and passphrase: no code is needed.",
+            "Choose the token that is lost and confirm. It stops working at once, so no one "
+            "else can use it.",
+        ),
+        (
+            (
+                "It was their only Active token",
+                "They cannot sign in until they have a token again. Follow the organization's "
+                "procedure for identity proofing.",
+            ),
+            ("Forgot the passphrase too", "Start with a passphrase reset (below)."),
+        ),
+    ),
+    ScriptStep(
+        "A forgotten passphrase",
+        (
+            "Ask your organization's EPCS administrator for a reset code. It works once, "
+            "within 24 hours.",
+            "Choose Forgot your passphrase? on the sign-in page. Enter your NPI, a code from "
+            "one of your Active tokens and the reset code.",
+            "Choose a new passphrase of at least 12 characters, then sign in with it.",
+        ),
+        (
+            ("Reset code expired or used", "The administrator issues a new one."),
+            (
+                "No Active token to give a code",
+                "A reset needs one: follow the organization's procedure for identity proofing.",
+            ),
+            (
+                "Signing in is blocked",
+                "After many failures only a passphrase reset unlocks the account.",
+            ),
+        ),
     ),
 )

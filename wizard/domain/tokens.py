@@ -1,4 +1,4 @@
-"""Token statuses, what each allows, the backup-token rule and the VIP Access app catalogue."""
+"""Token statuses, what each allows, the backup-token rule and the VIP Access app catalog."""
 
 from __future__ import annotations
 

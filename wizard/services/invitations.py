@@ -83,13 +83,22 @@ class Lookup:
     problem: Problem | None = None
 
 
+def keepable(typed_code: str) -> str | None:
+    """What a form may keep of a well-formed Invitation ID while the NPI is typed again:
+    its hash, never the ID itself. None for one that cannot be an Invitation ID."""
+    return codes.digest(typed_code) if codes.well_formed(typed_code) else None
+
+
 def find(typed_code: str, npi: str, now: datetime) -> Lookup:
     """The invitation for this ID and NPI, or why it cannot be used."""
-    if not codes.well_formed(typed_code):
+    return find_kept(keepable(typed_code), npi, now)
+
+
+def find_kept(code_hash: str | None, npi: str, now: datetime) -> Lookup:
+    """find() for an Invitation ID kept by keepable()."""
+    if code_hash is None:
         return Lookup(problem=Problem.NOT_FOUND)
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.code_hash == codes.digest(typed_code))
-    )
+    invitation = db.session.scalar(select(Invitation).where(Invitation.code_hash == code_hash))
     if invitation is None or invitation.npi != clean_npi(npi):
         audit.record("invitation.lookup", "not-found", actor="anonymous", now=now)
         db.session.commit()

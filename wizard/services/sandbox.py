@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from wizard.authority import authority
+from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain.credentials import SOFT_PREFIXES
 from wizard.domain.otp import (
     Algorithm,
@@ -236,6 +236,32 @@ def read_code(
 STEP_MARGIN = 0.05
 
 
+def issued_here(credential_ids: list[str]) -> set[str]:
+    """Which of these credentials the sandbox issued, so that its practice app shows their codes.
+    None outside sandbox mode."""
+    if not current_app.config.get("SANDBOX") or not credential_ids:
+        return set()
+    local = set(
+        db.session.scalars(
+            select(OathCredential.credential_id).where(
+                OathCredential.credential_id.in_(credential_ids),
+                OathCredential.source == "sandbox",
+            )
+        )
+    )
+    return local | {c for c in credential_ids if c not in local and _held_by_stand_in(c)}
+
+
+def _held_by_stand_in(credential_id: str) -> bool:
+    """A practice credential registered in the VIP stand-in (sandbox with VIP configured)."""
+    if not authority().uses_vip(credential_id):
+        return False
+    try:
+        return practice.current(_practice(), credential_id) is not None
+    except (AuthorityUnavailable, practice.PracticeError):
+        return False
+
+
 def secret_of(credential_id: str) -> str:
     if authority().uses_vip(credential_id):
         return practice.current(_practice(), credential_id).secret
@@ -254,7 +280,7 @@ def seed_demo(now: datetime) -> dict:
         "passphrase": DEMO_PASSPHRASE,
         "name": prescriber.name,
         "grants": [
-            {"organisation": g.organisation, "dea_number": g.dea_number, "status": g.status}
+            {"organization": g.organisation, "dea_number": g.dea_number, "status": g.status}
             for g in prescriber.grants
         ],
         "tokens": [

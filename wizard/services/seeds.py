@@ -1,4 +1,4 @@
-"""Importing hard-token seeds: an organisation's PSKC or CSV file into oath_credentials.
+"""Importing hard-token seeds: an organization's PSKC or CSV file into oath_credentials.
 
 One transaction: every checked seed whose credential ID is new is sealed and added, those
 already present are skipped (so importing a file again adds nothing), and the rest are reported

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from wizard.domain.steps import ORDER, Step
 from wizard.extensions import db
-from wizard.store.models import SupportEvent, SupportSession, WizardRun
+from wizard.store.models import SupportEvent, SupportSession, Token, WizardRun
 
 WIZARD_STEPS = {str(s) for s in Step}
 
@@ -47,6 +47,7 @@ class Seen:
     furthest: str = ""
     backup: str = ""
     new_run: bool = False
+    sign_in_token: int | None = None  # the token picked to sign in with (its id)
 
 
 def record(code: str, seen: Seen, now: datetime) -> None:
@@ -63,6 +64,12 @@ def record(code: str, seen: Seen, now: datetime) -> None:
         row.step = seen.page
         row.furthest_step = _later(row.furthest_step, seen.furthest or seen.page)
         _record_run(row, seen, now)
+    if seen.sign_in_token:
+        db.session.add(
+            SupportEvent(
+                support_session_id=row.id, at=now, kind="token", name=str(seen.sign_in_token)
+            )
+        )
     if seen.error:
         row.last_error = seen.error
         row.last_error_at = now
@@ -118,6 +125,31 @@ def find(typed_code: str) -> SupportSession | None:
     return db.session.scalar(
         select(SupportSession).where(SupportSession.support_code == typed_code)
     )
+
+
+def _latest(row: SupportSession, kind: str, name: str | None = None) -> SupportEvent | None:
+    query = select(SupportEvent).where(
+        SupportEvent.support_session_id == row.id, SupportEvent.kind == kind
+    )
+    if name is not None:
+        query = query.where(SupportEvent.name == name)
+    return db.session.scalar(query.order_by(SupportEvent.id.desc()).limit(1))
+
+
+def resolved_at(row: SupportSession) -> datetime | None:
+    """When the last problem was put behind them (Done reached after it); None while open."""
+    error = _latest(row, "error")
+    done = _latest(row, "page", str(Step.DONE))
+    return done.at if error and done and done.id > error.id else None
+
+
+def sign_in_token(row: SupportSession) -> Token | None:
+    """The token the prescriber last picked to sign in with; only ever one of their own."""
+    event = _latest(row, "token")
+    if event is None or row.prescriber_id is None or not event.name.isdigit():
+        return None
+    token = db.session.get(Token, int(event.name))
+    return token if token is not None and token.prescriber_id == row.prescriber_id else None
 
 
 # The funnel ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     from wizard.web.enrol import bp as enrol_bp
     from wizard.web.helpdesk import bp as helpdesk_bp
     from wizard.web.main import bp as main_bp
+    from wizard.web.navigation import navigation
     from wizard.web.qr import qr_svg
     from wizard.web.sandbox import bp as sandbox_bp
     from wizard.web.sandbox import limits  # noqa: F401 - registers its request filter
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> None:
             "agent": g.get("agent"),
             # Called by the page frame only: a partial never counts the tokens.
             "backup_reminder": lambda: _needs_backup_reminder(prescriber),
+            "navigation": navigation,
         }
 
 

@@ -25,7 +25,7 @@ VIP_UNAVAILABLE = (
 OUTAGE_STATUS = {"unreachable": 503, "timeout": 504}
 LOCKED_FOR_GOOD = (
     "Too many attempts failed, so your account is blocked. Reset your passphrase, or call "
-    "your organisation's EPCS help desk."
+    "your organization's EPCS help desk."
 )
 
 

@@ -1,4 +1,4 @@
-"""Shared form behaviour: stripped, plain and bounded input, messages that read alike, error
+"""Shared form behavior: stripped, plain and bounded input, messages that read alike, error
 summary order."""
 
 from __future__ import annotations

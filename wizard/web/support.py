@@ -22,6 +22,7 @@ PAGES = {
     "auth.start_passphrase": "start-passphrase",
     "auth.start_passphrase_post": "start-passphrase",
     "main.home": "dashboard",
+    "main.help": "help",
     "tokens.index": "tokens",
     "tokens.disable_post": "tokens",
     "tokens.reactivate_post": "tokens",
@@ -67,9 +68,15 @@ def note_page(page: str) -> None:
     g.support_page = page
 
 
-def note_person(name: str, npi: str) -> None:
-    """Who this is, when known before an account exists (an invitation)."""
+def note_person(name: str, npi: str, prescriber_id: int | None = None) -> None:
+    """Who this is, when known before they are signed in (an invitation, the code step)."""
     g.support_person = (name, npi)
+    g.support_prescriber_id = prescriber_id
+
+
+def note_sign_in_token(token_id: int) -> None:
+    """The token the prescriber picked on the code step of signing in (one of their own)."""
+    g.support_token = token_id
 
 
 def record_backup_accepted() -> None:
@@ -107,7 +114,8 @@ def _record(response: Response) -> Response:
     redirected = 300 <= response.status_code < 400
     if not page or not code or response.status_code >= 500:
         return response
-    if redirected and not (g.get("support_error") or g.get("support_change")):
+    told = g.get("support_error") or g.get("support_change") or g.get("support_token")
+    if redirected and not told:
         return response  # the page it leads to tells the story
     if page == "dashboard" and _welcome():
         return response
@@ -120,7 +128,8 @@ def _record(response: Response) -> Response:
         page=page,
         error=g.get("support_error", ""),
         change=g.get("support_change", ""),
-        prescriber_id=prescriber.id if prescriber else None,
+        prescriber_id=prescriber.id if prescriber else g.get("support_prescriber_id"),
+        sign_in_token=g.get("support_token"),
         name=name,
         npi=npi,
         platform=progress.platform,
@@ -129,7 +138,8 @@ def _record(response: Response) -> Response:
         backup=str(progress.backup),
     )
     summary = "|".join([page, seen.furthest, seen.platform, seen.credential_id, seen.backup, npi])
-    if not (seen.error or seen.change) and session.get("support_seen") == summary:
+    news = seen.error or seen.change or seen.sign_in_token
+    if not news and session.get("support_seen") == summary:
         return response  # nothing new for the help desk: spare the write
     session["support_seen"] = summary
     support.record(code, seen, now())

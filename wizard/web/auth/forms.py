@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from wtforms import PasswordField, RadioField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
-from wizard.domain.identifiers import clean_npi, is_valid_npi
+from wizard.domain.identifiers import NpiProblem, clean_npi, npi_problem
 from wizard.web.forms import BaseForm, required
 
 
@@ -21,10 +21,21 @@ def npi_field() -> NpiField:
     return NpiField("NPI", validators=[required("your NPI (10 digits)")])
 
 
+NPI_MESSAGES = {
+    NpiProblem.NOT_TEN_DIGITS: "Enter your 10-digit NPI, for example 1234567893",
+    NpiProblem.FIRST_DIGIT: "An NPI starts with 1 or 2. Check the first digit of your NPI",
+    NpiProblem.CHECK_DIGIT: (
+        "This is not a valid NPI: its last digit (the check digit) does not match the other "
+        "nine. Check each digit against your NPI"
+    ),
+}
+
+
 def check_npi_shape(form) -> bool:
     """Only the shape: whether an account exists is never told apart."""
-    if form.npi.data and not is_valid_npi(form.npi.data):
-        form.npi.errors = [*form.npi.errors, "Enter your 10-digit NPI, for example 1234567893"]
+    problem = npi_problem(form.npi.data) if form.npi.data else None
+    if problem:
+        form.npi.errors = [*form.npi.errors, NPI_MESSAGES[problem]]
         return False
     return True
 
@@ -75,3 +86,9 @@ class InvitationForm(BaseForm):
         "Invitation ID", validators=[required("the Invitation ID from your invitation")]
     )
     npi = npi_field()
+
+    def __init__(self, *args, kept: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if kept:  # an Invitation ID typed before is kept: the box may stay empty
+            self.invitation.validators = [Optional()]
+            self.invitation.flags.required = False

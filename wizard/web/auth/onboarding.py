@@ -15,18 +15,20 @@ from wizard.web.session import flow, flow_end, flow_start, flow_update, now, sig
 from wizard.web.support import note_error, note_person
 
 FLOW_SECONDS = 30 * 60
+KEPT = "invite_kept"  # a well-formed Invitation ID typed with a mistyped NPI (its hash)
 
 
 def _problem_message(lookup: invitations.Lookup) -> str:
     if lookup.problem is Problem.USED:
         return (
             "This invitation has already been used. If you created your passphrase, sign in. "
-            "Otherwise ask your organisation's EPCS administrator for a new invitation"
+            "Otherwise ask your organization's EPCS administrator for a new invitation"
         )
     if lookup.problem is Problem.EXPIRED:
+        expired = lookup.invitation.expires_at
         return (
-            f"This invitation expired on {lookup.invitation.expires_at:%d %B %Y}. Ask your "
-            "organisation's EPCS administrator for a new invitation"
+            f"This invitation expired on {expired:%B} {expired.day}, {expired.year}. Ask your "
+            "organization's EPCS administrator for a new invitation"
         )
     return (
         "We could not find an invitation with that Invitation ID and NPI. Check both and try again"
@@ -45,33 +47,51 @@ def _again():
     return redirect(url_for("auth.start"), 303)
 
 
-@bp.get("/start")
-def start():
-    return render_template(
-        "auth/start.html",
-        title="Set up your EPCS account",
-        form=InvitationForm(formdata=None),
-        errors=[],
-    )
-
-
-@bp.post("/start")
-@sign_in_limit
-def start_post():
-    form = InvitationForm()
-    if form.validate_on_submit() and check_npi_shape(form):
-        lookup = invitations.find(form.invitation.data, form.npi.data, now())
-        if lookup.problem is None:
-            flow_start("invite", invitation_id=lookup.invitation.id, confirmed=False)
-            return redirect(url_for("auth.start_confirm"), 303)
-        add_error(form.invitation, _problem_message(lookup))
-    note_error("invitation")
+def _start_page(form: InvitationForm, kept: bool, status: int = 200):
     return render_template(
         "auth/start.html",
         title="Set up your EPCS account",
         form=form,
         errors=form.error_summary(),
-    ), 422
+        kept=kept,
+    ), status
+
+
+@bp.get("/start")
+def start():
+    kept = flow(KEPT, FLOW_SECONDS) is not None
+    return _start_page(InvitationForm(formdata=None, kept=kept), kept)
+
+
+@bp.post("/start")
+@sign_in_limit
+def start_post():
+    kept = flow(KEPT, FLOW_SECONDS)
+    form = InvitationForm(kept=kept is not None)
+    if form.invitation.data:
+        code_hash = invitations.keepable(form.invitation.data)
+    else:
+        code_hash = kept["code_hash"] if kept else None
+    valid = form.validate_on_submit()
+    if check_npi_shape(form) and valid:  # both checked: every mistake is named at once
+        flow_end(KEPT)
+        lookup = invitations.find_kept(code_hash, form.npi.data, now())
+        if lookup.problem is None:
+            flow_start("invite", invitation_id=lookup.invitation.id, confirmed=False)
+            return redirect(url_for("auth.start_confirm"), 303)
+        # Which of the two was wrong is not told, so both are typed again.
+        add_error(form.invitation, _problem_message(lookup))
+        keep = False
+    else:
+        # Only the NPI was wrong: keep the Invitation ID, as its hash on the server.
+        keep = code_hash is not None and not form.invitation.errors
+        if keep:
+            flow_start(KEPT, code_hash=code_hash)
+        else:
+            flow_end(KEPT)
+    note_error("invitation")
+    form.invitation.flags.required = not keep
+    return _start_page(form, keep, 422)
 
 
 @bp.get("/start/confirm")

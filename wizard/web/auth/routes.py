@@ -7,7 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from wizard.domain.otp import Outcome
 from wizard.domain.urls import local_path
 from wizard.extensions import db
-from wizard.services import accounts
+from wizard.services import accounts, sandbox
 from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
@@ -15,7 +15,7 @@ from wizard.web.codes import code_message, code_status, valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.limits import sign_in_limit
 from wizard.web.session import current, flow, flow_end, flow_start, now, sign_in, sign_out
-from wizard.web.support import note_error
+from wizard.web.support import note_error, note_person, note_sign_in_token
 
 CODE_STEP_SECONDS = 5 * 60
 SIGN_IN_ERRORS = {Outcome.REUSED: "reused-code", Outcome.UNAVAILABLE: "vip-unavailable"}
@@ -82,13 +82,17 @@ def _code_form(prescriber: Prescriber, **kwargs) -> TokenCodeForm:
 
 
 def _code_page(prescriber, form, status=200, **context):
+    note_person(prescriber.name, prescriber.npi, prescriber.id)  # the passphrase was right
+    tokens = accounts.active_tokens(prescriber)
+    practice = sandbox.issued_here([t.credential_id for t in tokens])
     return render_template(
         "auth/sign-in-code.html",
         title="Enter a code from your token",
         form=form,
         errors=form.error_summary(),
         account=prescriber,
-        tokens=accounts.active_tokens(prescriber),
+        tokens=tokens,
+        practice=[t for t in tokens if t.credential_id in practice],
         clear=request.args.get("clear") == "1",
         **context,
     ), status
@@ -119,7 +123,10 @@ def sign_in_code_post():
     if prescriber is None:
         return _expired()
     form = _code_form(prescriber)
-    if not form.validate_on_submit() or not valid_code(form.code):
+    valid = form.validate_on_submit()
+    if form.token.data is not None and not form.token.errors:
+        note_sign_in_token(form.token.data)  # one of the choices: this prescriber's own
+    if not valid or not valid_code(form.code):
         return _code_page(prescriber, form, 422)
     attempt = accounts.check_token_code(
         prescriber, form.token.data, form.code.data, now(), "sign-in.code"

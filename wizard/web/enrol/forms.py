@@ -46,7 +46,7 @@ class CredentialForm(BaseForm):
 class CodeForm(BaseForm):
     # A password input masks the code; "Show clear text" swaps the type.
     code = PasswordField("Security code", validators=[required("the security code")])
-    # Only when an event-based key fob has run ahead: its next code, to resynchronise.
+    # Only when an event-based key fob has run ahead: its next code, to resynchronize.
     next_code = PasswordField("Next code")
 
 

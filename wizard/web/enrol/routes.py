@@ -24,6 +24,7 @@ from wizard.domain.credentials import (
     normalise_onespan,
     normalise_soft,
     normalise_symantec_hard,
+    recognize,
 )
 from wizard.domain.otp import Outcome
 from wizard.domain.steps import Backup, Progress, Step
@@ -46,6 +47,7 @@ from wizard.web.codes import (
 )
 from wizard.web.enrol import bp
 from wizard.web.enrol.forms import CodeForm, CredentialForm, DeviceForm, GetAppForm, NameForm
+from wizard.web.enrol.lookalikes import hint
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.limits import code_limit, credential_lookup_limit
@@ -61,7 +63,7 @@ ENDPOINTS = {
     Step.DONE: "enrol.done",
 }
 
-UNKNOWN_SERIAL = "This token is not known to your organisation yet. Contact the help desk."
+UNKNOWN_SERIAL = "This token is not known to your organization yet. Contact the help desk."
 CHECK_UNAVAILABLE = (
     "We could not reach Symantec VIP to check this Credential ID, so nothing was saved. "
     "Wait a minute, then select Continue again."
@@ -125,6 +127,8 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
     note_page(step)
     forms = [f for f in context.values() if hasattr(f, "error_summary")]
     errors = context.pop("errors", None) or [e for form in forms for e in form.error_summary()]
+    # The device shown on step 1 (chosen, not yet saved) names step 2 already.
+    titles = steps.titles(key_fob=(context.get("platform") or _platform(progress)).hard)
     return render_page(
         f"enrol/{step}.html",
         status=status,
@@ -132,10 +136,10 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
         step=step,
         progress=progress,
         errors=errors,
-        title=steps.TITLES[step],
+        title=titles[step],
         step_number=steps.number(step),
         grouped=grouped,
-        step_titles=steps.TITLES,
+        step_titles=titles,
         platforms=PLATFORMS,
         **context,
     )
@@ -198,7 +202,10 @@ def get_app(progress: Progress):
     if submitted and not device_form.validate():
         status, chosen = 422, None
         note_error("device-not-chosen")
-    chosen = chosen or progress.platform or None
+    elif chosen and chosen != progress.device_shown:
+        progress.device_shown = chosen  # remembered for when the prescriber comes back
+        store_progress(progress)
+    chosen = chosen or progress.device_shown or progress.platform or None
     if device_form.device.data is None and chosen:
         device_form.device.data = chosen
     app_form = GetAppForm(
@@ -227,7 +234,7 @@ def save_get_app(progress: Progress):
         return _get_app_page(progress, device_form, app_form, 422)
     if progress.platform != app_form.platform.data:
         progress.nickname = ""  # the suggestion follows the device
-    progress.platform = app_form.platform.data
+    progress.platform = progress.device_shown = app_form.platform.data
     progress.device_confirmed = True
     steps.advance(progress, Step.CREDENTIAL_ID)
     store_progress(progress)
@@ -247,11 +254,13 @@ def _platform(progress: Progress):
     return PLATFORMS.get(progress.platform) or PLATFORMS["iphone"]
 
 
-def _credential_page(progress: Progress, form: CredentialForm, status: int = 200):
+def _credential_page(progress: Progress, form: CredentialForm, status=200, lookalike=None):
     platform = _platform(progress)
     if platform.hard:
         form.credential_id.label.text = "Serial number (S/N)"
-    return render_step(Step.CREDENTIAL_ID, progress, status, form=form, platform=platform)
+    return render_step(
+        Step.CREDENTIAL_ID, progress, status, form=form, platform=platform, lookalike=lookalike
+    )
 
 
 @bp.get("/credential-id")
@@ -267,13 +276,13 @@ def credential_id(progress: Progress):
 def save_credential_id(progress: Progress):
     form = CredentialForm()
     platform = _platform(progress)
-    normalised = None
+    normalised, lookalike = None, None
     status = 422
     if form.validate_on_submit():
         normalised = NORMALISERS.get(platform.key, normalise_soft)(form.credential_id.data)
         if normalised.error:
-            add_error(form.credential_id, normalised.error)
-            note_error("credential-format")
+            problem = ("credential-format", normalised.error)
+            lookalike = hint(recognize(form.credential_id.data), platform)
         else:
             try:
                 problem = _credential_problem(normalised.value, platform.hard)
@@ -282,12 +291,15 @@ def save_credential_id(progress: Progress):
                     ("vip-unavailable", CHECK_UNAVAILABLE),
                     outage_status(error.reason),
                 )
-            if problem:
-                kind, message = problem
-                add_error(form.credential_id, message)
-                note_error(kind)
+            if problem and problem[0] == "credential-unknown":
+                lookalike = hint(recognize(normalised.value), platform)  # an NPI, say
+        if lookalike:
+            problem = ("credential-lookalike", lookalike.message)
+        if problem:
+            add_error(form.credential_id, problem[1])
+            note_error(problem[0])
     if form.errors or normalised is None or normalised.error:
-        return _credential_page(progress, form, status)
+        return _credential_page(progress, form, status, lookalike)
     if progress.credential_id != normalised.value:
         progress.verified_at = None  # a code checked for another credential proves nothing here
     progress.credential_id = normalised.value
@@ -455,7 +467,7 @@ def name(progress: Progress):
 @guarded(Step.NAME)
 def save_name(progress: Progress):
     form = NameForm()
-    # A taken name is found by register_token, after it has recognised a second save of the
+    # A taken name is found by register_token, after it has recognized a second save of the
     # same token (another tab, a double click) as the first one.
     if not form.validate_on_submit():
         return _name_page(progress, form, 422)

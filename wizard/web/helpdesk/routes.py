@@ -9,7 +9,7 @@ from functools import wraps
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 
 from wizard.domain import passphrase as passphrase_rules
-from wizard.domain.steps import ORDER, TITLES
+from wizard.domain.steps import ORDER, TITLES, titles
 from wizard.domain.support import CHANGES, GUIDES, PAGE_NAMES, SCRIPT, normalise_support_code
 from wizard.domain.tokens import PLATFORMS
 from wizard.extensions import db
@@ -75,10 +75,11 @@ def sign_out_post():
 
 
 def _setup_page(agent, token, form, status=200):
+    # new_agent, not agent: the page header shows a signed-in agent, and this one is not yet.
     return render_template(
         "helpdesk/setup.html",
         title="Set up your help-desk account",
-        agent=agent,
+        new_agent=agent,
         token=token,
         form=form,
         errors=form.error_summary(),
@@ -122,18 +123,21 @@ def _live_context(code: str) -> dict:
     prescriber = (
         db.session.get(Prescriber, row.prescriber_id) if row and row.prescriber_id else None
     )
+    platform = PLATFORMS.get(row.platform) if row else None
     return {
         "code": code,
         "row": row,
         "name": prescriber.name if prescriber else (row.name if row else ""),
         "npi": prescriber.npi if prescriber else (row.npi if row else ""),
         "guide": GUIDES.get(row.last_error) if row and row.last_error else None,
+        "resolved_at": support.resolved_at(row) if row and row.last_error else None,
+        "sign_in_token": support.sign_in_token(row) if row else None,
         "guides": GUIDES,
         "change": support.last_change(row) if row else None,
         "changes": CHANGES,
         "page_names": PAGE_NAMES,
-        "platforms": PLATFORMS,
-        "step_titles": TITLES,
+        "platform": platform,
+        "step_titles": titles(key_fob=bool(platform and platform.hard)),
         "steps": ORDER,
     }
 

@@ -32,6 +32,12 @@ def home():
     )
 
 
+@bp.get("/help", endpoint="help")
+def help_page():
+    """What to do when stuck: open to everyone, signed in or not."""
+    return render_template("main/help.html", title="Help")
+
+
 @bp.get("/healthz")
 def healthz():
     """200 when the database (and Redis, where sessions or rate-limit counts live) answers,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from htmx_flask import make_response as htmx_response
 
 from wizard.authority import AuthorityUnavailable
 from wizard.domain.tokens import Action, Status, allows
@@ -46,19 +49,18 @@ def _token(token_id: int) -> Token:
     return token
 
 
+def _table(show_deleted: bool) -> dict:
+    """What the token table and its tools show (suspensions past 30 days made Lost first)."""
+    tokens.settle(g.prescriber, now())
+    rows = [t for t in g.prescriber.tokens if show_deleted or t.status != Status.DELETED]
+    return {"rows": rows, "show_deleted": show_deleted, "at_limit": tokens.at_limit(g.prescriber)}
+
+
 @bp.get("")
 @login_required
 def index():
     show_deleted = request.args.get("deleted") == "1"
-    tokens.settle(g.prescriber, now())
-    rows = [t for t in g.prescriber.tokens if show_deleted or t.status != Status.DELETED]
-    return render_template(
-        "tokens/index.html",
-        title="Manage your tokens",
-        rows=rows,
-        show_deleted=show_deleted,
-        at_limit=tokens.at_limit(g.prescriber),
-    )
+    return render_template("tokens/index.html", title="Manage your tokens", **_table(show_deleted))
 
 
 @bp.get("/<int:token_id>/row")
@@ -104,11 +106,22 @@ def _action_page(name: str, token: Token, form, status: int = 200, **context):
 
 
 def _done(token: Token, message: str):
-    """htmx: the changed row and a status message; plain post: back to the table."""
-    if wants_partial():
-        return render_template("tokens/_row.html", token=token, message=message)
-    flash(message, "success")
-    return redirect(url_for("tokens.index"), 303)
+    """htmx: the whole table again (a row's change can end the limit notice or the backup
+    reminder), with the status message; plain post: back to the table."""
+    if not wants_partial():
+        flash(message, "success")
+        return redirect(url_for("tokens.index"), 303)
+    query = parse_qs(urlsplit(request.htmx.current_url or "").query)
+    table = _table(show_deleted=query.get("deleted") == ["1"])
+    shown = token in table["rows"]
+    body = render_template(
+        "tokens/_changed.html",
+        message=message,
+        focus_id=token.id if shown else None,
+        focus_status=not shown,  # the row is gone: the message takes the focus
+        **table,
+    )
+    return htmx_response(body, retarget="#token-table", reswap="outerHTML")
 
 
 def _last_token_refusal(form, token: Token, needs_code: bool) -> int | None:
