@@ -5,9 +5,8 @@ that returns its targets ({name, measured, goal, met}) and figures, or raises No
   balancer against one node, and one node on PostgreSQL and Redis against the bare app;
 - the VIP authority (issue 10): code verification through it against its stand-in, beside
   the local OATH authority;
-- refusal timing (issue 11): bench/refusal_timing.py, when present, run as
-  `python bench/refusal_timing.py --json PATH` and expected to write a list of targets (or
-  an object with "targets").
+- refusal timing (issue 11): bench/refusal_timing.py, run as
+  `python bench/refusal_timing.py --json PATH`, which writes its rows and its targets.
 """
 
 from __future__ import annotations
@@ -46,8 +45,7 @@ def refusal_timing(r: dict, workdir: Path) -> dict:
         [sys.executable, str(script), "--json", str(out)], check=True, timeout=1800
     )
     found = json.loads(out.read_text())
-    rows = found.get("targets", []) if isinstance(found, dict) else found
-    return {"targets": rows, "figures": found}
+    return {"targets": found["targets"], "figures": {"rows": found["rows"]}}
 
 
 HOOKS: dict[str, Callable[[dict, Path], dict]] = {

@@ -6,18 +6,23 @@ TLS handshake fails before any request is read.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import socket
 import ssl
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from socketserver import ThreadingMixIn
+from urllib.parse import unquote
 from xml.etree.ElementTree import ParseError  # noqa: S405 - the error type; parsing is defused
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from lxml import etree
 from lxml.builder import ElementMaker
-from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from wizard.authority.vip.messages import SOAP_NS, VIP_NS, envelope
@@ -123,12 +128,108 @@ def server_context(certs: Path) -> ssl.SSLContext:
     return context
 
 
-class MutualTLSServer(ThreadedWSGIServer):
-    """Werkzeug's threaded server, the TLS handshake moved into each request's thread (with a
-    deadline), so that one silent client cannot stop the others from being served."""
+class _KeepAliveHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, as VIP's servers speak it: the wizard's transport sends its
+    next request over the same TLS connection instead of paying a new handshake (Werkzeug's
+    development server closes every connection). A request must say its length."""
+
+    protocol_version = "HTTP/1.1"
+    server: MutualTLSServer
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self._serve()
+
+    do_GET = do_HEAD = do_PUT = do_DELETE = do_POST  # noqa: N815 - answered by the app
+
+    def _serve(self) -> None:
+        try:
+            size = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            size = -1
+        if self.headers.get("Transfer-Encoding") or size < 0:
+            self.close_connection = True
+            self._send(411, [("Content-Type", "text/plain")], b"Length required")
+            return
+        if size > MAX_REQUEST_BYTES:
+            self.close_connection = True  # the body is left unread: no next request here
+            body = b""
+        else:
+            body = self.rfile.read(size)
+        try:
+            status, headers, content = self._call(body, size)
+        except Exception:  # noqa: BLE001 - a 500, as any web server gives
+            log.exception("stand-in failed on %s", self.path.split("?", 1)[0])
+            self.close_connection = True
+            status, headers, content = 500, [("Content-Type", "text/plain")], b"Server error"
+        self._send(status, headers, content)
+
+    def _call(self, body: bytes, size: int) -> tuple[int, list, bytes]:
+        path, _, query = self.path.partition("?")
+        environ = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path, "latin-1"),
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(size),
+            "SERVER_NAME": self.server.server_address[0],
+            "SERVER_PORT": str(self.server.server_port),
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "https",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for name, value in self.headers.items():
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                environ[f"HTTP_{key}"] = value
+        started: list = []
+
+        def start_response(status, headers, exc_info=None):
+            started[:] = [int(status.split(" ", 1)[0]), headers]
+            return lambda data: None  # the stand-in's apps return their body
+
+        result = self.server.app(environ, start_response)
+        try:
+            content = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        return started[0], started[1], content
+
+    def _send(self, status: int, headers: list, content: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(content)
+        self.wfile.flush()
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's name
+        log.debug("stand-in %s", format % args)
+
+
+class MutualTLSServer(ThreadingMixIn, HTTPServer):
+    """A thread per connection; the TLS handshake happens in that thread (with a deadline),
+    so that one silent client cannot stop the others from being served. Stopping the server
+    also ends the connections kept alive, as a stopped service would."""
+
+    daemon_threads = True
 
     def __init__(self, host: str, port: int, app, context: ssl.SSLContext) -> None:
-        super().__init__(host, port, app)
+        self.app = app
+        self._live: set[socket.socket] = set()
+        self._live_lock = threading.Lock()
+        super().__init__((host, port), _KeepAliveHandler)
         self.socket = context.wrap_socket(
             self.socket, server_side=True, do_handshake_on_connect=False
         )
@@ -140,7 +241,24 @@ class MutualTLSServer(ThreadedWSGIServer):
         # Headers and body go out in separate writes: without this, each answer waits for
         # the client's delayed acknowledgment (about 40 ms).
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._live_lock:
+            self._live.add(connection)
         return connection, address
+
+    def shutdown_request(self, request) -> None:
+        with self._live_lock:
+            self._live.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._live_lock:
+            live, self._live = list(self._live), set()
+        for connection in live:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
 
     def handle_error(self, request, client_address) -> None:
         # A refused handshake (no client certificate, a stranger's CA) ends here: one line.
