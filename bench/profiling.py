@@ -168,11 +168,13 @@ import flask_limiter
 mem("+ Flask-Limiter")
 import qrcode, pyotp, cryptography.hazmat.primitives.ciphers.aead, argon2
 mem("+ qrcode, pyotp, cryptography (AES-GCM), argon2")
-import wizard, wizard.web, wizard.cli
+import wizard
 app = wizard.create_app()
 mem("+ the wizard's modules, create_app (one argon2 hash: 19 MiB)")
 import zxcvbn.frequency_lists
 mem("+ zxcvbn's lists (loaded only where a new passphrase is checked)")
+import wizard.cli, wizard.store.schema, flask_migrate
+mem("+ the command line: wizard.cli, Flask-Migrate, Alembic (never in a web worker)")
 """
 
 

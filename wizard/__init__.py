@@ -12,6 +12,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher, profiles
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -19,7 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from wizard.authority.local import LocalOathAuthority
 from wizard.authority.router import Authorities
 from wizard.config import from_environment
-from wizard.extensions import csrf, db, htmx, limiter, migrate
+from wizard.extensions import csrf, db, htmx, limiter
 from wizard.store.crypto import SeedCipher
 from wizard.store.sessions import DatabaseSessionStore, RedisSessionStore
 
@@ -63,8 +64,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
-    # render_as_batch: SQLite alters a table by copying it, which Alembic's batch mode does.
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    app.cli = Commands(app)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
@@ -85,11 +85,40 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     # Verified against when an NPI is unknown, so both paths cost the same.
     app.extensions["dummy_passphrase_hash"] = hasher.hash("not anyone's passphrase")
 
-    from wizard import cli, web
+    from wizard import web
 
     web.init_app(app)
-    cli.init_app(app)
     return app
+
+
+class Commands(AppGroup):
+    """`flask --app wizard ...`: the commands (wizard/cli.py, and Flask-Migrate's `db`) are
+    imported when the command line first asks for one. A web worker never does, and so never
+    loads Alembic, Mako, lxml, requests or the certificate tools (about 20 MB each worker)."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app.cli.name)
+        self.commands.update(app.cli.commands)
+        self._app = app
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        from wizard import cli
+        from wizard.store.schema import init_migrations
+
+        init_migrations(self._app)
+        cli.init_app(self._app)
+
+    def get_command(self, ctx, name):
+        self._load()
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
 
 
 def _give_back_large_blocks() -> None:

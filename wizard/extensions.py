@@ -2,7 +2,6 @@
 
 from flask import request
 from flask_limiter import Limiter
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -18,7 +17,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
-migrate = Migrate()
 
 
 def client_address() -> str:

@@ -27,7 +27,6 @@ from wizard.extensions import db
 from wizard.services import accounts, audit
 from wizard.store.holders import new_vip_user_id
 from wizard.store.models import OathCredential, OrganisationGrant, Prescriber, Token
-from wizard.vipsandbox import practice
 
 DEMO_NPI = "1234567893"
 DEMO_PASSPHRASE = "correct horse battery staple"  # noqa: S105 - published practice account
@@ -97,6 +96,14 @@ def _practice():
     return vip.transport if vip is not None else None
 
 
+def _stand_in():
+    """The practice extension's client: lxml and requests load only where VIP is configured,
+    not in every web worker."""
+    from wizard.vipsandbox import practice
+
+    return practice
+
+
 def _add_credential(now: datetime, prefix: str, kind: str, actor: str = "sandbox") -> Issued:
     """A practice credential. A Symantec one goes to the VIP stand-in when VIP is configured:
     its seed is then kept there alone, as a real one is kept at Symantec."""
@@ -105,7 +112,7 @@ def _add_credential(now: datetime, prefix: str, kind: str, actor: str = "sandbox
     transport = _practice() if manufacturer == "SYMANTEC" else None
     if transport is not None:
         credential_id = make()
-        while not practice.register(transport, credential_id, secret, algorithm):
+        while not _stand_in().register(transport, credential_id, secret, algorithm):
             credential_id = make()
     else:
         credential_id = _unused_id(make)
@@ -171,7 +178,7 @@ def current_code(credential_id: str, now: datetime, presses: int = 1) -> Current
 
 
 def _current_at_vip(credential_id: str, presses: int) -> CurrentCode | None:
-    found = practice.current(_practice(), credential_id, max(presses, 1))
+    found = _stand_in().current(_practice(), credential_id, max(presses, 1))
     if found is None:
         return None
     oath = OathSecret(found.secret, Algorithm(found.algorithm))
@@ -187,7 +194,7 @@ def fresh_code(credential_id: str, clock: Callable[[], datetime], sleep) -> Curr
     """
     require_sandbox()
     if authority().uses_vip(credential_id):
-        found = practice.current(_practice(), credential_id)
+        found = _stand_in().current(_practice(), credential_id)
         if found is None:
             return None
         algorithm, period, last_step = found.algorithm, 30, found.last_step
@@ -256,6 +263,7 @@ def _held_by_stand_in(credential_id: str) -> bool:
     """A practice credential registered in the VIP stand-in (sandbox with VIP configured)."""
     if not authority().uses_vip(credential_id):
         return False
+    practice = _stand_in()
     try:
         return practice.current(_practice(), credential_id) is not None
     except (AuthorityUnavailable, practice.PracticeError):
@@ -264,7 +272,7 @@ def _held_by_stand_in(credential_id: str) -> bool:
 
 def secret_of(credential_id: str) -> str:
     if authority().uses_vip(credential_id):
-        return practice.current(_practice(), credential_id).secret
+        return _stand_in().current(_practice(), credential_id).secret
     return authority().local.secret_of(_row(credential_id)).secret
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
@@ -21,6 +22,8 @@ from sqlalchemy.engine import Connection
 from wizard.extensions import db
 
 log = logging.getLogger("wizard.schema")
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 BASELINE = "0001"  # the schema of the last release without migrations (commit 12be53a)
 # Any number will do, as long as nothing else takes this PostgreSQL advisory lock.
@@ -38,7 +41,19 @@ class Upgrade:
         return self.before != self.after
 
 
+def init_migrations(app: Flask) -> None:
+    """Flask-Migrate (its `flask db` commands and our upgrade): loaded by the command line and
+    by schema changes only, never in a web worker (with Alembic and Mako it weighs 12 MB)."""
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate
+
+    # render_as_batch: SQLite alters a table by copying it, which Alembic's batch mode does.
+    Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+
+
 def _config():
+    init_migrations(current_app)
     return current_app.extensions["migrate"].migrate.get_config()
 
 

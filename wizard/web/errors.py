@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -70,9 +70,14 @@ def rollback() -> None:
         log.warning("rollback failed: the database is unreachable")
 
 
-def store_errors() -> tuple[type[Exception], ...]:
+def store_errors(app: Flask | None = None) -> tuple[type[Exception], ...]:
     """The errors that mean a store is out of reach: the database, and Redis when sessions or
     rate-limit counts live there (several app servers)."""
+    config = (app or current_app).config
+    if not config.get("SESSION_REDIS_URL") and not str(
+        config.get("RATELIMIT_STORAGE_URI", "")
+    ).startswith("redis"):
+        return (OperationalError,)  # no Redis here: its client (6 MB) stays unloaded
     try:
         from redis.exceptions import ConnectionError as RedisDown
         from redis.exceptions import TimeoutError as RedisSlow
@@ -82,7 +87,7 @@ def store_errors() -> tuple[type[Exception], ...]:
 
 
 def init_app(app: Flask) -> None:
-    unavailable = store_errors()
+    unavailable = store_errors(app)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
