@@ -33,7 +33,9 @@ def cluster(r: dict, workdir: Path) -> dict:
 
 
 def vip_authority(r: dict, workdir: Path) -> dict:
-    raise NotMeasured("no VIP authority stand-in in this tree yet (issue 10)")
+    from bench import vip
+
+    return vip.measure(r, workdir)
 
 
 def refusal_timing(r: dict, workdir: Path) -> dict:
@@ -41,8 +43,11 @@ def refusal_timing(r: dict, workdir: Path) -> dict:
     if not script.exists():
         raise NotMeasured("bench/refusal_timing.py is not in this tree yet (issue 11)")
     out = workdir / "refusal-timing.json"
+    samples = r["plan"].get("refusal_samples", 40)
     subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, str(script), "--json", str(out)], check=True, timeout=1800
+        [sys.executable, str(script), "--json", str(out), "--samples", str(samples)],
+        check=True,
+        timeout=1800,
     )
     found = json.loads(out.read_text())
     return {"targets": found["targets"], "figures": {"rows": found["rows"]}}

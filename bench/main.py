@@ -68,6 +68,7 @@ class Plan:
     code_sessions: int = 12
     enrol_sessions: int = 25
     spare: int = 2
+    refusal_samples: int = 40  # posts of each kind of refused sign-in (bench/refusal_timing.py)
 
     @property
     def accounts(self) -> int:
@@ -106,6 +107,7 @@ def plan_of(args: argparse.Namespace) -> Plan:
             clicks=args.clicks or 5,
             slow_loads=2,
             enrol_sessions=8,
+            refusal_samples=10,
         )
     return Plan(
         seconds=args.seconds or 5.0, rounds=3, serial=200, clicks=args.clicks or 20, slow_loads=5

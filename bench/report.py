@@ -82,11 +82,8 @@ def targets(r: dict) -> list[dict]:
     return rows + r.get("extra_targets", [])
 
 
-def print_profiles(r: dict) -> None:
-    bare_ms = r["bare_in_process_ms"]
-    print(f"In-process, Flask test client: the bare app's GET / takes {bare_ms} ms per request.")
-    print()
-    for label, profile in r["profiles"].items():
+def print_profiles(profiles: dict) -> None:
+    for label, profile in profiles.items():
         plain = f"{profile['plain_ms']} ms per request in-process, unprofiled"
         print(f"| {label}: {plain} | ms per request under cProfile |")
         print("|---|---:|")
@@ -119,8 +116,18 @@ def print_hooks(r: dict) -> None:
                 f"| {label} | {row['rps']} rps | p50 {row['p50_ms']} ms | p99 {row['p99_ms']} ms |"
             )
         for label, value in figures.items():
-            if label != "loads" and not isinstance(value, (dict, list)):
+            if label not in ("loads", "rows") and not isinstance(value, (dict, list)):
                 print(f"{label}: {value}")
+        breakdown = figures.get("breakdown", {})
+        for label, value in breakdown.items():
+            if not isinstance(value, dict):
+                print(f"| {label} | {value} ms |")
+        if "profile" in breakdown:
+            print_profiles({"vip-code-post": breakdown["profile"]})
+        if "rows" in figures:
+            from bench.refusal_timing import table
+
+            print(table(figures["rows"]))
 
 
 def print_throttled(r: dict) -> None:
@@ -181,7 +188,10 @@ def print_report(r: dict) -> None:
     for label, rss, peak in r["memory_probe"]:
         out(f"| {label} | {rss} | {peak} |")
     out()
-    print_profiles(r)
+    bare_ms = r["bare_in_process_ms"]
+    out(f"In-process, Flask test client: the bare app's GET / takes {bare_ms} ms per request.")
+    out()
+    print_profiles(r["profiles"])
     print_peer(r)
     out(f"Chromium: {r['browser']}")
     print_throttled(r)

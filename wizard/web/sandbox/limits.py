@@ -8,7 +8,7 @@ the prescriber or agent signed in (or at the sign-in code step). Account lockout
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 
 from wizard.domain.identifiers import clean_npi
 from wizard.extensions import limiter
@@ -22,6 +22,12 @@ NOT_AN_ACCOUNT = {"auth.start_post"}
 def sandbox_account_request() -> bool:
     if request.method != "POST" or not current_app.config.get("SANDBOX"):
         return False
+    if "sandbox_account" not in g:  # asked once per limit on the route: one query a request
+        g.sandbox_account = _sandbox_account()
+    return g.sandbox_account
+
+
+def _sandbox_account() -> bool:
     if request.endpoint in NOT_AN_ACCOUNT:
         return False
     npi = clean_npi(request.form.get("npi", ""))
