@@ -88,6 +88,14 @@ def _vip_down(error: AuthorityUnavailable) -> click.ClickException:
     )
 
 
+# `make run` keeps Symantec practice seeds in its VIP stand-in; a command run in another shell
+# without the same WIZARD_VIP_* settings cannot read them, and says how to.
+ELSEWHERE = (
+    "{ids}: made in the VIP stand-in, so its codes are read there. Run this command with "
+    "the WIZARD_VIP_* settings that reach it (as make run sets them; README, Sandbox mode)."
+)
+
+
 sandbox_cli.add_command(vip_certs)
 sandbox_cli.add_command(vip_service)
 
@@ -98,9 +106,13 @@ def sandbox_seed() -> None:
     _sandbox_guard()
     create_schema()
     try:
-        click.echo(json.dumps(sandbox.seed_demo(_now()), indent=2))
+        demo = sandbox.seed_demo(_now())
     except AuthorityUnavailable as error:
         raise _vip_down(error) from None
+    click.echo(json.dumps(demo, indent=2))
+    unread = [t["credential_id"] for t in demo["tokens"] if t["secret"] is None]
+    if unread:
+        click.echo("No secret for " + ELSEWHERE.format(ids=", ".join(unread)), err=True)
 
 
 @sandbox_cli.command("issue")
@@ -136,6 +148,8 @@ def sandbox_otp(credential_id: str, at: int | None) -> None:
         current = sandbox.current_code(credential_id.strip().upper(), now)
     except AuthorityUnavailable as error:
         raise _vip_down(error) from None
+    if current is None and sandbox.held_elsewhere(credential_id.strip().upper()):
+        raise click.ClickException(ELSEWHERE.format(ids=credential_id))
     if current is None:
         raise click.ClickException(f"No sandbox credential {credential_id}.")
     click.echo(current.code)

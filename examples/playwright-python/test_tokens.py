@@ -30,9 +30,12 @@ def test_prescriber_adds_a_key_fob_as_a_backup(signed_in_page: Page, sandbox, pr
     expect(table.status(prescriber.token)).to_have_text("Active")
 
 
-def test_prescriber_reports_a_token_lost(page: Page, sandbox, prescriber) -> None:
-    LostTokenFlow(page, sandbox).report(prescriber, prescriber.token)
+def test_prescriber_reports_a_token_lost_and_reactivates_it(page: Page, sandbox, prescriber):
+    lost = LostTokenFlow(page, sandbox).report(prescriber, prescriber.token)
     expect(page.get_by_text("You have no Active token left.")).to_be_visible()
+    lost.reactivate(prescriber, prescriber.token)
+    SignInPage(page, sandbox).sign_in(prescriber, prescriber.token)
+    expect(TokenTable(page, sandbox).open().status(prescriber.token)).to_have_text("Active")
 
 
 def test_help_desk_sees_the_prescribers_step(signed_in_page: Page, sandbox, new_context):

@@ -175,3 +175,14 @@ def test_should_reset_from_the_command_line_too(runner, app, used_demo):
     assert "4 token(s) marked Deleted" in result.output
     with app.app_context():
         assert live_tokens(demo_row()) == SEEDED
+
+
+def test_should_sign_out_a_browser_signed_in_as_the_demo(app, client, demo):
+    """A browser still signed in would show the demo's old tokens and account."""
+    assert client.get("/tokens").status_code == 200
+
+    app.test_client().post(f"{API}/reset", json={})
+
+    after = client.get("/tokens")
+    assert after.status_code in (302, 303)
+    assert after.headers["Location"].startswith("/sign-in")

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from wizard.authority import AuthorityUnavailable, authority
+from wizard.authority.router import SYMANTEC_PREFIXES
 from wizard.domain.credentials import SOFT_PREFIXES
 from wizard.domain.otp import (
     Algorithm,
@@ -270,10 +271,24 @@ def _held_by_stand_in(credential_id: str) -> bool:
         return False
 
 
-def secret_of(credential_id: str) -> str:
+def secret_of(credential_id: str) -> str | None:
+    """A practice credential's secret; None where this configuration cannot read it (one made
+    in the VIP stand-in, asked without the WIZARD_VIP_* settings that reach it)."""
     if authority().uses_vip(credential_id):
-        return _stand_in().current(_practice(), credential_id).secret
-    return authority().local.secret_of(_row(credential_id)).secret
+        found = _stand_in().current(_practice(), credential_id)
+        return found.secret if found else None
+    row = _row(credential_id)
+    return authority().local.secret_of(row).secret if row else None
+
+
+def held_elsewhere(credential_id: str) -> bool:
+    """A Symantec practice credential this configuration does not reach: its seed is in a VIP
+    stand-in, and VIP is not configured here."""
+    return (
+        authority().vip is None
+        and credential_id.startswith(SYMANTEC_PREFIXES)
+        and _row(credential_id) is None
+    )
 
 
 def seed_demo(now: datetime) -> dict:

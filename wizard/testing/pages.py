@@ -166,22 +166,43 @@ class TokenTable(_Page):
 
 
 class LostTokenFlow(_Page):
-    """/lost-token: a prescriber reports a token lost with NPI and passphrase alone."""
+    """/lost-token: a prescriber reports a token lost with NPI and passphrase alone (it is
+    suspended at once), and reactivates it within 30 days with a current code from it."""
 
     def report(self, prescriber: Prescriber, token: Token) -> LostTokenFlow:
-        """Report token lost; ends on the page that confirms it."""
+        """Report token lost (accepting what follows when it is the last Active one); ends on
+        the page that confirms it."""
+        self._choose_page(prescriber)
+        option = re.compile(rf"^{re.escape(token.name)} \({token.credential_id}, ")
+        self.page.get_by_role("radio", name=option).check()
+        self.page.get_by_role("button", name="Continue").click()
+        expect(self.heading()).to_have_text(f"Report {token.name} as lost?")
+        acknowledge = self.page.get_by_role("checkbox", name=re.compile(r"^I understand"))
+        if acknowledge.count():  # the last Active token: the page asks once more
+            acknowledge.check()
+        self.page.get_by_role("button", name="Report it lost").click()
+        expect(self.heading()).to_have_text(f"{token.name} is reported lost")
+        return self
+
+    def reactivate(self, prescriber: Prescriber, token: Token) -> LostTokenFlow:
+        """Reactivate a token reported lost with a fresh code from it; ends on the page that
+        says it works again."""
+        self._choose_page(prescriber)
+        self.page.get_by_role("link", name=f"Reactivate {token.name}", exact=True).click()
+        expect(self.heading()).to_have_text(f"Reactivate {token.name}")
+        self.page.get_by_label("Security code").fill(self.sandbox.fresh_code(token))
+        self.page.get_by_role("button", name="Reactivate token").click()
+        expect(self.heading()).to_have_text(f"{token.name} works again")
+        return self
+
+    def _choose_page(self, prescriber: Prescriber) -> None:
+        """/lost-token, with NPI and passphrase unless signed in: "Which token is lost?"."""
         self._goto("/lost-token")
         if self.page.get_by_label("NPI", exact=True).count():  # not signed in
             self.page.get_by_label("NPI", exact=True).fill(prescriber.npi)
             self.page.get_by_label("Passphrase", exact=True).fill(prescriber.passphrase)
             self.page.get_by_role("button", name="Continue").click()
         expect(self.heading()).to_have_text("Which token is lost?")
-        option = re.compile(rf"^{re.escape(token.name)} \({token.credential_id}, ")
-        self.page.get_by_role("radio", name=option).check()
-        self.page.get_by_role("button", name="Continue").click()
-        self.page.get_by_role("button", name="Report it lost").click()
-        expect(self.heading()).to_have_text(f"{token.name} is reported lost")
-        return self
 
 
 class HelpDeskConsole(_Page):

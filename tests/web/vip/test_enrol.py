@@ -298,3 +298,23 @@ def test_should_show_the_practice_app_from_the_stand_in(client, vip_service):
 
     assert page.status_code == 200
     assert "Practice VIP Access app" in page.get_data(as_text=True)
+
+
+def test_should_say_where_the_demos_codes_are_when_a_command_runs_without_vip(
+    app, make_app, flask_cli
+):
+    """`make run` binds the demo at the stand-in; `sandbox seed` or `sandbox otp` typed in
+    another shell, without its WIZARD_VIP_* settings, says how to reach them."""
+    flask_cli(app, "sandbox", "seed")
+    another_shell = make_app(WIZARD_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+
+    seeded = flask_cli(another_shell, "sandbox", "seed")
+    demo = json.loads(seeded.stdout)
+    otp = flask_cli(another_shell, "sandbox", "otp", demo["tokens"][0]["credential_id"])
+
+    assert seeded.exit_code == 0, seeded.output
+    assert [t["secret"] for t in demo["tokens"]] == [None, None]
+    assert "made in the VIP stand-in" in seeded.stderr
+    assert "WIZARD_VIP_*" in seeded.stderr
+    assert otp.exit_code == 1
+    assert "made in the VIP stand-in" in otp.output
