@@ -4,6 +4,7 @@ suspended at once; found again within 30 days, a current code from it reactivate
 from __future__ import annotations
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from wizard.domain.tokens import Action
 from wizard.extensions import db
@@ -94,7 +95,7 @@ def lost_token_post():
 def _choose_form(prescriber: Prescriber, **kwargs) -> ChooseTokenForm:
     form = ChooseTokenForm(**kwargs)
     form.token.choices = [
-        (t.id, f"{t.nickname} ({t.credential_id}, {t.status})")
+        SelectChoice(t.id, f"{t.nickname} ({t.credential_id}, {t.status})")
         for t in tokens.reportable(prescriber)
     ]
     return form

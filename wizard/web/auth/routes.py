@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from wizard.domain.otp import Outcome
 from wizard.domain.urls import local_path
@@ -75,7 +76,7 @@ def _pending() -> tuple[dict | None, Prescriber | None]:
 def _code_form(prescriber: Prescriber, **kwargs) -> TokenCodeForm:
     form = TokenCodeForm(**kwargs)
     tokens = accounts.active_tokens(prescriber)
-    form.token.choices = [(t.id, f"{t.nickname} ({t.credential_id})") for t in tokens]
+    form.token.choices = [SelectChoice(t.id, f"{t.nickname} ({t.credential_id})") for t in tokens]
     if len(tokens) == 1 and form.token.data is None:
         form.token.data = tokens[0].id
     return form
