@@ -132,7 +132,7 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
     return render_page(
         f"enrol/{step}.html",
         status=status,
-        push_url=url_for(ENDPOINTS[step]) if status == 200 else "false",
+        push_url=url_for(ENDPOINTS[step]) if status == 200 else False,
         step=step,
         progress=progress,
         errors=errors,
