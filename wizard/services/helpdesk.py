@@ -59,6 +59,10 @@ def add(username: str, now: datetime) -> str:
     return token
 
 
+def by_id(agent_id: int | None) -> HelpdeskAgent | None:
+    return db.session.get(HelpdeskAgent, agent_id) if agent_id is not None else None
+
+
 def by_setup_token(token: str, now: datetime) -> HelpdeskAgent | None:
     if not codes.well_formed(token):
         return None
