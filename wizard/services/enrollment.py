@@ -286,6 +286,12 @@ def _after_conflict(prescriber: Prescriber, new: NewToken, bound: bool, now: dat
     raise SaveError("Your token could not be saved. Nothing was saved: try again.")
 
 
+def own_live_token(prescriber: Prescriber, credential_id: str) -> Token | None:
+    """The prescriber's own token holding credential_id (not Deleted), if any."""
+    token = _live_token(credential_id)
+    return token if token is not None and token.prescriber_id == prescriber.id else None
+
+
 def _live_token(credential_id: str) -> Token | None:
     return db.session.scalar(
         select(Token).where(Token.credential_id == credential_id, Token.status != Status.DELETED)

@@ -6,7 +6,8 @@ from flask import Flask, g
 
 from wizard.domain.mail import us_time
 from wizard.domain.tokens import SUSPENSION, allowed_actions, needs_backup
-from wizard.services import enrollment
+from wizard.services import accounts, lockout
+from wizard.services.lockout import Counter
 
 
 def init_app(app: Flask) -> None:
@@ -31,7 +32,11 @@ def init_app(app: Flask) -> None:
     app.after_request(htmx.redirect_for_htmx)
     app.jinja_env.globals["qr_svg"] = qr_svg
     app.jinja_env.globals.update(
-        allowed_actions=allowed_actions, us_time=us_time, suspension=SUSPENSION
+        allowed_actions=allowed_actions,
+        us_time=us_time,
+        suspension=SUSPENSION,
+        # The pauses that messages name: lock_policy("sign_in").first_pause is "15 minutes".
+        lock_policy=lambda counter: lockout.policy(Counter(counter)),
     )
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -55,4 +60,4 @@ def init_app(app: Flask) -> None:
 
 
 def _needs_backup_reminder(prescriber) -> bool:
-    return prescriber is not None and needs_backup(enrollment.active_count(prescriber))
+    return prescriber is not None and needs_backup(accounts.active_count(prescriber))
