@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from wizard.domain.lockout import LockPolicy, client_key
+from wizard.domain.lockout import LockPolicy, client_key, duration_words
 
 MINUTE = timedelta(minutes=1)
 
@@ -47,3 +47,32 @@ def test_should_block_for_good_at_the_hard_limit():
 )
 def test_should_count_an_ipv4_address_or_an_ipv6_64_as_one_client(address, key):
     assert client_key(address) == key
+
+
+@pytest.mark.parametrize(
+    "minutes, words",
+    [
+        (0.2, "a minute"),
+        (1, "a minute"),
+        (15, "15 minutes"),
+        (60, "an hour"),
+        (90, "90 minutes"),
+        (120, "2 hours"),
+        (24 * 60, "a day"),
+        (3 * 24 * 60, "3 days"),
+    ],
+)
+def test_should_say_a_pause_as_a_person_would(minutes, words):
+    assert duration_words(minutes * MINUTE) == words
+
+
+@pytest.mark.parametrize(
+    "policy, words",
+    [
+        (LockPolicy(lock=15 * MINUTE), "15 minutes"),
+        (LockPolicy(lock=60 * MINUTE, longest_lock=24 * 60 * MINUTE), "an hour"),
+        (LockPolicy(lock=90 * MINUTE, longest_lock=30 * MINUTE), "30 minutes"),
+    ],
+)
+def test_should_name_the_first_pause_the_policy_would_start(policy, words):
+    assert policy.first_pause == words

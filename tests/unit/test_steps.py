@@ -12,9 +12,11 @@ from wizard.domain.steps import (
     Step,
     advance,
     allowed,
+    caption,
     code_is_fresh,
     may_show,
     number,
+    place,
     titles,
 )
 
@@ -209,3 +211,26 @@ def test_should_title_a_key_fobs_second_step_for_its_serial_number():
     assert titles()[Step.CREDENTIAL_ID] == "Find your Credential ID"
     others = [s for s in Step if s is not Step.CREDENTIAL_ID]
     assert [titles(key_fob=True)[s] for s in others] == [TITLES[s] for s in others]
+
+
+@pytest.mark.parametrize(
+    "step, words",
+    [
+        (Step.GET_APP, "Step 1 of 5"),
+        (Step.SECURITY_CODE, "Step 3 of 5"),
+        (Step.DONE, "Step 5 of 5"),
+    ],
+)
+def test_should_caption_a_step_with_its_place_in_the_step_list(step, words):
+    assert caption(step) == words
+    assert place(step) == words.removeprefix("Step ")
+    assert caption(step).endswith(f"of {len(ORDER)}")
+
+
+def test_should_start_a_backup_run_from_the_first_step_naming_the_first_device():
+    progress = replace(SAVED, backup=Backup.SHOWN, furthest=Step.DONE)
+
+    fresh = progress.for_backup()
+
+    assert fresh == Progress(is_backup_run=True, previous_platform="iphone")
+    assert allowed(fresh, NOW) is Step.GET_APP

@@ -1,6 +1,15 @@
+from dataclasses import dataclass
+
 import pytest
 
-from wizard.domain.tokens import NICKNAME_MAX, PLATFORMS, needs_backup, suggest_nickname
+from wizard.domain.tokens import (
+    NICKNAME_MAX,
+    PLATFORMS,
+    active,
+    is_last_active,
+    needs_backup,
+    suggest_nickname,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +91,33 @@ def test_should_offer_apps_before_key_fobs_in_the_choice_labels():
     assert PLATFORMS["iphone"].choice == "VIP Access app on an iPhone or iPad"
     assert PLATFORMS["android"].choice == "VIP Access app on an Android phone or tablet"
     assert PLATFORMS["onespan"].choice == "OneSpan Digipass GO 6 or GO 7 key fob"
+
+
+@dataclass(frozen=True)
+class Held:
+    name: str
+    status: str
+
+
+PHONE = Held("phone", "Active")
+FOB = Held("fob", "Active")
+OLD = Held("old", "Inactive")
+GONE = Held("gone", "Suspended")
+
+
+def test_should_count_only_active_tokens():
+    assert active([PHONE, OLD, GONE, FOB]) == [PHONE, FOB]
+
+
+@pytest.mark.parametrize(
+    "token, held, last",
+    [
+        (PHONE, [PHONE, OLD, GONE], True),
+        (PHONE, [PHONE, FOB], False),
+        (OLD, [PHONE, OLD], False),
+        (OLD, [OLD], False),
+        (PHONE, [], False),
+    ],
+)
+def test_should_tell_the_last_active_token(token, held, last):
+    assert is_last_active(token, held) is last

@@ -11,7 +11,8 @@ its own server thread and database connection. Every session is a separate plain
   the lock at 5, exactly 5 checked, whatever the concurrency;
 - 20 wrong passphrases, and 20 wrong sign-in codes, at once: exactly 5 checked (argon2
   verifications against the account's hash, audit events), the other 15 refused unchecked;
-- 20 sessions post the same valid code (sign-in, and the wizard's code step): one accepted.
+- 20 sessions post the same valid code (sign-in, and the wizard's code step): one accepted;
+- 20 sessions post one help-desk agent's code at once: one signed in.
 
 Sessions are prepared through the Flask test client on the same app and database (quicker),
 each signing in with the code of its own 30-second step (the test clock moves on between
@@ -30,12 +31,13 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from helpdesk_helpers import make_agent
 from live import Browser, at_once, serve
 from scenarios import World
 from signing import audit_events, prescriber, session_cookie, tokens_with
 
 from wizard.extensions import db
-from wizard.store.models import Prescriber
+from wizard.store.models import HelpdeskAgent, Prescriber
 
 THREADS = 20
 REUSED = "That code has already been used."
@@ -306,6 +308,33 @@ def test_the_same_enrolment_code_20_times_at_once_is_accepted_once(world: World,
     assert sum(r.status == 422 for r in replies) == THREADS - 1
     checks = audit_events(race_app, "enrollment.code", account.id)
     assert sum(e.outcome == "accepted" for e in checks) == 1
+
+
+def test_the_same_agent_code_20_times_at_once_signs_in_once(race_app: Flask, clock):
+    """The help desk's authenticator codes are consumed as tokens' are: by one conditional
+    UPDATE, so that of 20 sign-ins racing with one code exactly one gets in."""
+    agent = make_agent(race_app.test_cli_runner(), race_app.test_client(), clock())
+    clock.advance(30)
+    code = agent.fresh_code(clock())
+    form = {"username": agent.username, "passphrase": agent.passphrase, "code": code}
+
+    with serve(race_app) as base_url:
+        sessions = [Browser(base_url) for _ in range(THREADS)]
+        for browser in sessions:
+            browser.fetch_csrf("/helpdesk/sign-in")
+        replies = at_once(THREADS, lambda i: sessions[i].post("/helpdesk/sign-in", form))
+
+    no_server_errors(replies)
+    accepted = [r for r in replies if r.status == 303 and r.location == "/helpdesk"]
+    assert len(accepted) == 1, statuses(replies)
+    assert sum(r.status == 422 for r in replies) == THREADS - 1, statuses(replies)
+    signed_in = audit_events(race_app, "helpdesk.sign-in")
+    assert sum(e.outcome == "success" for e in signed_in) == 1
+    with race_app.app_context():
+        stored = db.session.scalar(
+            db.select(HelpdeskAgent).where(HelpdeskAgent.username == agent.username)
+        )
+        assert stored.totp_last_step == max(agent.used), "the code's step is consumed"
 
 
 # --- Wrong sign-ins at once --------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from wizard.domain.otp import (
     HOTP_LOOK_AHEAD,
@@ -21,6 +21,7 @@ from wizard.domain.otp import (
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import OathCredential, Prescriber
+from wizard.store.replay import consume_step
 
 # When no credential accepts a code, the most telling refusal is the one reported.
 _TELLING = (Outcome.REUSED, Outcome.OUT_OF_SYNC, Outcome.WRONG, Outcome.UNKNOWN)
@@ -94,18 +95,7 @@ class LocalOathAuthority:
     def _consume(self, row: OathCredential, verdict: Verdict) -> Verdict:
         if not verdict.accepted:
             return verdict
-        # Consume the step in the same statement that checks it, so two requests
-        # racing with one code cannot both be accepted.
-        consumed = db.session.execute(
-            update(OathCredential)
-            .where(
-                OathCredential.id == row.id,
-                or_(OathCredential.last_step.is_(None), OathCredential.last_step < verdict.step),
-            )
-            .values(last_step=verdict.step)
-            .execution_options(synchronize_session=False)
-        )
-        if consumed.rowcount != 1:
+        if not consume_step(OathCredential.last_step, row.id, verdict.step):
             return Verdict(Outcome.REUSED, verdict.step)
         db.session.expire(row)
         return verdict

@@ -43,6 +43,21 @@ class LockPolicy:
         """Attempts left before the first lock."""
         return max(self.max_failures - failures, 0)
 
+    @property
+    def first_pause(self) -> str:
+        """The first pause, as messages say it ("15 minutes")."""
+        return duration_words(self.lock_after(self.max_failures))
+
+
+def duration_words(span: timedelta) -> str:
+    """A pause as a person says it: "a minute", "15 minutes", "an hour", "2 hours", "a day"."""
+    minutes = max(round(span.total_seconds() / 60), 1)
+    for size, one, many in ((24 * 60, "a day", "days"), (60, "an hour", "hours")):
+        if minutes % size == 0:
+            count = minutes // size
+            return one if count == 1 else f"{count} {many}"
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
 
 def client_key(address: str | None) -> str:
     """Whose attempts are counted together: one IPv4 address, or one IPv6 /64 network (a

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from wizard.domain.backup import Backup
+
 CODE_FRESH_FOR = timedelta(minutes=10)
 
 
@@ -38,16 +40,6 @@ def titles(key_fob: bool = False) -> dict[Step, str]:
     return KEY_FOB_TITLES if key_fob else TITLES
 
 
-class Backup(StrEnum):
-    """Where the backup-token recommendation stands in this run."""
-
-    NONE = ""  # not shown (a backup already exists) or not reached yet
-    SHOWN = "shown"
-    CONFIRM_DECLINE = "confirm-decline"  # "Not now" once: ask again with the consequence
-    DECLINED = "declined"
-    ACCEPTED = "accepted"
-
-
 @dataclass
 class Progress:
     """One wizard run. Never holds the one-time pin."""
@@ -73,9 +65,23 @@ class Progress:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def for_backup(self) -> Progress:
+        """A new run, for the backup token this run recommended."""
+        return Progress(is_backup_run=True, previous_platform=self.platform)
+
 
 def number(step: Step) -> int:
     return ORDER.index(step) + 1
+
+
+def place(step: Step) -> str:
+    """ "3 of 5": the step's place in the step list."""
+    return f"{number(step)} of {len(ORDER)}"
+
+
+def caption(step: Step) -> str:
+    """ "Step 3 of 5", above the step's heading and in its announcement."""
+    return f"Step {place(step)}"
 
 
 def allowed(progress: Progress, now: datetime) -> Step:

@@ -1,4 +1,7 @@
-"""The help desk's words: support codes, what each error means and what to say, the script."""
+"""The help desk's words: support codes, what each error means and what to say, the script.
+
+Step titles come from the step list (wizard.domain.steps) and pauses from the lock policies
+(wizard.domain.lockout), so the help desk reads what the prescriber's page says."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 
 from wizard.domain.codes import ALPHABET
+from wizard.domain.lockout import LockPolicy
+from wizard.domain.steps import KEY_FOB_TITLES, ORDER, TITLES, Step, number
 
 SUPPORT_CODE_LENGTH = 6  # shown as K7F-3QX
 
@@ -26,7 +31,7 @@ class Guide:
     say: str  # what the agent says
 
 
-GUIDES: dict[str, Guide] = {
+_GUIDES: dict[str, Guide] = {
     "device-not-chosen": Guide(
         "They pressed Continue without choosing a token.",
         "Ask which device will hold the token: most people use their phone.",
@@ -85,10 +90,6 @@ GUIDES: dict[str, Guide] = {
         "Their key fob is out of step.",
         "Ask them to press the button, read the code, press again and read the next code.",
     ),
-    "locked": Guide(
-        "Too many codes failed: this is paused for 15 minutes.",
-        "Tell them when they can try again. Check the phone's time settings meanwhile.",
-    ),
     "nickname": Guide(
         "The token name was empty, too long or already used.",
         "Suggest a short name such as the device: \u201cMy iPhone\u201d.",
@@ -137,18 +138,13 @@ CHANGES: dict[str, Guide] = {
     ),
 }
 
-PAGE_NAMES: dict[str, str] = {
+_PAGES: dict[str, str] = {
     "sign-in": "Sign in",
     "sign-in-code": "Sign in: code from a token",
     "start": "Onboarding: Invitation ID",
     "start-confirm": "Onboarding: confirm name",
     "start-passphrase": "Onboarding: create passphrase",
     "start-proofing": "Onboarding: identity proofing pending",
-    "get-app": "Step 1: get the app or key fob",
-    "credential-id": "Step 2: Credential ID",
-    "security-code": "Step 3: security code",
-    "name": "Step 4: name and save",
-    "done": "Step 5: done",
     "dashboard": "Account page",
     "help": "Help page",
     "tokens": "Token table",
@@ -164,7 +160,7 @@ class ScriptStep:
     problems: tuple[tuple[str, str], ...]  # (problem, fix)
 
 
-SCRIPT: tuple[ScriptStep, ...] = (
+_SCRIPT: tuple[ScriptStep, ...] = (
     ScriptStep(
         "Sign in",
         (
@@ -177,11 +173,15 @@ SCRIPT: tuple[ScriptStep, ...] = (
                 "\u201cWe could not sign you in\u201d",
                 "Check the NPI digit by digit; if the passphrase is forgotten, issue a reset code.",
             ),
-            ("Signing in is paused", "Five failures lock the account for 15 minutes. Wait."),
+            (
+                "Signing in is paused",
+                "{sign_in_failures} failures in a row pause signing in to the account from their "
+                "network for {sign_in_pause}, longer after more. Wait.",
+            ),
         ),
     ),
     ScriptStep(
-        "Step 1: get the app or key fob",
+        "{get_app}",
         (
             "Choose the device that will hold your token. Most people use their phone.",
             "Install VIP Access: on iPhone, \u201cVIP Access for iPhone\u201d; on Android, "
@@ -199,7 +199,7 @@ SCRIPT: tuple[ScriptStep, ...] = (
         ),
     ),
     ScriptStep(
-        "Step 2: Credential ID",
+        "{credential_id}",
         (
             "Open the app. At the top, under Credential ID, read the four letters and eight "
             "digits.",
@@ -211,7 +211,7 @@ SCRIPT: tuple[ScriptStep, ...] = (
         ),
     ),
     ScriptStep(
-        "Key fob, step 2: the serial number",
+        "{key_fob_credential_id}",
         (
             "Turn the key fob over. The serial number (S/N) is printed on the back.",
             "A OneSpan Digipass: 10 digits, such as 12-3456789-0; type them with or without "
@@ -234,7 +234,7 @@ SCRIPT: tuple[ScriptStep, ...] = (
         ),
     ),
     ScriptStep(
-        "Step 3: security code",
+        "{security_code}",
         (
             "Under Security Code the app shows six digits that change every 30 seconds.",
             "Wait for a fresh code, type it and press Check code straight away.",
@@ -242,11 +242,14 @@ SCRIPT: tuple[ScriptStep, ...] = (
         (
             ("Code did not match", "Wait for the next code and enter it within 30 seconds."),
             ("Keeps failing", "Set the phone's date and time to automatic."),
-            ("Paused for 15 minutes", "Too many wrong codes. Wait, then try a fresh code."),
+            (
+                "Paused for {code_pause}",
+                "Too many wrong codes. Wait, then try a fresh code.",
+            ),
         ),
     ),
     ScriptStep(
-        "Key fob, step 3: the code",
+        "{key_fob_security_code}",
         (
             "Press the button once. The screen shows 6 digits.",
             "Type them and press Check code straight away: the screen goes blank after about "
@@ -261,7 +264,7 @@ SCRIPT: tuple[ScriptStep, ...] = (
         ),
     ),
     ScriptStep(
-        "Step 4: name and save",
+        "{name}",
         (
             "Give the token a name you will recognize, such as \u201cMy iPhone\u201d.",
             "Check the details, then Save token.",
@@ -269,7 +272,7 @@ SCRIPT: tuple[ScriptStep, ...] = (
         (("Name already used", "Each token needs its own name."),),
     ),
     ScriptStep(
-        "Step 5: done and backup",
+        "{done}, and a backup",
         (
             "Your token is saved and Active.",
             "We recommend a second token as a backup: if you lose your only token you must "
@@ -317,3 +320,56 @@ SCRIPT: tuple[ScriptStep, ...] = (
         ),
     ),
 )
+
+
+def step_name(step: Step, titles: dict[Step, str] = TITLES) -> str:
+    """ "Step 3: Enter the security code", as the step list says it."""
+    return f"Step {number(step)}: {titles[step]}"
+
+
+def page_names(titles: dict[Step, str] = TITLES) -> dict[str, str]:
+    """What the live view calls each page the prescriber is on (titles: their step list)."""
+    return {**_PAGES, **{str(step): step_name(step, titles) for step in ORDER}}
+
+
+def _pause(sign_in: LockPolicy, code: LockPolicy) -> str:
+    if sign_in.first_pause == code.first_pause:
+        return f"this is paused for {code.first_pause}"
+    return (
+        f"adding a token is paused for {code.first_pause}, signing in from their network "
+        f"for {sign_in.first_pause}"
+    )
+
+
+def guides(sign_in: LockPolicy, code: LockPolicy) -> dict[str, Guide]:
+    """What each problem the live view shows means, and what to say."""
+    locked = Guide(
+        f"Too many codes failed: {_pause(sign_in, code)}.",
+        "Tell them when they can try again. Check the phone's time settings meanwhile.",
+    )
+    return {**_GUIDES, "locked": locked}
+
+
+def script(sign_in: LockPolicy, code: LockPolicy) -> tuple[ScriptStep, ...]:
+    """The printable script, with the step list's titles and the policies' pauses."""
+    words: dict[str, object] = {step.name.lower(): step_name(step) for step in ORDER}
+    for step in (Step.CREDENTIAL_ID, Step.SECURITY_CODE):
+        title = KEY_FOB_TITLES[step]
+        words[f"key_fob_{step.name.lower()}"] = f"Key fob, step {number(step)}: {title}"
+    words.update(
+        sign_in_failures=sign_in.max_failures,
+        sign_in_pause=sign_in.first_pause,
+        code_pause=code.first_pause,
+    )
+
+    def fill(text: str) -> str:
+        return text.format(**words)
+
+    return tuple(
+        ScriptStep(
+            fill(step.title),
+            tuple(fill(line) for line in step.say),
+            tuple((fill(problem), fill(fix)) for problem, fix in step.problems),
+        )
+        for step in _SCRIPT
+    )

@@ -68,6 +68,11 @@ def active(tokens: Iterable[T]) -> list[T]:
     return [t for t in tokens if t.status == Status.ACTIVE]
 
 
+def is_last_active(token: T, tokens: Iterable[T]) -> bool:
+    """token is the only Active one among tokens: without it, nothing signs in."""
+    return active(tokens) == [token]
+
+
 def suspension_ends(suspended_at: datetime) -> datetime:
     """The moment a suspended token becomes Lost for good."""
     return suspended_at + SUSPENSION

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,12 +66,17 @@ def by_npi(npi: str) -> Prescriber | None:
     return db.session.scalar(select(Prescriber).where(Prescriber.npi == clean_npi(npi)))
 
 
+def by_id(prescriber_id: int | None) -> Prescriber | None:
+    return db.session.get(Prescriber, prescriber_id) if prescriber_id is not None else None
+
+
 @dataclass(frozen=True)
 class Attempt:
     prescriber: Prescriber | None = None
     lock: Lock = Lock()
     outcome: str = ""  # for a refused code: an Outcome value
     reason: str = ""  # for an unavailable authority: why
+    proof: str = ""  # a passphrase reset's: the digest of the reset code it checked
 
     @property
     def ok(self) -> bool:
@@ -105,6 +111,10 @@ def check_passphrase(npi: str, value: str, now: datetime, action: str) -> Attemp
 def active_tokens(prescriber: Prescriber) -> list[Token]:
     """The prescriber's Active tokens: the ones that sign in."""
     return active(prescriber.tokens)
+
+
+def active_count(prescriber: Prescriber) -> int:
+    return len(active_tokens(prescriber))
 
 
 def end_sessions(prescriber: Prescriber) -> None:
@@ -235,7 +245,35 @@ def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
         action, "code-accepted", actor=actor, now=now, prescriber_id=known, token_id=token.id
     )
     db.session.commit()
-    return Attempt(prescriber)
+    return Attempt(prescriber, proof=prescriber.reset_code_hash)
+
+
+def resetting(prescriber_id: int | None, proof: str) -> Prescriber | None:
+    """The prescriber whose reset check_reset accepted with proof, while that reset code is
+    still theirs (not used, not replaced by a newer one)."""
+    prescriber = by_id(prescriber_id)
+    current = prescriber.reset_code_hash if prescriber else None
+    if not (current and proof and hmac.compare_digest(current, proof)):
+        return None
+    return prescriber
+
+
+def reset_passphrase(prescriber: Prescriber, proof: str, value: str, now: datetime) -> bool:
+    """The reset itself, in one transaction: the reset code that check_reset accepted is
+    spent (only if it still is the prescriber's: of two resets with one code, one wins) and
+    the new passphrase (already checked against the rules) is set as set_passphrase does.
+    False, with nothing changed, when the code was used or replaced meanwhile."""
+    spent = db.session.execute(
+        update(Prescriber)
+        .where(Prescriber.id == prescriber.id, Prescriber.reset_code_hash == proof)
+        .values(reset_code_hash=None, reset_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        db.session.rollback()
+        return False
+    set_passphrase(prescriber, value, now, "passphrase.reset")
+    return True
 
 
 def issue_reset_code(npi: str, now: datetime) -> str:

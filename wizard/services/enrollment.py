@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from wizard.authority import AuthorityUnavailable, BindingRefused, authority
+from wizard.domain import backup
+from wizard.domain.backup import Answer, Backup
 from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
@@ -20,7 +22,8 @@ from wizard.store.models import Prescriber, Token
 
 class Availability(StrEnum):
     FREE = "free"
-    TAKEN = "taken"  # a live token somewhere has it; we never say whose
+    MINE = "mine"  # a live token of this very prescriber has it
+    TAKEN = "taken"  # a live token of someone else has it; we never say whose
     LOST = "lost"  # reported lost (Suspended or Lost): not registered again
     UNKNOWN = "unknown"  # no authority can check its codes
 
@@ -28,16 +31,14 @@ class Availability(StrEnum):
 def availability(
     credential_id: str, prescriber: Prescriber | None = None, now: datetime | None = None
 ) -> Availability:
-    """Raises AuthorityUnavailable (audited) when the credential's authority cannot be asked."""
-    status = db.session.scalar(
-        select(Token.status).where(
-            Token.credential_id == credential_id, Token.status != Status.DELETED
-        )
-    )
-    if status in (Status.SUSPENDED, Status.LOST):
+    """Whether prescriber may add credential_id. Raises AuthorityUnavailable (audited) when
+    the credential's authority cannot be asked."""
+    live = _live_token(credential_id)
+    if live is not None and live.status in (Status.SUSPENDED, Status.LOST):
         return Availability.LOST
-    if status is not None:
-        return Availability.TAKEN
+    if live is not None:
+        mine = prescriber is not None and live.prescriber_id == prescriber.id
+        return Availability.MINE if mine else Availability.TAKEN
     try:
         known = authority().knows(credential_id)
     except AuthorityUnavailable as error:
@@ -153,10 +154,6 @@ def live_nicknames(prescriber: Prescriber) -> set[str]:
             )
         )
     )
-
-
-def active_count(prescriber: Prescriber) -> int:
-    return len(accounts.active_tokens(prescriber))
 
 
 class SaveError(Exception):
@@ -289,10 +286,30 @@ def _after_conflict(prescriber: Prescriber, new: NewToken, bound: bool, now: dat
     raise SaveError("Your token could not be saved. Nothing was saved: try again.")
 
 
+def own_live_token(prescriber: Prescriber, credential_id: str) -> Token | None:
+    """The prescriber's own token holding credential_id (not Deleted), if any."""
+    token = _live_token(credential_id)
+    return token if token is not None and token.prescriber_id == prescriber.id else None
+
+
 def _live_token(credential_id: str) -> Token | None:
     return db.session.scalar(
         select(Token).where(Token.credential_id == credential_id, Token.status != Status.DELETED)
     )
+
+
+def answer_backup(prescriber: Prescriber, state: str, choice: str, now: datetime) -> Answer:
+    """The prescriber's answer to the backup-token recommendation (wizard.domain.backup);
+    a decision not to add one is stored."""
+    answer = backup.answer(state, choice)
+    if answer.declined:
+        decide_backup(prescriber, str(Backup.DECLINED), now)
+    return answer
+
+
+def recommend_backup(prescriber: Prescriber) -> Backup:
+    """Where the recommendation starts once a token is saved."""
+    return backup.recommend(accounts.active_count(prescriber))
 
 
 def decide_backup(prescriber: Prescriber, decision: str, now: datetime) -> None:

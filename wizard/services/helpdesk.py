@@ -15,6 +15,7 @@ from wizard.extensions import db
 from wizard.services import accounts, audit, lockout
 from wizard.services.lockout import AGENT, Lock
 from wizard.store.models import HelpdeskAgent
+from wizard.store.replay import consume_step
 
 SETUP_VALID = timedelta(hours=24)
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
@@ -58,6 +59,10 @@ def add(username: str, now: datetime) -> str:
     return token
 
 
+def by_id(agent_id: int | None) -> HelpdeskAgent | None:
+    return db.session.get(HelpdeskAgent, agent_id) if agent_id is not None else None
+
+
 def by_setup_token(token: str, now: datetime) -> HelpdeskAgent | None:
     if not codes.well_formed(token):
         return None
@@ -82,14 +87,18 @@ def otpauth_uri(agent: HelpdeskAgent) -> str:
 
 
 def _code_ok(agent: HelpdeskAgent, code: str, now: datetime) -> bool:
-    """A current authenticator code, accepted once (the step is consumed)."""
+    """A current authenticator code, accepted once: its step is consumed as the token
+    authority consumes a token's (wizard.store.replay). The caller commits."""
     if agent.sealed_totp is None:
         return False
     oath = OathSecret(_cipher().open(agent.sealed_totp, _aad(agent)))
     verdict = judge(oath, code, now, agent.totp_last_step)
-    if verdict.accepted:
-        agent.totp_last_step = verdict.step
-    return verdict.accepted
+    if not verdict.accepted:
+        return False
+    if not consume_step(HelpdeskAgent.totp_last_step, agent.id, verdict.step):
+        return False  # another request took this step a moment ago
+    db.session.expire(agent, ["totp_last_step"])
+    return True
 
 
 def complete_setup(agent: HelpdeskAgent, passphrase: str, code: str, now: datetime) -> bool:

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from wizard.authority import AuthorityUnavailable, authority
+from wizard.domain import tokens as token_rules
 from wizard.domain.tokens import Action, Status, allows, suspension_ends, suspension_over
 from wizard.extensions import db
 from wizard.services import accounts, audit, enrollment, notices, outages
@@ -65,7 +66,7 @@ def at_limit(prescriber: Prescriber) -> bool:
 
 
 def is_last_active(prescriber: Prescriber, token: Token) -> bool:
-    return token.status == Status.ACTIVE and len(accounts.active_tokens(prescriber)) == 1
+    return token_rules.is_last_active(token, prescriber.tokens)
 
 
 def reactivate_by(token: Token) -> datetime | None:

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Flask, g
 
 from wizard.domain.mail import us_time
 from wizard.domain.tokens import SUSPENSION, allowed_actions, needs_backup
-from wizard.services import enrollment
-
-
-def _htmx_redirects(response: Response) -> Response:
-    """htmx requests that end in a redirect load the target as a whole page."""
-    if request.headers.get("HX-Request") == "true" and response.status_code in (301, 302, 303):
-        response.headers["HX-Redirect"] = response.headers["Location"]
-        response.status_code = 200
-        del response.headers["Location"]
-    return response
+from wizard.services import accounts, lockout
+from wizard.services.lockout import Counter
 
 
 def init_app(app: Flask) -> None:
@@ -36,10 +28,15 @@ def init_app(app: Flask) -> None:
     htmx.init_app(app)
     session.init_app(app)
     support.init_app(app)
-    app.after_request(_htmx_redirects)
+    # Registered last, so it runs first: the other hooks see the response htmx gets.
+    app.after_request(htmx.redirect_for_htmx)
     app.jinja_env.globals["qr_svg"] = qr_svg
     app.jinja_env.globals.update(
-        allowed_actions=allowed_actions, us_time=us_time, suspension=SUSPENSION
+        allowed_actions=allowed_actions,
+        us_time=us_time,
+        suspension=SUSPENSION,
+        # The pauses that messages name: lock_policy("sign_in").first_pause is "15 minutes".
+        lock_policy=lambda counter: lockout.policy(Counter(counter)),
     )
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -63,4 +60,4 @@ def init_app(app: Flask) -> None:
 
 
 def _needs_backup_reminder(prescriber) -> bool:
-    return prescriber is not None and needs_backup(enrollment.active_count(prescriber))
+    return prescriber is not None and needs_backup(accounts.active_count(prescriber))

@@ -1,8 +1,12 @@
-"""One template serves a page and its htmx partial."""
+"""One template serves a page and its htmx partial. htmx-flask reads the request's HX headers
+(request.htmx) and writes the response's (make_response); docs/DEVELOPMENT.md says which."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, make_response, render_template, request
+from typing import Literal
+
+from flask import Flask, Response, render_template, request
+from htmx_flask import make_response as htmx_response
 
 
 def wants_partial() -> bool:
@@ -14,22 +18,36 @@ def wants_partial() -> bool:
 def render_page(
     template: str,
     status: int = 200,
-    push_url: str | None = None,
+    push_url: str | Literal[False] | None = None,
     reswap: str = "innerHTML",
     **context,
 ) -> Response:
-    """Render the full page, or only its partial for htmx; push_url names the URL to show.
+    """Render the full page, or only its partial for htmx. push_url: the URL to show for it,
+    or False to leave the address bar alone.
 
     A 5xx partial (a vendor outage on this page) goes where a 200 would, swapped as reswap
     says, instead of replacing the page as htmx is configured to do with server errors."""
     partial = wants_partial()
-    response = make_response(render_template(template, partial=partial, **context), status)
-    if partial and push_url:
-        response.headers["HX-Push-Url"] = push_url
-    target = request.headers.get("HX-Target")
-    if partial and status >= 500 and target:
-        response.headers["HX-Retarget"] = f"#{target}"
-        response.headers["HX-Reswap"] = reswap
+    body = render_template(template, partial=partial, **context)
+    if not partial:
+        return htmx_response(body, status)
+    target = request.htmx.target if status >= 500 else None
+    return htmx_response(
+        body,
+        status,
+        push_url=push_url,
+        retarget=f"#{target}" if target else None,
+        reswap=reswap if target else None,
+    )
+
+
+def redirect_for_htmx(response: Response) -> Response:
+    """An htmx request that ends in a redirect loads the target as a whole page (HX-Redirect:
+    htmx would otherwise follow it and swap the whole page into the target)."""
+    if request.htmx and response.status_code in (301, 302, 303):
+        htmx_response(response, redirect=response.location)
+        response.status_code = 200
+        del response.headers["Location"]
     return response
 
 

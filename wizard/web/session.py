@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from flask import (
     Flask,
@@ -18,8 +19,10 @@ from flask import (
 from flask.globals import request_ctx
 
 from wizard.domain.activity import idle_expired, minute
-from wizard.extensions import db
-from wizard.store.models import HelpdeskAgent, Prescriber
+from wizard.services import accounts, helpdesk
+
+if TYPE_CHECKING:
+    from wizard.store.models import Prescriber
 
 SEEN = "seen_minute"  # the minute of the last action (wizard.domain.activity)
 ENDED_ELSEWHERE = (
@@ -153,9 +156,9 @@ def _load_prescriber() -> None:
         )
         return
     if agent_id is not None:
-        g.agent = db.session.get(HelpdeskAgent, agent_id)
+        g.agent = helpdesk.by_id(agent_id)
     else:
-        g.prescriber = db.session.get(Prescriber, prescriber_id)
+        g.prescriber = accounts.by_id(prescriber_id)
         if g.prescriber is not None and not current(g.prescriber, session):
             g.prescriber = None
             sign_out()

@@ -3,13 +3,14 @@ suspended at once; found again within 30 days, a current code from it reactivate
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import abort, current_app, g, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from wizard.domain.tokens import Action
-from wizard.extensions import db
 from wizard.services import accounts, tokens
 from wizard.services.tokens import TokenError
-from wizard.store.models import Prescriber, Token
 from wizard.web.auth import bp
 from wizard.web.auth.forms import ChooseTokenForm, SignInForm, check_npi_shape
 from wizard.web.auth.routes import NOT_SIGNED_IN
@@ -27,6 +28,9 @@ from wizard.web.session import (
 from wizard.web.support import note_change
 from wizard.web.tokens.forms import ReactivateForm, ReportLostForm
 
+if TYPE_CHECKING:
+    from wizard.store.models import Prescriber, Token
+
 FLOW_SECONDS = 15 * 60
 
 
@@ -37,7 +41,7 @@ def _reporter() -> tuple[Prescriber | None, dict]:
     if g.get("prescriber"):
         prescriber = g.prescriber
     else:
-        prescriber = db.session.get(Prescriber, record["prescriber_id"]) if record else None
+        prescriber = accounts.by_id(record["prescriber_id"]) if record else None
         if not current(prescriber, record):
             return None, {}
     tokens.settle(prescriber, now())
@@ -94,7 +98,7 @@ def lost_token_post():
 def _choose_form(prescriber: Prescriber, **kwargs) -> ChooseTokenForm:
     form = ChooseTokenForm(**kwargs)
     form.token.choices = [
-        (t.id, f"{t.nickname} ({t.credential_id}, {t.status})")
+        SelectChoice(t.id, f"{t.nickname} ({t.credential_id}, {t.status})")
         for t in tokens.reportable(prescriber)
     ]
     return form

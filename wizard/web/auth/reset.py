@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import flash, redirect, render_template, request, url_for
 
 from wizard.domain import passphrase
 from wizard.domain.otp import Outcome
-from wizard.extensions import db
 from wizard.services import accounts
-from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import NewPassphraseForm, ResetForm, check_npi_shape
 from wizard.web.codes import VIP_UNAVAILABLE, outage_status, valid_code
@@ -16,7 +16,14 @@ from wizard.web.forms import add_error
 from wizard.web.limits import sign_in_limit
 from wizard.web.session import flow, flow_end, flow_start, now
 
+if TYPE_CHECKING:
+    from wizard.store.models import Prescriber
+
 FLOW_SECONDS = 10 * 60
+USED_MEANWHILE = (
+    "Your reset code was used or replaced by a newer one, so your passphrase was not changed. "
+    "Start again with your latest reset code."
+)
 NOT_CHECKED = (
     "We could not check those details. Check your NPI, the security code and the reset code"
 )
@@ -53,13 +60,26 @@ def forgot_passphrase_post():
         # tell which NPIs have accounts.
         add_error(form.npi, NOT_CHECKED)
         return _page(form, 422)
-    flow_start("reset", prescriber_id=attempt.prescriber.id)
+    flow_start("reset", prescriber_id=attempt.prescriber.id, proof=attempt.proof)
     return redirect(url_for("auth.new_passphrase"), 303)
 
 
-def _resetting() -> Prescriber | None:
-    record = flow("reset", FLOW_SECONDS)
-    return db.session.get(Prescriber, record["prescriber_id"]) if record else None
+def _resetting() -> tuple[Prescriber | None, str]:
+    """Whose passphrase this flow resets, and with which reset code (its digest); no one once
+    that code is used or replaced."""
+    record = flow("reset", FLOW_SECONDS) or {}
+    proof = record.get("proof", "")
+    return accounts.resetting(record.get("prescriber_id"), proof), proof
+
+
+def _start_again():
+    flow_end("reset")
+    flash(USED_MEANWHILE, "info")
+    return redirect(url_for("auth.forgot_passphrase"), 303)
+
+
+def _back():
+    return redirect(url_for("auth.forgot_passphrase"), 303)
 
 
 def _new_page(form, status=200):
@@ -74,20 +94,22 @@ def _new_page(form, status=200):
 
 @bp.get("/forgot-passphrase/new")
 def new_passphrase():
-    if _resetting() is None:
-        return redirect(url_for("auth.forgot_passphrase"), 303)
+    prescriber, _ = _resetting()
+    if prescriber is None:
+        return _start_again() if flow("reset", FLOW_SECONDS) else _back()
     return _new_page(NewPassphraseForm(formdata=None))
 
 
 @bp.post("/forgot-passphrase/new")
 def new_passphrase_post():
-    prescriber = _resetting()
+    prescriber, proof = _resetting()
     if prescriber is None:
-        return redirect(url_for("auth.forgot_passphrase"), 303)
+        return _start_again() if flow("reset", FLOW_SECONDS) else _back()
     form = NewPassphraseForm()
     if not check_new_passphrase(form, prescriber.npi, prescriber.name):
         return _new_page(form, 422)
-    accounts.set_passphrase(prescriber, form.passphrase.data, now(), "passphrase.reset")
+    if not accounts.reset_passphrase(prescriber, proof, form.passphrase.data, now()):
+        return _start_again()
     flow_end("reset")
     flash("Your passphrase is changed. Sign in with your new passphrase.", "success")
     return redirect(url_for("auth.sign_in_page"), 303)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import flash, g, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from wizard.domain.otp import Outcome
 from wizard.domain.urls import local_path
-from wizard.extensions import db
 from wizard.services import accounts, sandbox
-from wizard.store.models import Prescriber
 from wizard.web.auth import bp
 from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
 from wizard.web.codes import code_message, code_status, valid_code
@@ -16,6 +17,9 @@ from wizard.web.forms import EmptyForm, add_error
 from wizard.web.limits import sign_in_limit
 from wizard.web.session import current, flow, flow_end, flow_start, now, sign_in, sign_out
 from wizard.web.support import note_error, note_person, note_sign_in_token
+
+if TYPE_CHECKING:
+    from wizard.store.models import Prescriber
 
 CODE_STEP_SECONDS = 5 * 60
 SIGN_IN_ERRORS = {Outcome.REUSED: "reused-code", Outcome.UNAVAILABLE: "vip-unavailable"}
@@ -66,7 +70,7 @@ def sign_in_post():
 
 def _pending() -> tuple[dict | None, Prescriber | None]:
     record = flow("pending", CODE_STEP_SECONDS)
-    prescriber = db.session.get(Prescriber, record["prescriber_id"]) if record else None
+    prescriber = accounts.by_id(record["prescriber_id"]) if record else None
     if not current(prescriber, record):
         return None, None  # a passphrase reset or a lost report since the passphrase step
     return record, prescriber
@@ -75,7 +79,7 @@ def _pending() -> tuple[dict | None, Prescriber | None]:
 def _code_form(prescriber: Prescriber, **kwargs) -> TokenCodeForm:
     form = TokenCodeForm(**kwargs)
     tokens = accounts.active_tokens(prescriber)
-    form.token.choices = [(t.id, f"{t.nickname} ({t.credential_id})") for t in tokens]
+    form.token.choices = [SelectChoice(t.id, f"{t.nickname} ({t.credential_id})") for t in tokens]
     if len(tokens) == 1 and form.token.data is None:
         form.token.data = tokens[0].id
     return form

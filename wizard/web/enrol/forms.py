@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import InputRequired
 
 from wizard.domain.tokens import NICKNAME_MAX, PLATFORMS
 from wizard.web.forms import BaseForm, at_most, required
 
-DEVICE_CHOICES = [(p.key, p.choice) for p in PLATFORMS.values()]
+DEVICE_CHOICES = [SelectChoice(p.key, p.choice) for p in PLATFORMS.values()]
 
 
 class DeviceForm(BaseForm):

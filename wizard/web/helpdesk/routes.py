@@ -9,12 +9,12 @@ from functools import wraps
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 
 from wizard.domain import passphrase as passphrase_rules
-from wizard.domain.steps import ORDER, TITLES, titles
-from wizard.domain.support import CHANGES, GUIDES, PAGE_NAMES, SCRIPT, normalise_support_code
+from wizard.domain import support as words
+from wizard.domain.steps import TITLES, place, titles
+from wizard.domain.support import CHANGES, normalise_support_code
 from wizard.domain.tokens import PLATFORMS
-from wizard.extensions import db
-from wizard.services import helpdesk, support
-from wizard.store.models import Prescriber
+from wizard.services import accounts, helpdesk, lockout, support
+from wizard.services.lockout import Counter
 from wizard.web.codes import valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.helpdesk import bp
@@ -118,27 +118,31 @@ def setup_post(token: str):
     return redirect(url_for("helpdesk.sign_in"), 303)
 
 
+def _guides() -> dict[str, words.Guide]:
+    return words.guides(lockout.policy(Counter.SIGN_IN), lockout.policy(Counter.CODE))
+
+
 def _live_context(code: str) -> dict:
     row = support.find(code) if code else None
-    prescriber = (
-        db.session.get(Prescriber, row.prescriber_id) if row and row.prescriber_id else None
-    )
+    prescriber = accounts.by_id(row.prescriber_id) if row else None
     platform = PLATFORMS.get(row.platform) if row else None
+    step_titles = titles(key_fob=bool(platform and platform.hard))
+    guides = _guides()
     return {
         "code": code,
         "row": row,
         "name": prescriber.name if prescriber else (row.name if row else ""),
         "npi": prescriber.npi if prescriber else (row.npi if row else ""),
-        "guide": GUIDES.get(row.last_error) if row and row.last_error else None,
+        "guide": guides.get(row.last_error) if row and row.last_error else None,
         "resolved_at": support.resolved_at(row) if row and row.last_error else None,
         "sign_in_token": support.sign_in_token(row) if row else None,
-        "guides": GUIDES,
+        "guides": guides,
         "change": support.last_change(row) if row else None,
         "changes": CHANGES,
-        "page_names": PAGE_NAMES,
+        "page_names": words.page_names(step_titles),
         "platform": platform,
-        "step_titles": titles(key_fob=bool(platform and platform.hard)),
-        "steps": ORDER,
+        "step_titles": step_titles,
+        "step_place": place,
     }
 
 
@@ -176,7 +180,10 @@ def live(code: str):
 @agent_required
 def script():
     return render_template(
-        "helpdesk/script.html", title="Help-desk script", script=SCRIPT, guides=GUIDES
+        "helpdesk/script.html",
+        title="Help-desk script",
+        script=words.script(lockout.policy(Counter.SIGN_IN), lockout.policy(Counter.CODE)),
+        guides=_guides(),
     )
 
 
@@ -195,7 +202,7 @@ def funnel():
         data=data,
         top=top,
         step_titles=TITLES,
-        guides=GUIDES,
+        guides=_guides(),
     )
 
 

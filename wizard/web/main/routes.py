@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.extensions import db, limiter
-from wizard.services import enrollment, sandbox, tokens
+from wizard.services import accounts, sandbox, tokens
 from wizard.web.forms import EmptyForm
 from wizard.web.main import bp
 from wizard.web.session import now
@@ -27,7 +27,8 @@ def home():
         "main/dashboard.html",
         title="Your EPCS account",
         prescriber=prescriber,
-        active=enrollment.active_count(prescriber),
+        tokens=tokens.not_deleted(prescriber),
+        active=accounts.active_count(prescriber),
         form=EmptyForm(),
     )
 

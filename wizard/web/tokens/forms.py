@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import InputRequired
 
 from wizard.domain.tokens import NICKNAME_MAX
@@ -24,8 +24,8 @@ class DisableForm(LastTokenMixin, BaseForm):
     reason = RadioField(
         "Why are you disabling this token?",
         choices=[
-            ("temporary", "Temporarily unavailable: I can enable it again later"),
-            ("lost", "Lost, stolen or compromised: it is suspended at once"),
+            SelectChoice("temporary", "Temporarily unavailable: I can enable it again later"),
+            SelectChoice("lost", "Lost, stolen or compromised: it is suspended at once"),
         ],
         validators=[InputRequired(message="Select why you are disabling this token")],
     )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from htmx_flask import make_response as htmx_response
 
 from wizard.authority import AuthorityUnavailable
-from wizard.domain.tokens import Action, Status, allows
+from wizard.domain.tokens import Action, allows
 from wizard.services import tokens
 from wizard.services.tokens import Reason, TokenError
-from wizard.store.models import Token
 from wizard.web.codes import code_message, code_status, outage_status, valid_code
 from wizard.web.forms import add_error
 from wizard.web.htmx import render_page, wants_partial
@@ -27,6 +27,9 @@ from wizard.web.tokens.forms import (
     ReactivateForm,
     RenameForm,
 )
+
+if TYPE_CHECKING:
+    from wizard.store.models import Token
 
 EVENT_NAMES = {
     "token.add": "Added",
@@ -52,7 +55,7 @@ def _token(token_id: int) -> Token:
 def _table(show_deleted: bool) -> dict:
     """What the token table and its tools show (suspensions past 30 days made Lost first)."""
     tokens.settle(g.prescriber, now())
-    rows = [t for t in g.prescriber.tokens if show_deleted or t.status != Status.DELETED]
+    rows = g.prescriber.tokens if show_deleted else tokens.not_deleted(g.prescriber)
     return {"rows": rows, "show_deleted": show_deleted, "at_limit": tokens.at_limit(g.prescriber)}
 
 
