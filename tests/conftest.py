@@ -12,24 +12,20 @@ the run fails if it cannot start. `--databases=sqlite` runs them on SQLite alone
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
+import support.csrf
 from click.testing import Result
 from cluster.postgres import PostgresServer
 from databases import BACKENDS, DatabaseSet, PostgresDatabases, SqliteDatabases
 from flask import Flask, Response, request
 from flask.testing import FlaskClient, FlaskCliRunner
-from stdnum import luhn
-from us_english import check_page
+from support.accounts import Account, account_maker
+from support.us_english import check_page
 
 from wizard import create_app
 from wizard.extensions import db
@@ -220,149 +216,24 @@ def runner(app: Flask) -> FlaskCliRunner:
     return WizardCliRunner(app)
 
 
-class _CsrfTokenFinder(HTMLParser):
-    """Finds <input name="csrf_token" value=...> and <meta name="csrf-token" content=...>."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.input_token: str | None = None
-        self.meta_token: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "input" and found.get("name") == "csrf_token" and self.input_token is None:
-            self.input_token = found.get("value")
-        elif tag == "meta" and found.get("name") == "csrf-token" and self.meta_token is None:
-            self.meta_token = found.get("content")
-
-
-def find_csrf_token(html: str) -> str | None:
-    """The CSRF token in a page: the hidden input's value, else the meta tag's content."""
-    finder = _CsrfTokenFinder()
-    finder.feed(html)
-    finder.close()
-    return finder.input_token or finder.meta_token
-
-
-def get_csrf_token(client: FlaskClient, url: str) -> str:
-    """GET url (redirects are not followed) and return its CSRF token; fails when it has none.
-    The public home page has none for a visitor without a session: "/" then reads sign-in's."""
-    response = client.get(url)
-    token = find_csrf_token(response.get_data(as_text=True))
-    if not token and url == "/":
-        response = client.get("/sign-in")
-        token = find_csrf_token(response.get_data(as_text=True))
-    if not token:
-        raise AssertionError(
-            f"GET {url} answered {response.status} without a CSRF token "
-            '(no <input name="csrf_token"> and no <meta name="csrf-token">)'
-        )
-    return token
-
-
 @pytest.fixture
 def csrf_token() -> Callable[[FlaskClient, str], str]:
     """csrf_token(client, url): GET a page and return the CSRF token it carries."""
-    return get_csrf_token
+    return support.csrf.csrf_token
 
 
 # --- Accounts ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AccountToken:
-    id: int
-    nickname: str
-    credential_id: str
-    secret: str  # base32
-    status: str
-    algorithm: str = "totp"
-
-    def code(self, at: datetime | None = None, counter: int | None = None) -> str:
-        """The code this token shows at a time (TOTP) or counter (HOTP)."""
-        if self.algorithm == "hotp":
-            return pyotp.HOTP(self.secret).at(counter or 0)
-        return pyotp.TOTP(self.secret).at(at or datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    npi: str
-    name: str
-    passphrase: str
-    tokens: tuple[AccountToken, ...]
-
-    def token(self, status: str = "Active") -> AccountToken:
-        return next(t for t in self.tokens if t.status == status)
-
-
-ACCOUNT_PASSPHRASE = "plum river lantern 42"
-_npi_bases = itertools.count(int(secrets.token_hex(3), 16) % 10**7)
-
-
-def new_npi() -> str:
-    """A fresh valid NPI (Luhn over 80840 + NPI), different on every call."""
-    base = f"1{next(_npi_bases) % 10**8:08d}"
-    return base + luhn.calc_check_digit("80840" + base)
-
-
-def create_account(
-    now: datetime,
-    *,
-    statuses: tuple[str, ...] = ("Active",),
-    name: str = "Dr. Robin Test",
-    passphrase: str = ACCOUNT_PASSPHRASE,
-    npi: str | None = None,
-) -> Account:
-    """A prescriber with sandbox tokens in the given statuses, made through the services.
-
-    Call inside an app context. Tokens are VIP Access credentials named "Token 1", "Token 2"…
-    With VIP configured, they are bound to the prescriber's VIP user at the stand-in.
-    """
-    from wizard.authority import authority
-    from wizard.extensions import db
-    from wizard.services import accounts, sandbox
-    from wizard.store.models import Prescriber, Token
-
-    prescriber = Prescriber(
-        npi=npi or new_npi(),
-        name=name,
-        email="robin.test@example.org",
-        passphrase_hash=accounts.hash_passphrase(passphrase),
-        identity_proofed=True,
-        created_at=now,
-    )
-    db.session.add(prescriber)
-    db.session.flush()
-    made = []
-    for n, status in enumerate(statuses, start=1):
-        issued = sandbox.issue(now)
-        token = Token(
-            prescriber_id=prescriber.id,
-            nickname=f"Token {n}",
-            nickname_key=f"token {n}",
-            credential_id=issued.credential_id,
-            manufacturer="SYMANTEC",
-            token_type="OTP SOFT TOKEN",
-            model="VIP",
-            status=status,
-            suspended_at=now if status == "Suspended" else None,
-            vip_bound=authority().bind(prescriber, issued.credential_id, f"Token {n}"),
-            created_at=now,
-            updated_at=now,
-        )
-        db.session.add(token)
-        db.session.flush()
-        made.append(
-            AccountToken(token.id, token.nickname, issued.credential_id, issued.secret, status)
-        )
-    db.session.commit()
-    return Account(prescriber.id, prescriber.npi, name, passphrase, tuple(made))
+@pytest.fixture
+def make_account(app: Flask, clock: Clock) -> Callable[..., Account]:
+    """make_account(statuses=("Active", ...), **kwargs): a fresh prescriber on the test's app
+    at the test's clock (support.accounts.create_account). tests/e2e and tests/cluster give it
+    their own `app` and `clock`."""
+    return account_maker(app, clock)
 
 
 @pytest.fixture
-def account(app: Flask, clock: Clock) -> Account:
-    """A fresh prescriber with one Active token, on the test-client app."""
-    with app.app_context():
-        return create_account(clock())
+def account(make_account: Callable[..., Account]) -> Account:
+    """A fresh prescriber with one Active token."""
+    return make_account()

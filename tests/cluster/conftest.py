@@ -7,21 +7,19 @@ Every test here is marked `cluster` (leave them out with `pytest -m "not cluster
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import chromium
 import pytest
 from cluster import Cluster, ServiceError
 from flask import Flask
 from playwright.sync_api import Browser, Playwright
+from support.accounts import real_time
 
 from wizard.extensions import db
 
 HERE = Path(__file__).resolve().parent
-ROOT_CONFTEST = HERE.parent / "conftest.py"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -61,16 +59,10 @@ def cluster() -> Iterator[Cluster]:
 
 
 @pytest.fixture(scope="module")
-def shared(pytestconfig: pytest.Config) -> ModuleType:
-    """tests/conftest.py as pytest loaded it (build_app, create_account)."""
-    return pytestconfig.pluginmanager.get_plugin(str(ROOT_CONFTEST))
-
-
-@pytest.fixture(scope="module")
-def cluster_app(cluster: Cluster, shared: ModuleType) -> Iterator[Flask]:
+def cluster_app(cluster: Cluster, app_factory: Callable[..., Flask]) -> Iterator[Flask]:
     """An app in this process over the cluster's database and keys (not its Redis): for
     setting up accounts and reading what the nodes saved."""
-    app = shared.build_app({"ARGON2_CHEAP": True}, environ=cluster.local_settings)
+    app = app_factory({"ARGON2_CHEAP": True}, environ=cluster.local_settings)
     yield app
     with app.app_context():
         db.session.remove()
@@ -78,17 +70,16 @@ def cluster_app(cluster: Cluster, shared: ModuleType) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def make_account(cluster_app: Flask, shared: ModuleType) -> Callable[..., Any]:
-    """make_account(statuses=("Active",)): a fresh prescriber in the cluster's database."""
+def app(cluster_app: Flask) -> Flask:
+    """The in-process app over the cluster's database: `make_account` (tests/conftest.py)
+    makes prescribers there."""
+    return cluster_app
 
-    def make(statuses: tuple[str, ...] = ("Active",)) -> Any:
-        with cluster_app.app_context():
-            try:
-                return shared.create_account(datetime.now(UTC), statuses=statuses)
-            finally:
-                db.session.remove()
 
-    return make
+@pytest.fixture
+def clock() -> Callable[[], datetime]:
+    """The nodes run on the real time."""
+    return real_time
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 import pyotp
 import pytest
 from cluster import Cluster
-from cluster.load import make_accounts, run_load
 from helpers import (
     PracticeApp,
     choose_device,
@@ -28,9 +27,10 @@ from helpers import (
     sign_in,
     start_enrolment,
 )
-from live import Browser as NodeBrowser
 from playwright.sync_api import Browser
 from sqlalchemy import select
+from support.http import HttpClient
+from support.load import make_accounts, run_load
 
 from wizard.extensions import db
 from wizard.store.models import AuditEvent, Prescriber, Token
@@ -80,7 +80,7 @@ def test_should_refuse_on_one_node_a_code_accepted_by_the_other(all_nodes: Clust
             select(Token.id).where(Token.credential_id == active["credential_id"])
         )
     code = pyotp.TOTP(active["secret"]).at(datetime.now(UTC))
-    first, second = (NodeBrowser(node.url) for node in cluster.nodes)
+    first, second = (HttpClient(node.url) for node in cluster.nodes)
 
     for browser in (first, second):
         reply = browser.post("/sign-in", {"npi": demo["npi"], "passphrase": demo["passphrase"]})
@@ -88,9 +88,9 @@ def test_should_refuse_on_one_node_a_code_accepted_by_the_other(all_nodes: Clust
     accepted = first.post("/sign-in/code", {"token": token_id, "code": code})
     refused = second.post("/sign-in/code", {"token": token_id, "code": code})
 
-    assert (accepted.status, accepted.location) == (303, "/")
-    assert refused.status == 422
-    assert "already been used" in refused.body
+    assert (accepted.status_code, accepted.location) == (303, "/")
+    assert refused.status_code == 422
+    assert "already been used" in refused.text
 
 
 def test_50_sessions_enrolling_and_signing_in_for_60_seconds_lose_nothing(

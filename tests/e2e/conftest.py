@@ -8,21 +8,19 @@ their base URL, so `page.goto("/healthz")` works as well as `page.goto(base_url 
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import chromium
 import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page
-from werkzeug.serving import make_server
+from support.accounts import new_npi, real_time
+from support.http import serve
 
 from wizard.cli import create_schema
 from wizard.extensions import db
@@ -31,7 +29,6 @@ from wizard.services.sandbox import seed_demo
 from wizard.store.crypto import SeedCipher
 
 E2E_DIR = Path(__file__).resolve().parent
-ROOT_CONFTEST = E2E_DIR.parent / "conftest.py"  # create_account, new_npi, Account
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -81,15 +78,10 @@ def serving(
         create_schema()
         demo = seed_demo(app.config["CLOCK"]())
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
-    thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.port}", app=app, demo=demo)
+        with serve(app) as url:
+            yield LiveServer(url=url, app=app, demo=demo)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         with app.app_context():
             db.engine.dispose()
 
@@ -115,41 +107,19 @@ def base_url(live_server: LiveServer) -> str:
     return live_server.url
 
 
-@pytest.fixture(scope="session")
-def shared(pytestconfig: pytest.Config) -> ModuleType:
-    """tests/conftest.py as pytest loaded it (create_account, new_npi, Account).
-
-    Every conftest.py here is a top-level module named "conftest", so `import conftest` would
-    find whichever pytest loaded last; the plugin manager knows each one by its path.
-    """
-    module = pytestconfig.pluginmanager.get_plugin(str(ROOT_CONFTEST))
-    assert module is not None, f"pytest has not loaded {ROOT_CONFTEST}"
-    return module
-
-
 @pytest.fixture
-def make_account(live_server: LiveServer, shared: ModuleType) -> Callable[..., Any]:
-    """make_account(statuses=("Active",), **kw): a fresh prescriber on the live server.
-
-    Made through the services by tests/conftest.py's create_account, with sandbox tokens named
-    "Token 1", "Token 2"… in the given statuses. Each test has its own prescriber, so the token
+def app(live_server: LiveServer) -> Flask:
+    """The live server's app: `make_account` and `account` (tests/conftest.py) make each test
+    a prescriber of its own there (sign in with helpers.sign_in(page, account)), so the token
     limit, the lockout counters and the one-code-per-time-step rule never meet another test's.
     """
-
-    def make(statuses: tuple[str, ...] = ("Active",), **kwargs):
-        with live_server.app.app_context():
-            try:
-                return shared.create_account(datetime.now(UTC), statuses=statuses, **kwargs)
-            finally:
-                db.session.remove()
-
-    return make
+    return live_server.app
 
 
 @pytest.fixture
-def account(make_account: Callable[..., Any]) -> Any:
-    """A fresh prescriber with one Active token (sign in with helpers.sign_in(page, account))."""
-    return make_account()
+def clock() -> Callable[[], datetime]:
+    """The live server runs on the real time."""
+    return real_time
 
 
 @dataclass(frozen=True)
@@ -162,11 +132,11 @@ class Invitation:
 
 
 @pytest.fixture
-def invite(live_server: LiveServer, shared: ModuleType) -> Callable[..., Invitation]:
+def invite(live_server: LiveServer) -> Callable[..., Invitation]:
     """invite(name=…, proofed=True): an invitation for a new NPI, as `flask invite` makes it."""
 
     def make(name: str = "Dr. Sam Newcomer", *, proofed: bool = True) -> Invitation:
-        npi = shared.new_npi()
+        npi = new_npi()
         organisation, dea = "CalMHSA", "AB1234563"
         with live_server.app.app_context():
             try:

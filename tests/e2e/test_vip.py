@@ -6,7 +6,6 @@ stand-in holds the binding. Signing in is checked by VIP too."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -21,6 +20,7 @@ from helpers import (
 )
 from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import select
+from support.accounts import account_maker, real_time
 
 from wizard.authority.vip.transport import Transport, VipSettings
 from wizard.extensions import db
@@ -56,13 +56,9 @@ def vip_context(vip_contexts) -> BrowserContext:
 
 
 @pytest.fixture
-def vip_account(vip_live, shared):
+def vip_account(vip_live):
     """A fresh prescriber whose token is bound to their VIP user at the stand-in."""
-    with vip_live.app.app_context():
-        try:
-            return shared.create_account(datetime.now(UTC))
-        finally:
-            db.session.remove()
+    return account_maker(vip_live.app, real_time)()
 
 
 def held(app: Flask, credential_id: str) -> tuple[Token | None, int, str | None]:

@@ -7,30 +7,23 @@ PostgreSQL (see tests/conftest.py).
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
-import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from cluster import RedisServer
-from cluster.processes import free_port
+from cluster.processes import ServiceError, free_port, wait_for_http
+from support.accounts import create_account
+from support.http import HttpClient
 
 from wizard.extensions import db
 from wizard.services import sandbox
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import Token
-
-STARTUP_SECONDS = 30
 
 
 class Server:
@@ -55,53 +48,17 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2):  # noqa: S310
-                    return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        self.kill()
-        raise AssertionError(f"the server on port {self.port} did not start")
+        try:
+            wait_for_http(self.url + "/healthz", self.process, f"the server on port {self.port}")
+        except ServiceError:
+            self.kill()
+            raise
 
     def kill(self) -> None:
         """As a crash would: SIGKILL, no chance to tidy up."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """A cookie jar and forms posted with the page's CSRF token; redirects are not followed."""
-
-    def __init__(self) -> None:
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
-        )
-
-    def request(self, url: str, data: dict | None = None) -> tuple[int, str, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            with self.opener.open(url, body, timeout=15) as response:
-                return (
-                    response.status,
-                    response.headers.get("Location", ""),
-                    response.read().decode(),
-                )
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers.get("Location", ""), error.read().decode()
-
-    def post(self, server: Server, path: str, data: dict) -> tuple[int, str, str]:
-        status, _, page = self.request(server.url + path)
-        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        return self.request(server.url + path, {**data, "csrf_token": token})
 
 
 @pytest.fixture
@@ -116,12 +73,9 @@ def environ(database) -> dict[str, str]:
 
 
 @pytest.fixture
-def setup(app_factory, environ, request) -> Iterator[tuple]:
+def setup(app_factory, environ) -> Iterator[tuple]:
     """The schema, a prescriber with one Active token, and a practice credential to add."""
     app = app_factory({"ARGON2_CHEAP": True}, environ)
-    create_account = request.config.pluginmanager.get_plugin(
-        str(Path(__file__).resolve().parents[1] / "conftest.py")
-    ).create_account
     with app.app_context():
         account = create_account(datetime.now(UTC))
         issued = sandbox.issue(datetime.now(UTC))
@@ -130,33 +84,29 @@ def setup(app_factory, environ, request) -> Iterator[tuple]:
         db.engine.dispose()
 
 
-def sign_in(browser: Browser, server: Server, account, at: datetime | None = None) -> None:
+def sign_in(browser: HttpClient, server: Server, account, at: datetime | None = None) -> None:
     token = account.token()
-    status, location, _ = browser.post(
-        server, "/sign-in", {"npi": account.npi, "passphrase": account.passphrase}
+    reply = browser.post(
+        server.url + "/sign-in", {"npi": account.npi, "passphrase": account.passphrase}
     )
-    assert (status, location) == (303, "/sign-in/code")
-    status, location, _ = browser.post(
-        server, "/sign-in/code", {"token": token.id, "code": token.code(at)}
-    )
-    assert (status, location) == (303, "/"), "sign-in refused"
+    assert (reply.status_code, reply.location) == (303, "/sign-in/code")
+    reply = browser.post(server.url + "/sign-in/code", {"token": token.id, "code": token.code(at)})
+    assert (reply.status_code, reply.location) == (303, "/"), "sign-in refused"
 
 
-def reach_security_code(browser: Browser, server: Server, credential_id: str) -> None:
-    status, location, _ = browser.post(
-        server, "/enroll/get-app", {"platform": "iphone", "different_device": "y"}
+def reach_security_code(browser: HttpClient, server: Server, credential_id: str) -> None:
+    reply = browser.post(
+        server.url + "/enroll/get-app", {"platform": "iphone", "different_device": "y"}
     )
-    assert (status, location) == (303, "/enroll/credential-id")
-    status, location, _ = browser.post(
-        server, "/enroll/credential-id", {"credential_id": credential_id}
-    )
-    assert (status, location) == (303, "/enroll/security-code")
+    assert (reply.status_code, reply.location) == (303, "/enroll/credential-id")
+    reply = browser.post(server.url + "/enroll/credential-id", {"credential_id": credential_id})
+    assert (reply.status_code, reply.location) == (303, "/enroll/security-code")
 
 
 def test_should_resume_at_the_same_step_after_the_server_is_killed(environ, setup):
     app, account, issued = setup
     server = Server(environ)
-    browser = Browser()
+    browser = HttpClient()
     try:
         sign_in(browser, server, account)
         reach_security_code(browser, server, issued.credential_id)
@@ -165,13 +115,15 @@ def test_should_resume_at_the_same_step_after_the_server_is_killed(environ, setu
 
     restarted = Server(environ, port=server.port)
     try:
-        status, location, _ = browser.request(restarted.url + "/enroll")
-        assert (status, location) == (302, "/enroll/security-code")
-        status, _, page = browser.request(restarted.url + "/enroll/security-code")
-        assert status == 200
-        assert issued.credential_id in page, "what was entered before the crash is shown again"
-        status, location, _ = browser.request(restarted.url + "/enroll/name")
-        assert location == "/enroll/security-code", "and no step is skipped"
+        reply = browser.get(restarted.url + "/enroll")
+        assert (reply.status_code, reply.location) == (302, "/enroll/security-code")
+        reply = browser.get(restarted.url + "/enroll/security-code")
+        assert reply.status_code == 200
+        assert issued.credential_id in reply.text, (
+            "what was entered before the crash is shown again"
+        )
+        reply = browser.get(restarted.url + "/enroll/name")
+        assert reply.location == "/enroll/security-code", "and no step is skipped"
     finally:
         restarted.kill()
 
@@ -181,15 +133,15 @@ def test_should_refuse_on_one_server_a_code_accepted_by_the_other(environ, setup
     first, second = Server(environ), Server(environ)
     try:
         now = datetime.now(UTC)
-        sign_in(Browser(), first, account, now)
-        other = Browser()
+        sign_in(HttpClient(), first, account, now)
+        other = HttpClient()
         token = account.token()
-        other.post(second, "/sign-in", {"npi": account.npi, "passphrase": account.passphrase})
-        status, location, page = other.post(
-            second, "/sign-in/code", {"token": token.id, "code": token.code(now)}
+        other.post(second.url + "/sign-in", {"npi": account.npi, "passphrase": account.passphrase})
+        reply = other.post(
+            second.url + "/sign-in/code", {"token": token.id, "code": token.code(now)}
         )
-        assert status == 422
-        assert "already been used" in page
+        assert reply.status_code == 422
+        assert "already been used" in reply.text
     finally:
         first.kill()
         second.kill()
@@ -198,17 +150,17 @@ def test_should_refuse_on_one_server_a_code_accepted_by_the_other(environ, setup
 def test_should_continue_on_one_server_a_wizard_started_on_the_other(environ, setup):
     app, account, issued = setup
     first, second = Server(environ), Server(environ)
-    browser = Browser()
+    browser = HttpClient()
     try:
         sign_in(browser, first, account)
         reach_security_code(browser, first, issued.credential_id)
         code = sandbox_code(app, issued.credential_id)
-        status, location, _ = browser.post(second, "/enroll/security-code", {"code": code})
-        assert (status, location) == (303, "/enroll/name")
-        status, location, _ = browser.post(second, "/enroll/name", {"nickname": "Phone"})
-        assert (status, location) == (303, "/enroll/done")
-        status, _, page = browser.request(first.url + "/enroll/done")
-        assert status == 200 and "Phone" in page
+        reply = browser.post(second.url + "/enroll/security-code", {"code": code})
+        assert (reply.status_code, reply.location) == (303, "/enroll/name")
+        reply = browser.post(second.url + "/enroll/name", {"nickname": "Phone"})
+        assert (reply.status_code, reply.location) == (303, "/enroll/done")
+        reply = browser.get(first.url + "/enroll/done")
+        assert reply.status_code == 200 and "Phone" in reply.text
     finally:
         first.kill()
         second.kill()
@@ -273,26 +225,26 @@ def test_should_continue_across_servers_sharing_one_redis_session_store(environ,
     app, account, issued = setup
     shared = {**environ, "WIZARD_SESSION_REDIS_URL": redis_url}
     first, second = Server(shared), Server(shared)
-    browser = Browser()
+    browser = HttpClient()
     try:
         sign_in(browser, first, account)
         reach_security_code(browser, first, issued.credential_id)
-        status, _, page = browser.request(second.url + "/enroll/security-code")
-        assert status == 200 and issued.credential_id in page
+        reply = browser.get(second.url + "/enroll/security-code")
+        assert reply.status_code == 200 and issued.credential_id in reply.text
         code = sandbox_code(app, issued.credential_id)
-        status, location, _ = browser.post(second, "/enroll/security-code", {"code": code})
-        assert (status, location) == (303, "/enroll/name")
+        reply = browser.post(second.url + "/enroll/security-code", {"code": code})
+        assert (reply.status_code, reply.location) == (303, "/enroll/name")
         # A sign-in code accepted through one server is refused through the other (the
         # next time step: this step's code was used above).
         now = datetime.now(UTC) + timedelta(seconds=30)
-        sign_in(Browser(), first, account, now)
-        other = Browser()
-        other.post(second, "/sign-in", {"npi": account.npi, "passphrase": account.passphrase})
+        sign_in(HttpClient(), first, account, now)
+        other = HttpClient()
+        other.post(second.url + "/sign-in", {"npi": account.npi, "passphrase": account.passphrase})
         token = account.token()
-        status, _, page = other.post(
-            second, "/sign-in/code", {"token": token.id, "code": token.code(now)}
+        reply = other.post(
+            second.url + "/sign-in/code", {"token": token.id, "code": token.code(now)}
         )
-        assert status == 422 and "already been used" in page
+        assert reply.status_code == 422 and "already been used" in reply.text
     finally:
         first.kill()
         second.kill()
@@ -314,11 +266,11 @@ def test_should_count_sign_in_attempts_on_both_servers_together(environ, setup, 
         "WIZARD_SIGN_IN_RATE_LIMIT": "4 per minute",
     }
     first, second = Server(shared), Server(shared)
-    browser = Browser()
+    browser = HttpClient()
     form = {"npi": "1245319599", "passphrase": "no account has this passphrase"}
     try:
         statuses = [
-            browser.post(server, "/sign-in", form)[0]
+            browser.post(server.url + "/sign-in", form).status_code
             for server in (first, second, first, second, first, second)
         ]
     finally:
@@ -328,7 +280,7 @@ def test_should_count_sign_in_attempts_on_both_servers_together(environ, setup, 
 
 
 def test_should_answer_503_while_redis_is_gone_and_lose_nothing(
-    app_factory, environ, clock, csrf_token, request
+    app_factory, environ, clock, csrf_token
 ):
     """Sessions and sign-in counts in Redis: Redis killed under a running app, then back."""
     with RedisServer() as redis_server:
@@ -340,9 +292,6 @@ def test_should_answer_503_while_redis_is_gone_and_lose_nothing(
         app = app_factory({"TESTING": True, "ARGON2_CHEAP": True, "CLOCK": clock}, shared)
         app.config["PROPAGATE_EXCEPTIONS"] = False
         browser = app.test_client()
-        create_account = request.config.pluginmanager.get_plugin(
-            str(Path(__file__).resolve().parents[1] / "conftest.py")
-        ).create_account
         with app.app_context():
             account = create_account(clock())
         sign_in_page = browser.get("/sign-in")

@@ -12,20 +12,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from cluster.processes import free_port
 
 from wizard.authority.vip import messages
 from wizard.authority.vip.transport import Transport, VipSettings
 from wizard.store.crypto import SeedCipher
 
 FLASK = [sys.executable, "-m", "flask", "--app", "wizard"]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from support.http import answers
 
 SUITE = """
 import json, os
@@ -50,14 +50,6 @@ def _environ() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "WIZARD_"))}
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2):  # noqa: S310 - our own server
-            return True
-    except OSError:
-        return False
 
 
 def test_our_own_suite_does_not_load_the_plugin(pytestconfig):

@@ -5,8 +5,8 @@
   may carry a one-time code the test has typed or computed (see `vip.code`).
 - `auth.login()` signs in the demo prescriber. It is the ONE place that knows how: switch it to
   the real sign-in when that lands.
-- `client_request` gets and posts (with a fresh CSRF token), asserts the status and redirect,
-  parses the HTML and checks the house rules on every page it parses.
+- `client_request` gets and posts (with the session's CSRF token), asserts the status and
+  redirect, parses the HTML and checks the house rules on every page (support.pages).
 - `vip` stands in for the VIP Access app: sandbox credentials and their codes (pyotp, at the
   injected clock).
 - `enrol` walks the wizard's steps with valid answers, so a test can start at any step.
@@ -22,7 +22,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import pyotp
@@ -30,6 +29,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from support.csrf import session_csrf_token
+from support.pages import Page, read_page
 from werkzeug.test import TestResponse
 
 from wizard.cli import create_schema
@@ -39,252 +40,6 @@ from wizard.store.crypto import SeedCipher
 from wizard.store.models import AuditEvent, OathCredential, Prescriber, Token
 
 DEMO_NPI = "1234567893"
-# --- Reading HTML -----------------------------------------------------------------------------
-
-VOID = {
-    "area",
-    "base",
-    "br",
-    "col",
-    "embed",
-    "hr",
-    "img",
-    "input",
-    "link",
-    "meta",
-    "source",
-    "track",
-    "wbr",
-}
-
-
-def normalize_spaces(text: str) -> str:
-    return " ".join(text.split())
-
-
-class Element:
-    """A parsed HTML element with just enough of a DOM for the tests."""
-
-    def __init__(self, tag: str, attrs: dict[str, str], parent: Element | None) -> None:
-        self.tag = tag
-        self.attrs = attrs
-        self.parent = parent
-        self.children: list[Element | str] = []
-
-    def __repr__(self) -> str:
-        return f"<{self.tag} {self.attrs}>"
-
-    def __getitem__(self, name: str) -> str:
-        return self.attrs[name]
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        return self.attrs.get(name, default)
-
-    @property
-    def text(self) -> str:
-        """The text inside, spaces normalised."""
-        parts: list[str] = []
-
-        def walk(node: Element) -> None:
-            for child in node.children:
-                if isinstance(child, str):
-                    parts.append(child)
-                else:
-                    walk(child)
-
-        walk(self)
-        return normalize_spaces(" ".join(parts))
-
-    def descendants(self) -> Iterator[Element]:
-        for child in self.children:
-            if isinstance(child, Element):
-                yield child
-                yield from child.descendants()
-
-    def select(self, selector: str) -> list[Element]:
-        """Elements matching a CSS selector: tag, #id, .class, [attr], [attr=v], [attr~=v],
-        [attr^=v], [attr*=v], compounds of these, and the descendant combinator."""
-        parts = [_compound(p) for p in _SELECTOR_PARTS.findall(selector)]
-        return [e for e in self.descendants() if _matches_chain(e, parts)]
-
-    def select_one(self, selector: str) -> Element | None:
-        found = self.select(selector)
-        return found[0] if found else None
-
-
-_SELECTOR_PARTS = re.compile(r"(?:[^\s\[]+|\[[^\]]*\])+")
-_SIMPLE = re.compile(
-    r"#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)"
-    r"|\[(?P<attr>[\w:-]+)(?:(?P<op>[~^*]?=)\"?(?P<value>[^\"\]]*)\"?)?\]"
-)
-
-
-def _compound(text: str) -> Callable[[Element], bool]:
-    tag_match = re.match(r"[a-zA-Z][\w-]*|\*", text)
-    tag = tag_match.group(0) if tag_match else "*"
-    rest = text[tag_match.end() :] if tag_match else text
-    tests: list[Callable[[Element], bool]] = []
-    position = 0
-    for found in _SIMPLE.finditer(rest):
-        if found.start() != position:
-            raise ValueError(f"unsupported selector {text!r}")
-        position = found.end()
-        tests.append(_simple_test(found))
-    if position != len(rest):
-        raise ValueError(f"unsupported selector {text!r}")
-
-    def test(element: Element) -> bool:
-        return (tag == "*" or element.tag == tag.lower()) and all(t(element) for t in tests)
-
-    return test
-
-
-def _simple_test(found: re.Match) -> Callable[[Element], bool]:
-    if found.group("id"):
-        wanted = found.group("id")
-        return lambda e: e.attrs.get("id") == wanted
-    if found.group("cls"):
-        wanted = found.group("cls")
-        return lambda e: wanted in (e.attrs.get("class") or "").split()
-    name, op, value = found.group("attr"), found.group("op"), found.group("value")
-    if op is None:
-        return lambda e: name in e.attrs
-    checks = {
-        "=": lambda actual: actual == value,
-        "~=": lambda actual: value in actual.split(),
-        "^=": lambda actual: actual.startswith(value),
-        "*=": lambda actual: value in actual,
-    }
-    check = checks[op]
-    return lambda e: name in e.attrs and check(e.attrs[name] or "")
-
-
-def _matches_chain(element: Element, parts: list[Callable[[Element], bool]]) -> bool:
-    if not parts[-1](element):
-        return False
-    remaining = parts[:-1]
-    node = element.parent
-    while remaining and node is not None:
-        if remaining[-1](node):
-            remaining = remaining[:-1]
-        node = node.parent
-    return not remaining
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Element("#document", {}, None)
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
-        self.stack[-1].children.append(element)
-        if tag not in VOID:
-            self.stack.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
-        self.stack[-1].children.append(element)
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self.stack) - 1, 0, -1):
-            if self.stack[index].tag == tag:
-                del self.stack[index:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def parse_html(html: str) -> Element:
-    builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    return builder.root
-
-
-def check_house_rules(html: str, doc: Element) -> None:
-    """What every HTML page and partial must get right."""
-    full_page = bool(doc.select("html"))
-    if full_page:
-        assert doc.select_one("html").get("lang"), "the page has no <html lang>"
-        assert len(doc.select("main")) == 1, "a page has one <main>"
-    else:
-        assert "<body" not in html and "<head" not in html, "a partial carries no page frame"
-    headings = doc.select("h1")
-    assert len(headings) == 1, f"expected one <h1>, found {[h.text for h in headings]}"
-
-    ids = [e["id"] for e in doc.descendants() if "id" in e.attrs]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    assert not duplicates, f"duplicate ids {duplicates}"
-    known = set(ids)
-
-    for form in doc.select("form"):
-        assert form.get("action"), f"a form has no action: {form}"
-        method = (form.get("method") or "get").lower()
-        if method == "post":
-            assert form.select('input[name="csrf_token"]'), f"a POST form has no CSRF input: {form}"
-
-    # Content-Security-Policy default-src 'self': nothing inline would run or apply.
-    assert not doc.select("style"), "inline <style> is blocked by the CSP"
-    for element in doc.descendants():
-        assert "style" not in element.attrs, f"inline style is blocked by the CSP: {element}"
-        handlers = [a for a in element.attrs if a.startswith("on")]
-        assert not handlers, f"inline event handlers are blocked by the CSP: {element}"
-        if element.tag == "script":
-            assert element.get("src", "").startswith("/"), f"inline or foreign script: {element}"
-        for attribute in ("aria-describedby", "aria-labelledby"):
-            for ref in (element.get(attribute) or "").split():
-                assert ref in known, f"{attribute}={ref!r} points at nothing: {element}"
-        if element.tag == "label" and element.get("for"):
-            assert element["for"] in known, f"label for={element['for']!r} points at nothing"
-
-    for link in doc.select(".error-summary a"):
-        assert link["href"].startswith("#") and link["href"][1:] in known, (
-            f"error summary link {link['href']!r} points at no field"
-        )
-
-
-@dataclass
-class Page:
-    """A response with its parsed HTML."""
-
-    response: TestResponse
-    doc: Element
-
-    @property
-    def status_code(self) -> int:
-        return self.response.status_code
-
-    @property
-    def headers(self):
-        return self.response.headers
-
-    @property
-    def html(self) -> str:
-        return self.response.get_data(as_text=True)
-
-    def select(self, selector: str) -> list[Element]:
-        return self.doc.select(selector)
-
-    def select_one(self, selector: str) -> Element | None:
-        return self.doc.select_one(selector)
-
-    def text(self, selector: str) -> str:
-        found = self.doc.select_one(selector)
-        assert found is not None, f"nothing matches {selector!r}"
-        return found.text
-
-    @property
-    def h1(self) -> str:
-        return self.text("h1")
-
-    @property
-    def error_summary(self) -> list[tuple[str, str]]:
-        """(link target, message) of each error summary entry."""
-        return [(a["href"], a.text) for a in self.select(".error-summary a")]
-
 
 # --- The app ----------------------------------------------------------------------------------
 
@@ -357,25 +112,6 @@ def client(app: Flask) -> WatchfulClient:
     return app.test_client()
 
 
-def find_token(html: str) -> str | None:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', html
-    )
-    return found.group(1) if found else None
-
-
-def fresh_csrf_token(client: FlaskClient) -> str:
-    """The CSRF token of the client's current session, read from the home page (or, for a
-    visitor without a session, who gets none there, from the sign-in page)."""
-    response = client.get("/")
-    token = find_token(response.get_data(as_text=True))
-    if not token:
-        response = client.get("/sign-in")
-        token = find_token(response.get_data(as_text=True))
-    assert token, f"GET / answered {response.status} without a CSRF token"
-    return token
-
-
 class ClientRequest:
     """Notify-style requests: assert the status (and redirect), return the parsed page."""
 
@@ -387,25 +123,16 @@ class ClientRequest:
         return {**headers, **(extra or {})}
 
     def _finish(
-        self,
-        response: TestResponse,
-        expected_status: int,
-        expected_redirect: str | None,
-        house_rules: bool = True,
+        self, response: TestResponse, expected_status: int, expected_redirect: str | None
     ) -> Page:
-        body = response.get_data(as_text=True)
         assert response.status_code == expected_status, (
             f"{response.request.method} {response.request.path} answered "
             f"{response.status_code}, expected {expected_status}: "
-            f"{response.headers.get('Location', '')}\n{body[:3000]}"
+            f"{response.headers.get('Location', '')}\n{response.get_data(as_text=True)[:3000]}"
         )
         if expected_redirect is not None:
             assert response.headers.get("Location") == expected_redirect
-        doc = parse_html(body) if response.mimetype == "text/html" else Element("#doc", {}, None)
-        if house_rules and response.mimetype == "text/html" and body.strip():
-            if not response.location and "HX-Redirect" not in response.headers:
-                check_house_rules(body, doc)
-        return Page(response, doc)
+        return read_page(response)
 
     def get(
         self,
@@ -415,14 +142,12 @@ class ClientRequest:
         _expected_redirect: str | None = None,
         _htmx: bool = False,
         _headers: dict | None = None,
-        _house_rules: bool = True,
     ) -> Page:
-        """GET url; expects 200, or 303 to _expected_redirect. _house_rules=False skips the
-        page checks, for a test about something else on a page with a known fault."""
+        """GET url; expects 200, or 303 to _expected_redirect."""
         if _expected_status is None:
             _expected_status = 303 if _expected_redirect else 200
         response = self.client.get(url, headers=self._headers(_htmx, _headers))
-        return self._finish(response, _expected_status, _expected_redirect, _house_rules)
+        return self._finish(response, _expected_status, _expected_redirect)
 
     def post(
         self,
@@ -434,7 +159,6 @@ class ClientRequest:
         _htmx: bool = False,
         _headers: dict | None = None,
         _csrf: bool | str = True,
-        _house_rules: bool = True,
     ) -> Page:
         """POST url with a valid CSRF token (htmx sends it as a header, a form as a field), or
         with the token given (_csrf="..."), or none (_csrf=False); expects 303 to
@@ -442,7 +166,7 @@ class ClientRequest:
         if _expected_status is None:
             assert _expected_redirect, "say which status or redirect the POST should give"
             _expected_status = 303
-        token = fresh_csrf_token(self.client) if _csrf is True else _csrf
+        token = session_csrf_token(self.client) if _csrf is True else _csrf
         data = dict(data or {})
         headers = self._headers(_htmx, _headers)
         if token and _htmx:
@@ -450,11 +174,11 @@ class ClientRequest:
         elif token:
             data["csrf_token"] = token
         response = self.client.post(url, data=data, headers=headers)
-        return self._finish(response, _expected_status, _expected_redirect, _house_rules)
+        return self._finish(response, _expected_status, _expected_redirect)
 
     def csrf_token(self) -> str:
         """The CSRF token of this client's session now."""
-        return fresh_csrf_token(self.client)
+        return session_csrf_token(self.client)
 
 
 @pytest.fixture
@@ -492,7 +216,7 @@ class AuthActions:
             data={
                 "npi": demo["npi"],
                 "passphrase": demo["passphrase"],
-                "csrf_token": fresh_csrf_token(client),
+                "csrf_token": session_csrf_token(client),
             },
         )
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
@@ -502,7 +226,7 @@ class AuthActions:
             data={
                 "token": token_id,
                 "code": pyotp.TOTP(active["secret"]).at(at),
-                "csrf_token": fresh_csrf_token(client),
+                "csrf_token": session_csrf_token(client),
             },
         )
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 import pyotp
 from flask.testing import FlaskClient, FlaskCliRunner
-from signing import page_text, post
+from signing import post
+from support.pages import page_text
 from werkzeug.test import TestResponse
 
 AGENT_PASSPHRASE = "teal harbour crossing 77"

@@ -19,16 +19,16 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pyotp
 from databases import PgSnapshot
 from flask import Flask
 from flask.testing import FlaskClient
-from pytest import Config
-from signing import csrf, post, session_cookie
+from signing import post
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from support.accounts import create_account, new_npi
+from support.csrf import csrf_token, session_cookie
 
 from wizard.extensions import db
 from wizard.services import accounts, helpdesk, invitations, sandbox
@@ -36,21 +36,6 @@ from wizard.store.models import HelpdeskAgent
 
 STRONG_PASSPHRASE = "violet comet harbour 1987"
 SIGN_IN_PATH = "/sign-in"
-
-
-def _root_conftest(config: Config):
-    path = Path(__file__).resolve().parent.parent / "conftest.py"
-    module = config.pluginmanager.get_plugin(str(path))
-    assert module is not None, f"pytest has not loaded {path}"
-    return module
-
-
-def web_conftest(config: Config):
-    """tests/web/conftest.py as pytest loaded it (parse_html, check_house_rules, ...)."""
-    path = Path(__file__).resolve().parent / "conftest.py"
-    module = config.pluginmanager.get_plugin(str(path))
-    assert module is not None, f"pytest has not loaded {path}"
-    return module
 
 
 @dataclass
@@ -64,11 +49,9 @@ class Agent:
 class World:
     """The app under test, its clock, and ways to make accounts, credentials and flows."""
 
-    def __init__(self, app: Flask, clock: Callable[[], datetime], config: Config) -> None:
+    def __init__(self, app: Flask, clock: Callable[[], datetime]) -> None:
         self.app = app
         self.clock = clock
-        self.config = config
-        self._root = _root_conftest(config)
         self._agents = itertools.count(1)
 
     def now(self) -> datetime:
@@ -79,10 +62,10 @@ class World:
 
     def account(self, statuses: tuple[str, ...] = ("Active",), **kwargs):
         with self.app.app_context():
-            return self._root.create_account(self.now(), statuses=statuses, **kwargs)
+            return create_account(self.now(), statuses=statuses, **kwargs)
 
     def new_npi(self) -> str:
-        return self._root.new_npi()
+        return new_npi()
 
     def totp(self, secret: str, offset_steps: int = 0) -> str:
         return pyotp.TOTP(secret).at(self.now() + timedelta(seconds=30 * offset_steps))
@@ -182,7 +165,7 @@ class Reached:
     follow: str | None = None
 
     def __post_init__(self) -> None:
-        self.csrf = csrf(self.client, "/")
+        self.csrf = csrf_token(self.client)
         self.cookie = session_cookie(self.client) or ""
 
 

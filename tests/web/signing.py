@@ -7,20 +7,15 @@ never around them.
 
 from __future__ import annotations
 
-import html
-import re
-import secrets
-from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
-from types import ModuleType
 
 import jinja2
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pytest import Config
 from sqlalchemy import select
-from stdnum import luhn
+from support.csrf import session_csrf_token
+from support.pages import page_text
 from werkzeug.test import TestResponse
 
 from wizard.extensions import db
@@ -55,80 +50,20 @@ def share_compiled_templates(app: Flask) -> None:
 NOT_SIGNED_IN = "We could not sign you in with those details"
 WRONG_CODE = "That code did not match."
 REUSED_CODE = "That code has already been used."
-COOKIE = "wizard_session"
 
 
-def page_text(response: TestResponse) -> str:
-    """The body with tags dropped, entities decoded and spaces normalised."""
-    body = response.get_data(as_text=True)
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+def post(
+    client: FlaskClient, url: str, data: dict | None = None, *, expect_400: bool = False, **kwargs
+) -> TestResponse:
+    """POST a form with the session's CSRF token (support.csrf.session_csrf_token).
 
-
-def has_csrf(response: TestResponse) -> bool:
-    return 'name="csrf_token"' in response.get_data(as_text=True) or (
-        '<meta name="csrf-token"' in response.get_data(as_text=True)
-    )
-
-
-def csrf_of(response: TestResponse) -> str:
-    body = response.get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', body) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', body
-    )
-    assert found, f"{response.request.path} answered {response.status} without a CSRF token"
-    return found.group(1)
-
-
-def csrf(client: FlaskClient, url: str = "/") -> str:
-    """The CSRF token of the client's session now, read from url (not followed).
-
-    It is bound to the session, so any page gives the same one until the session changes.
-    The public home page gives none to a visitor without a session: the sign-in page does."""
-    response = client.get(url)
-    if url == "/" and not has_csrf(response):
-        response = client.get("/sign-in")
-    token = csrf_of(response)
-    client._wizard_csrf = (session_cookie(client), token)  # type: ignore[attr-defined]
-    return token
-
-
-def _known_csrf(client: FlaskClient) -> str:
-    known = getattr(client, "_wizard_csrf", None)
-    if known and known[0] is not None and known[0] == session_cookie(client):
-        return known[1]
-    return csrf(client)
-
-
-def _form_expired(response: TestResponse) -> bool:
-    return response.status_code == 400 and "This form has expired" in response.get_data(
-        as_text=True
-    )
-
-
-def post(client: FlaskClient, url: str, data: dict | None = None, **kwargs) -> TestResponse:
-    """POST a form with the session's CSRF token.
-
-    The token is remembered per session id, saving a page load per post. A session that has
-    expired on the server (the idle timeout's storage lifetime) refuses it as an expired form
-    (the CSRF check runs before any view: nothing happened): it is sent once more with a token
-    read afresh.
-    """
-    response = client.post(url, data={**(data or {}), "csrf_token": _known_csrf(client)}, **kwargs)
-    if _form_expired(response):
-        response = client.post(url, data={**(data or {}), "csrf_token": csrf(client)}, **kwargs)
+    A 400 (a form refused before any view ran: an expired or missing token, a request the
+    app cannot read) fails the test with what the page says, unless expect_400 is given."""
+    token = session_csrf_token(client)
+    response = client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+    if response.status_code == 400 and not expect_400:
+        pytest.fail(f"POST {url} answered 400: {page_text(response)[:600]}")
     return response
-
-
-def unused_npi() -> str:
-    """A valid NPI (Luhn over 80840 + NPI) that no test account has: they start with 1."""
-    base = f"2{secrets.randbelow(10**8):08d}"
-    return base + luhn.calc_check_digit("80840" + base)
-
-
-def session_cookie(client: FlaskClient) -> str | None:
-    cookie = client.get_cookie(COOKIE)
-    return cookie.value if cookie else None
 
 
 def passphrase_step(
@@ -200,23 +135,3 @@ def tokens_with(app: Flask, credential_id: str) -> list[Token]:
         )
         db.session.expunge_all()
         return rows
-
-
-def _root_conftest(config: Config) -> ModuleType:
-    """tests/conftest.py as pytest loaded it (the name "conftest" now means tests/web's)."""
-    path = Path(__file__).resolve().parent.parent / "conftest.py"
-    module = config.pluginmanager.get_plugin(str(path))
-    assert module is not None, f"pytest has not loaded {path}"
-    return module
-
-
-def account_maker(config: Config, app: Flask, clock: Callable[[], datetime]):
-    """make(statuses=("Active", ...), **kwargs): tests/conftest.py's create_account at the
-    test clock, inside an app context."""
-    create = _root_conftest(config).create_account
-
-    def make(statuses: tuple[str, ...] = ("Active",), **kwargs):
-        with app.app_context():
-            return create(clock(), statuses=statuses, **kwargs)
-
-    return make

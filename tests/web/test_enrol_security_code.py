@@ -141,14 +141,14 @@ def test_should_accept_the_next_code_after_one_was_used(client_request, at_step_
 def fail_five_times(client_request, credential, vip):
     """Five wrong codes; the locked page's own faults are checked by the test below."""
     for _ in range(5):
-        post_code(client_request, vip.wrong_code(credential), _house_rules=False)
+        post_code(client_request, vip.wrong_code(credential))
 
 
 def test_should_link_the_lock_message_to_something_on_the_page(client_request, at_step_3, vip):
     for _ in range(4):
         post_code(client_request, vip.wrong_code(at_step_3))
 
-    page = post_code(client_request, vip.wrong_code(at_step_3), _house_rules=False)
+    page = post_code(client_request, vip.wrong_code(at_step_3))
 
     for target, _message in page.error_summary:
         assert page.select_one(target), f"the error summary links to {target}, which is not there"
@@ -163,7 +163,7 @@ def test_should_lock_the_step_after_5_failed_codes_and_audit_it(
         left = 5 - attempt
         assert f"{left} more {'try' if left == 1 else 'tries'}" in page.text("main")
 
-    page = post_code(client_request, vip.wrong_code(at_step_3), _house_rules=False)
+    page = post_code(client_request, vip.wrong_code(at_step_3))
 
     message = page.error_summary[0][1]
     assert "paused until 15:15 UTC" in message
@@ -184,7 +184,7 @@ def test_cant_check_even_the_right_code_while_locked(client_request, at_step_3, 
     fail_five_times(client_request, at_step_3, vip)
     clock.advance(minutes=14, seconds=59)
 
-    page = post_code(client_request, vip.code(at_step_3), _house_rules=False)
+    page = post_code(client_request, vip.code(at_step_3))
 
     assert "paused until 15:15 UTC" in page.error_summary[0][1]
     client_request.get("/enroll/name", _expected_redirect="/enroll/security-code")
@@ -198,7 +198,7 @@ def test_should_keep_the_lock_when_starting_over(client_request, at_step_3, enro
     client_request.post("/enroll/start-over", _expected_redirect="/enroll/get-app")
     credential = enrol.reach("security-code")
 
-    page = post_code(client_request, vip.code(credential), _house_rules=False)
+    page = post_code(client_request, vip.code(credential))
 
     assert "paused until 15:15 UTC" in page.error_summary[0][1]
 

@@ -17,13 +17,8 @@ import time
 
 import pytest
 from helpdesk_helpers import agent_sign_in_attempt, make_agent
-from signing import (
-    account_maker,
-    passphrase_step,
-    post,
-    share_compiled_templates,
-    unused_npi,
-)
+from signing import passphrase_step, post, share_compiled_templates
+from support.accounts import account_maker, unused_npi
 
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
@@ -38,11 +33,6 @@ CSRF_TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 def answer(response, *typed: str) -> tuple:
@@ -177,7 +167,7 @@ def test_a_paused_or_blocked_npi_takes_as_long_to_refuse_as_an_unknown_one(
 ):
     """Before: 29 ms for a paused account against 71 ms for an unknown NPI (no argon2 was
     run for a paused account). Now each refusal runs one verification."""
-    make = account_maker(request.config, strong_app, clock)
+    make = account_maker(strong_app, clock)
     paused, blocked = make(), make()
     client = strong_app.test_client()
     for _ in range(5):

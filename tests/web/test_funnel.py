@@ -11,14 +11,9 @@ from datetime import timedelta
 
 import pytest
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
-from signing import (
-    account_maker,
-    page_text,
-    post,
-    share_compiled_templates,
-    sign_in,
-    unused_npi,
-)
+from signing import post, share_compiled_templates, sign_in
+from support.accounts import unused_npi
+from support.pages import page_text
 
 from wizard.extensions import db
 from wizard.services import invitations
@@ -44,11 +39,6 @@ PLAIN = {  # how the funnel page names each failure kind
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 @pytest.fixture

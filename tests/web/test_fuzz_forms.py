@@ -13,8 +13,8 @@ Properties, for every input:
   refusals), tokens, oath_credentials, invitations, organisation_grants or helpdesk_agents
   (bar its counters); audit events may grow;
 - a field error is tied to its field (in the field's form group, named by aria-describedby)
-  and listed in the error summary; a 422 always says what is wrong; full pages keep the
-  house rules of tests/web/conftest.py (one h1, ids unique, no inline script or style...);
+  and listed in the error summary; a 422 always says what is wrong; pages and partials keep
+  the house rules of support/pages.py (one h1, ids unique, no inline script or style...);
 - nothing typed comes back as markup: no element, attribute, script text or event handler
   made from the input, on the response or on the page that shows a stored value;
 - a CSRF token that is missing, empty, forged, another session's, from before sign-in, second
@@ -60,10 +60,11 @@ from scenarios import (
     Scenario,
     World,
     post_endpoints,
-    web_conftest,
 )
-from signing import csrf, post, share_compiled_templates
+from signing import post, share_compiled_templates
 from sqlalchemy import event
+from support.csrf import csrf_token
+from support.pages import read_page
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
@@ -214,23 +215,17 @@ def submissions(draw, reached: Reached) -> tuple[MultiDict, bool]:
 ECHO_ATTRIBUTES = {"value", "action", "href", "hx-post", "hx-get", "hx-push-url", "content"}
 
 
-@dataclass
 class Checker:
-    parse_html: Callable
-    check_house_rules: Callable
-
     def page(self, response: TestResponse, typed: list[str], where: str) -> None:
+        """No 5xx; on a page or partial that is not a redirect, the house rules
+        (support.pages), nothing typed turned into markup, and errors next to their fields."""
         status = response.status_code
         body = response.get_data(as_text=True)
         assert status < 500, f"{where}: answered {status}\n{body[:1500]}"
         if response.mimetype != "text/html" or not body.strip():
             return
-        doc = self.parse_html(body)
+        doc = read_page(response).doc
         self.no_injection(doc, body, typed, where)
-        full_page = "<html" in body
-        redirected = response.location or "HX-Redirect" in response.headers
-        if full_page and not redirected:
-            self.check_house_rules(body, doc)
         if 400 <= status < 500:
             self.errors_in_place(doc, status, where)
 
@@ -239,21 +234,21 @@ class Checker:
         for value in typed:
             if MARK in value and re.search(r"<[a-zA-Z!/]", value):
                 assert value not in body, f"{where}: input came back as markup: {value!r}"
-        for element in doc.descendants():
-            assert MARK not in element.tag, f"{where}: an element made from input: {element}"
+        for element in doc.find_all(True):
+            assert MARK not in element.name, f"{where}: an element made from input: {element}"
             for name, value in element.attrs.items():
                 assert MARK not in name, f"{where}: an attribute made from input: {element}"
                 assert not name.startswith("on"), f"{where}: an event handler: {element}"
                 if MARK in value:
                     assert name in ECHO_ATTRIBUTES, f"{where}: input in {name}=: {element}"
-            if element.tag in ("script", "style"):
-                assert MARK not in element.text, f"{where}: input inside <{element.tag}>"
+            if element.name in ("script", "style"):
+                assert MARK not in element.text, f"{where}: input inside <{element.name}>"
 
     @staticmethod
     def errors_in_place(doc, status: int, where: str) -> None:
         summary = doc.select(".error-summary a")
         described = {
-            ref for e in doc.descendants() for ref in (e.get("aria-describedby") or "").split()
+            ref for e in doc.find_all(True) for ref in (e.get("aria-describedby") or "").split()
         }
         for error in doc.select(".field-error"):
             error_id = error.get("id") or ""
@@ -265,7 +260,7 @@ class Checker:
             while group is not None and "form-group" not in (group.get("class") or "").split():
                 group = group.parent
             assert group is not None and any(
-                e.get("id") == field_id for e in group.descendants()
+                e.get("id") == field_id for e in group.find_all(True)
             ), f"{where}: the error {message!r} is not next to field #{field_id}"
             assert any(a["href"] == f"#{field_id}" or a.text == message for a in summary), (
                 f"{where}: the error {message!r} of #{field_id} is not in the error summary "
@@ -341,14 +336,13 @@ def fuzz_app(make_app) -> Flask:
 
 
 @pytest.fixture
-def world(fuzz_app: Flask, clock, pytestconfig) -> World:
-    return World(fuzz_app, clock, pytestconfig)
+def world(fuzz_app: Flask, clock) -> World:
+    return World(fuzz_app, clock)
 
 
 @pytest.fixture
-def checker(pytestconfig) -> Checker:
-    web = web_conftest(pytestconfig)
-    return Checker(web.parse_html, web.check_house_rules)
+def checker() -> Checker:
+    return Checker()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -593,11 +587,11 @@ def foreign_tokens(world: World) -> dict[str, str]:
     """Tokens that are not this session's: another live session's, one from a session that
     has since signed in (rotated), and one signed with another secret key."""
     other = world.client()
-    foreign = csrf(other, "/")
+    foreign = csrf_token(other, "/")
     stale_client = world.client()
-    stale = csrf(stale_client, "/")
+    stale = csrf_token(stale_client, "/")
     world.sign_in(stale_client, world.account())
-    assert csrf(stale_client, "/") != stale
+    assert csrf_token(stale_client, "/") != stale
 
     forged = URLSafeTimedSerializer("not-the-secret-key", salt="wtf-csrf-token").dumps("0" * 40)
     return {"foreign": foreign, "stale": stale, "forged": forged}
@@ -944,7 +938,7 @@ def test_return_to_leads_only_to_an_allowed_origin(world: World, checker):
         assert saved.status_code == 303, f"{where}: saving answered {saved.status_code}"
         done = client.get("/enroll/done")
         checker.page(done, [target], where)
-        doc = checker.parse_html(done.get_data(as_text=True))
+        doc = read_page(done).doc
         for link in doc.select("a"):
             if link.text.startswith("Return to"):
                 parts = urlsplit(link["href"])

@@ -10,7 +10,8 @@ import secrets
 
 import pyotp
 import pytest
-from signing import page_text, post, prescriber, share_compiled_templates, sign_in, tokens_with
+from signing import post, prescriber, share_compiled_templates, sign_in, tokens_with
+from support.pages import page_text
 
 from wizard.services import sandbox
 

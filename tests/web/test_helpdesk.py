@@ -29,18 +29,18 @@ from helpdesk_helpers import (
 from signing import (
     COOKIE,
     NOT_SIGNED_IN,
-    account_maker,
     audit_events,
     code_step,
-    page_text,
     passphrase_step,
     pause,
     post,
-    session_cookie,
     share_compiled_templates,
     sign_in,
 )
 from sqlalchemy import select
+from support.accounts import new_npi
+from support.csrf import session_cookie
+from support.pages import page_text
 
 from wizard.domain.support import new_support_code
 from wizard.extensions import db
@@ -65,11 +65,6 @@ LOOKALIKES = set("01OIL")
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 @pytest.fixture
@@ -122,7 +117,7 @@ def live(client_request, code: str):
     """The live panel the console polls (a partial: it has no h1 of its own), after the
     console's lookup of the code (the panel serves only codes this session looked up)."""
     client_request.get(f"/helpdesk?code={code}")
-    return client_request.get(f"/helpdesk/live/{code}", _house_rules=False)
+    return client_request.get(f"/helpdesk/live/{code}")
 
 
 # --- Setting up an agent -----------------------------------------------------------------------
@@ -694,9 +689,9 @@ def test_live_timeline_lists_pages_and_problems_in_plain_words(
 
 
 def test_live_view_shows_the_invited_name_and_npi_during_onboarding(
-    app, client_request, console, prescriber_browser, clock, request
+    app, client_request, console, prescriber_browser, clock
 ):
-    npi = request.config.pluginmanager.get_plugin(str(ROOT / "tests" / "conftest.py")).new_npi()
+    npi = new_npi()
     with app.app_context():
         invitation, _row = invitations.create(
             npi=npi, name="Dr. Casey Newcomer", email="casey@example.org", now=clock()

@@ -15,16 +15,10 @@ from pathlib import Path
 
 import pytest
 from helpdesk_helpers import make_agent, sign_in_agent
-from signing import (
-    account_maker,
-    audit_events,
-    csrf,
-    page_text,
-    pause,
-    post,
-    share_compiled_templates,
-    sign_in,
-)
+from signing import audit_events, pause, post, share_compiled_templates, sign_in
+from support.accounts import account_maker
+from support.csrf import csrf_token
+from support.pages import page_text
 
 from wizard.cli import create_schema
 from wizard.extensions import db
@@ -115,7 +109,7 @@ def test_should_make_an_existing_sqlite_file_readable_by_the_owner_only(sqlite_a
 
 def test_should_see_the_client_address_through_a_trusted_proxy(make_app, request, clock):
     app = make_app(WIZARD_TRUSTED_PROXIES="1")
-    account = account_maker(request.config, app, clock)()
+    account = account_maker(app, clock)()
     via_proxy = app.test_client()
     via_proxy.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # the proxy
     # The proxy appends the address it saw; anything before it came from the client.
@@ -124,7 +118,7 @@ def test_should_see_the_client_address_through_a_trusted_proxy(make_app, request
         "X-Forwarded-Proto": "https",
         "Referer": "https://localhost/sign-in",  # over HTTPS, Flask-WTF checks it
     }
-    token = csrf(via_proxy, "/sign-in")
+    token = csrf_token(via_proxy, "/sign-in")
     via_proxy.post(
         "/sign-in",
         data={"npi": account.npi, "passphrase": WRONG, "csrf_token": token},
@@ -137,9 +131,9 @@ def test_should_see_the_client_address_through_a_trusted_proxy(make_app, request
 
 def test_should_ignore_forwarded_addresses_without_trusted_proxies(make_app, request, clock):
     app = make_app()
-    account = account_maker(request.config, app, clock)()
+    account = account_maker(app, clock)()
     client = app.test_client()
-    token = csrf(client, "/sign-in")
+    token = csrf_token(client, "/sign-in")
     client.post(
         "/sign-in",
         data={"npi": account.npi, "passphrase": WRONG, "csrf_token": token},
@@ -156,7 +150,7 @@ def test_per_address_limits_count_each_client_behind_the_proxy_apart(make_app):
         browser = app.test_client()
         browser.environ_base["REMOTE_ADDR"] = "10.0.0.2"
         headers = {"X-Forwarded-For": client_address}
-        token = csrf(browser, "/sign-in")
+        token = csrf_token(browser, "/sign-in")
         data = {"npi": "1234567893", "passphrase": WRONG, "csrf_token": token}
         return browser.post("/sign-in", data=data, headers=headers).status_code
 
@@ -294,7 +288,7 @@ def test_debug_logging_writes_no_result_rows(app, client, account, clock, caplog
     for name in ("sqlalchemy.engine", "werkzeug", "wizard", "flask_session", "flask_limiter"):
         caplog.set_level(logging.DEBUG, logger=name)
     sign_in(client, account, clock())
-    token = csrf(client, "/tokens")
+    token = csrf_token(client, "/tokens")
     with app.app_context():
         stored_hash = db.session.execute(
             db.text("SELECT passphrase_hash FROM prescribers WHERE id = :id"), {"id": account.id}

@@ -12,15 +12,8 @@ from datetime import timedelta
 
 import pytest
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
-from signing import (
-    account_maker,
-    audit_events,
-    page_text,
-    post,
-    prescriber,
-    share_compiled_templates,
-    sign_in,
-)
+from signing import audit_events, post, prescriber, share_compiled_templates, sign_in
+from support.pages import page_text
 
 from wizard.services import sandbox
 
@@ -31,11 +24,6 @@ ELSEWHERE = "198.51.100.99"
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ import pytest
 from signing import (
     NOT_SIGNED_IN,
     WRONG_CODE,
-    account_maker,
     audit_events,
-    page_text,
     pause,
     post,
     prescriber,
@@ -21,10 +19,11 @@ from signing import (
     sign_in,
     token_row,
     tokens_with,
-    unused_npi,
 )
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from support.accounts import unused_npi
+from support.pages import page_text
 
 from wizard.extensions import db
 from wizard.services import enrollment, tokens
@@ -41,11 +40,6 @@ WRONG_PASSPHRASE = "not the right passphrase"
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 def give_passphrase(client, account, passphrase: str | None = None):

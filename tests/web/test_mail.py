@@ -14,14 +14,7 @@ from pathlib import Path
 
 import pytest
 from mailserver import MailServer
-from signing import (
-    account_maker,
-    audit_events,
-    post,
-    share_compiled_templates,
-    sign_in,
-    token_row,
-)
+from signing import audit_events, post, share_compiled_templates, sign_in, token_row
 from sqlalchemy import select, text
 
 from wizard.extensions import db
@@ -41,11 +34,6 @@ pytestmark = pytest.mark.filterwarnings(
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ import pyotp
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from signing import page_text, post
+from signing import post
 from sqlalchemy import create_engine, inspect, select, text, update
+from support.pages import page_text
 
 from wizard.extensions import db
 from wizard.store import schema

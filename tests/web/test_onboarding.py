@@ -7,16 +7,10 @@ import re
 
 import pyotp
 import pytest
-from signing import (
-    account_maker,
-    audit_events,
-    page_text,
-    passphrase_step,
-    post,
-    share_compiled_templates,
-    unused_npi,
-)
+from signing import audit_events, passphrase_step, post, share_compiled_templates
 from sqlalchemy import func, select, text
+from support.accounts import unused_npi
+from support.pages import page_text
 
 from wizard.domain.codes import ALPHABET
 from wizard.extensions import db
@@ -33,11 +27,6 @@ NOT_FOUND = (
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 def invite(runner, npi: str, *extra: str, name: str = "Dr. Casey Newcomer") -> str:

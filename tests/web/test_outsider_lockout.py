@@ -14,19 +14,18 @@ import re
 import pytest
 from helpdesk_helpers import agent_sign_in_attempt, make_agent, sign_in_agent
 from signing import (
-    account_maker,
     audit_events,
     code_step,
-    page_text,
     passphrase_step,
     pause,
     post,
     prescriber,
     share_compiled_templates,
     sign_in,
-    unused_npi,
 )
 from sqlalchemy import select
+from support.accounts import account_maker, unused_npi
+from support.pages import page_text
 
 from wizard.extensions import db
 from wizard.store.models import SignInThrottle
@@ -39,11 +38,6 @@ PRESCRIBER = "198.51.100.20"
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 def browser_at(app, address: str):
@@ -153,7 +147,7 @@ def test_an_unknown_npi_is_paused_like_a_real_one(app, clock):
 
 def test_the_pause_follows_its_settings(make_app, clock, request):
     app = make_app(WIZARD_SIGN_IN_MAX_FAILURES="3", WIZARD_SIGN_IN_LOCK_MINUTES="10")
-    account = account_maker(request.config, app, clock)()
+    account = account_maker(app, clock)()
     attacker = browser_at(app, ATTACKER)
     for _ in range(3):
         passphrase_step(attacker, account.npi, WRONG)
@@ -164,7 +158,7 @@ def test_the_pause_follows_its_settings(make_app, clock, request):
 
 def test_the_hard_limit_can_be_lowered_but_never_raised_past_100(make_app, clock, request):
     app = make_app(WIZARD_SIGN_IN_HARD_LIMIT="10")
-    account = account_maker(request.config, app, clock)()
+    account = account_maker(app, clock)()
     for n in range(2):
         for _ in range(5):
             passphrase_step(browser_at(app, f"203.0.113.{n + 1}"), account.npi, WRONG)

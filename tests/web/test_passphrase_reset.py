@@ -10,17 +10,16 @@ from datetime import timedelta
 import pytest
 from signing import (
     NOT_SIGNED_IN,
-    account_maker,
     audit_events,
-    page_text,
     passphrase_step,
     pause,
     post,
     prescriber,
     share_compiled_templates,
     sign_in,
-    unused_npi,
 )
+from support.accounts import unused_npi
+from support.pages import page_text
 
 from wizard.domain.codes import ALPHABET
 
@@ -34,11 +33,6 @@ RESET_CODE = re.compile(rf"Reset code: ((?:[{ALPHABET}]{{4}}-){{3}}[{ALPHABET}]{
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 def issue_reset_code(runner, npi: str) -> str:

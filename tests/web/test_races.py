@@ -32,9 +32,10 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from helpdesk_helpers import make_agent
-from live import Browser, at_once, serve
 from scenarios import World
-from signing import audit_events, prescriber, session_cookie, tokens_with
+from signing import audit_events, prescriber, tokens_with
+from support.csrf import session_cookie
+from support.http import HttpClient, at_once, serve
 
 from wizard.extensions import db
 from wizard.store.models import HelpdeskAgent, Prescriber
@@ -62,8 +63,8 @@ def race_app(make_app) -> Flask:
 
 
 @pytest.fixture
-def world(race_app: Flask, clock, pytestconfig) -> World:
-    return World(race_app, clock, pytestconfig)
+def world(race_app: Flask, clock) -> World:
+    return World(race_app, clock)
 
 
 def signed_in(world: World, account) -> FlaskClient:
@@ -91,14 +92,11 @@ def at_name_step(world: World, client: FlaskClient, issued) -> None:
     world.post(client, "/enroll/security-code", {"code": world.totp(issued.secret)}, "/enroll/name")
 
 
-def browsers(base_url: str, clients: list[FlaskClient], page: str) -> list[Browser]:
+def browsers(base_url: str, clients: list[FlaskClient], page: str) -> list[HttpClient]:
     """One HTTP client per session, each holding its own session cookie and CSRF token."""
-    made = []
-    for client in clients:
-        browser = Browser(base_url, session_cookie(client))
-        browser.fetch_csrf(page)
-        made.append(browser)
-    assert len({b.csrf_token for b in made}) == len(made), "each session has its own token"
+    made = [HttpClient(base_url, session_id=session_cookie(client)) for client in clients]
+    tokens = {browser.csrf_token(page) for browser in made}
+    assert len(tokens) == len(made), "each session has its own token"
     return made
 
 
@@ -109,11 +107,11 @@ def _error_text(body: str) -> str:
 
 
 def statuses(replies) -> Counter:
-    return Counter(r.status for r in replies)
+    return Counter(r.status_code for r in replies)
 
 
 def no_server_errors(replies) -> None:
-    failed = [(r.status, r.body[:300]) for r in replies if r.status >= 500]
+    failed = [(r.status_code, r.text[:300]) for r in replies if r.status_code >= 500]
     assert not failed, f"{len(failed)} requests failed on the server: {failed[:2]}"
 
 
@@ -141,7 +139,7 @@ def test_one_prescriber_saving_a_credential_in_20_sessions_at_once_gets_one_toke
     assert len(saved) == 1, f"{len(saved)} tokens for one credential: {statuses(replies)}"
     assert saved[0].prescriber_id == account.id
     # A second save of the same token by its owner is the first one: every session is done.
-    refused = [_error_text(r.body) for r in replies if r.status != 303]
+    refused = [_error_text(r.text) for r in replies if r.status_code != 303]
     assert statuses(replies) == {303: THREADS}, f"{statuses(replies)}: {refused[:3]}"
     assert {r.location for r in replies} == {"/enroll/done"}
     added = [e for e in audit_events(race_app, "token.add") if issued.credential_id in e.detail]
@@ -172,12 +170,12 @@ def test_two_prescribers_saving_one_credential_in_20_sessions_at_once_get_one_to
     for owner, reply in zip(owners, replies, strict=True):
         if owner.id == winner:
             # The winner's other sessions saved the same token: theirs is the first save.
-            assert (reply.status, reply.location) == (303, "/enroll/done"), (
-                f"a session of the owner was told: {_error_text(reply.body)}"
+            assert (reply.status_code, reply.location) == (303, "/enroll/done"), (
+                f"a session of the owner was told: {_error_text(reply.text)}"
             )
         else:
-            assert reply.status == 422, reply.status
-            assert "already registered" in reply.body
+            assert reply.status_code == 422, reply.status_code
+            assert "already registered" in reply.text
     added = [e for e in audit_events(race_app, "token.add") if issued.credential_id in e.detail]
     assert len(added) == 1
 
@@ -205,11 +203,11 @@ def wizard_sessions_at_code_step(world: World, account, credential_id: str) -> l
     return clients
 
 
-def test_20_wrong_codes_at_once_are_each_counted(make_app, clock, pytestconfig):
+def test_20_wrong_codes_at_once_are_each_counted(make_app, clock):
     """With the lock further away than 20 failures, nothing may be lost: 20 failures counted
     and 20 audit events numbered 1 to 20."""
     app = make_app(**UNLIMITED, WIZARD_CODE_MAX_FAILURES="50")
-    world = World(app, clock, pytestconfig)
+    world = World(app, clock)
     account = world.account()
     issued = world.issue()
     clients = wizard_sessions_at_code_step(world, account, issued.credential_id)
@@ -223,7 +221,7 @@ def test_20_wrong_codes_at_once_are_each_counted(make_app, clock, pytestconfig):
 
     no_server_errors(replies)
     assert statuses(replies) == {422: THREADS}
-    assert all(WRONG in r.body for r in replies)
+    assert all(WRONG in r.text for r in replies)
     assert prescriber(app, account.id).code_failures == THREADS
     failures = [e for e in audit_events(app, "enrollment.code", account.id) if e.outcome == "wrong"]
     counted = sorted(int(json.loads(e.detail)["failures"]) for e in failures)
@@ -255,9 +253,9 @@ def test_20_wrong_codes_at_once_lock_the_account_and_the_lock_is_audited(world, 
     assert len(locks) == 1, "the lock is audited once"
     # Every attempt was either counted or refused because of the lock, none lost (a checked
     # one that ended after the lock began shows the pause too).
-    paused = sum("paused until" in r.body for r in replies)
+    paused = sum("paused until" in r.text for r in replies)
     assert paused >= THREADS - len(checked), (len(checked), paused)
-    assert all("paused until" in r.body or WRONG in r.body for r in replies)
+    assert all("paused until" in r.text or WRONG in r.text for r in replies)
 
 
 # --- One valid code, 20 times at once ----------------------------------------------------------
@@ -281,11 +279,11 @@ def test_the_same_sign_in_code_20_times_at_once_is_accepted_once(world: World, r
         )
 
     no_server_errors(replies)
-    accepted = [r for r in replies if r.status == 303 and r.location == "/"]
+    accepted = [r for r in replies if r.status_code == 303 and r.location == "/"]
     assert len(accepted) == 1, statuses(replies)
-    refused = [r for r in replies if r.status == 422]
+    refused = [r for r in replies if r.status_code == 422]
     assert len(refused) == THREADS - 1, statuses(replies)
-    assert all(REUSED in r.body or "paused until" in r.body for r in refused)
+    assert all(REUSED in r.text or "paused until" in r.text for r in refused)
     successes = [e for e in audit_events(race_app, "sign-in.code", account.id)]
     assert sum(e.outcome == "success" for e in successes) == 1
 
@@ -303,9 +301,9 @@ def test_the_same_enrolment_code_20_times_at_once_is_accepted_once(world: World,
         )
 
     no_server_errors(replies)
-    accepted = [r for r in replies if r.status == 303 and r.location == "/enroll/name"]
+    accepted = [r for r in replies if r.status_code == 303 and r.location == "/enroll/name"]
     assert len(accepted) == 1, statuses(replies)
-    assert sum(r.status == 422 for r in replies) == THREADS - 1
+    assert sum(r.status_code == 422 for r in replies) == THREADS - 1
     checks = audit_events(race_app, "enrollment.code", account.id)
     assert sum(e.outcome == "accepted" for e in checks) == 1
 
@@ -319,15 +317,15 @@ def test_the_same_agent_code_20_times_at_once_signs_in_once(race_app: Flask, clo
     form = {"username": agent.username, "passphrase": agent.passphrase, "code": code}
 
     with serve(race_app) as base_url:
-        sessions = [Browser(base_url) for _ in range(THREADS)]
+        sessions = [HttpClient(base_url) for _ in range(THREADS)]
         for browser in sessions:
-            browser.fetch_csrf("/helpdesk/sign-in")
+            browser.csrf_token("/helpdesk/sign-in")
         replies = at_once(THREADS, lambda i: sessions[i].post("/helpdesk/sign-in", form))
 
     no_server_errors(replies)
-    accepted = [r for r in replies if r.status == 303 and r.location == "/helpdesk"]
+    accepted = [r for r in replies if r.status_code == 303 and r.location == "/helpdesk"]
     assert len(accepted) == 1, statuses(replies)
-    assert sum(r.status == 422 for r in replies) == THREADS - 1, statuses(replies)
+    assert sum(r.status_code == 422 for r in replies) == THREADS - 1, statuses(replies)
     signed_in = audit_events(race_app, "helpdesk.sign-in")
     assert sum(e.outcome == "success" for e in signed_in) == 1
     with race_app.app_context():
@@ -377,9 +375,9 @@ def test_20_wrong_passphrases_at_once_are_checked_no_more_than_5_times(world: Wo
     hasher = checked_against(race_app, account)
 
     with serve(race_app) as base_url:
-        sessions = [Browser(base_url) for _ in range(THREADS)]
+        sessions = [HttpClient(base_url) for _ in range(THREADS)]
         for browser in sessions:
-            browser.fetch_csrf("/sign-in")
+            browser.csrf_token("/sign-in")
         replies = at_once(
             THREADS,
             lambda i: sessions[i].post(

@@ -12,12 +12,12 @@ import pytest
 from signing import (
     audit_events,
     code_step,
-    page_text,
     passphrase_step,
     post,
     share_compiled_templates,
     sign_in,
 )
+from support.pages import page_text
 
 from wizard.config import from_environment
 from wizard.services import sandbox

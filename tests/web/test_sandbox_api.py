@@ -14,10 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 import pytest
-from json_calls import post_json
-from live import serve
 from signing import post
 from sqlalchemy import select
+from support.http import HttpClient, serve
 
 from wizard.domain.identifiers import is_valid_dea, is_valid_npi
 from wizard.extensions import db
@@ -143,10 +142,12 @@ def test_should_draw_another_npi_when_the_one_drawn_is_taken(client, monkeypatch
 def test_20_prescribers_made_at_once_never_collide(make_app):
     app = make_app()
     with serve(app) as url, ThreadPoolExecutor(max_workers=20) as pool:
-        answers = list(pool.map(lambda _: post_json(url, f"{API}/prescribers"), range(20)))
+        answers = list(
+            pool.map(lambda _: HttpClient(url).post_json(f"{API}/prescribers"), range(20))
+        )
 
-    assert {status for status, _ in answers} == {201}
-    assert len({made["npi"] for _, made in answers}) == 20
+    assert {answer.status_code for answer in answers} == {201}
+    assert len({answer.get_json()["npi"] for answer in answers}) == 20
     with app.app_context():
         assert len(db.session.scalars(select(Prescriber.npi)).all()) == 20
 

@@ -7,9 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from json_calls import post_json
-from live import serve
 from sqlalchemy import select
+from support.http import HttpClient, serve
 
 from wizard.domain.tokens import Status
 from wizard.extensions import db
@@ -161,8 +160,8 @@ def test_four_resets_at_once_leave_the_demo_as_one_reset_would(make_app, clock, 
         with app.app_context():
             sandbox.seed_demo(clock())
     with serve(app) as url, ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(lambda _: post_json(url, f"{API}/reset"), range(4)))
-    assert {status for status, _ in answers} == {200}
+        answers = list(pool.map(lambda _: HttpClient(url).post_json(f"{API}/reset"), range(4)))
+    assert {answer.status_code for answer in answers} == {200}
     with app.app_context():
         assert live_tokens(demo_row()) == SEEDED
         assert audit.verify_chain()[1] is None

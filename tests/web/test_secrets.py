@@ -28,7 +28,6 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from live import Browser, serve
 from scenarios import (
     POST_SCENARIOS,
     STRONG_PASSPHRASE,
@@ -37,7 +36,9 @@ from scenarios import (
     World,
     post_endpoints,
 )
-from signing import csrf, post, session_cookie
+from signing import post
+from support.csrf import csrf_token, session_cookie
+from support.http import HttpClient, serve
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
@@ -100,13 +101,13 @@ def secrets() -> Secrets:
 
 
 @pytest.fixture
-def world(app: Flask, clock, pytestconfig, secrets: Secrets) -> World:
+def world(app: Flask, clock, secrets: Secrets) -> World:
     class Client(Recording):
         pass
 
     Client.secrets = secrets
     app.test_client_class = Client
-    return World(app, clock, pytestconfig)
+    return World(app, clock)
 
 
 @pytest.fixture
@@ -436,16 +437,16 @@ def test_a_real_server_logs_no_secret_in_its_request_lines(app: Flask, world, lo
     secrets_typed = [account.passphrase, token.secret, issued.secret]
     codes = []
     with serve(app) as base_url:
-        browser = Browser(base_url)
-        browser.fetch_csrf("/sign-in")
+        browser = HttpClient(base_url)
         browser.post("/sign-in", {"npi": account.npi, "passphrase": account.passphrase})
         codes.append(world.totp(token.secret))
-        assert browser.post("/sign-in/code", {"token": token.id, "code": codes[-1]}).status == 303
-        browser.fetch_csrf("/enroll/get-app")
+        assert (
+            browser.post("/sign-in/code", {"token": token.id, "code": codes[-1]}).status_code == 303
+        )
         browser.post("/enroll/get-app", {"platform": "iphone", "different_device": "y"})
         browser.post("/enroll/credential-id", {"credential_id": issued.credential_id})
         codes.append(world.totp(issued.secret))
-        assert browser.post("/enroll/security-code", {"code": codes[-1]}).status == 303
+        assert browser.post("/enroll/security-code", {"code": codes[-1]}).status_code == 303
         browser.post("/enroll/name", {"nickname": "Phone"})
         session_id = browser.cookies["wizard_session"]
     werkzeug_lines = [r.getMessage() for r in logs.records if r.name == "werkzeug"]
@@ -592,7 +593,7 @@ def test_every_route_refuses_to_be_framed(app: Flask, world: World, clock):
     for method, url in (("GET", "/no-such-page"), ("DELETE", "/"), ("PUT", "/sign-in")):
         assert_not_frameable(world.client().open(url, method=method), f"{method} {url}")
     broken = world.client()
-    token = csrf(broken, "/sign-in")
+    token = csrf_token(broken, "/sign-in")
     response = broken.post(
         "/sign-in", data=b"[1]", content_type="application/json", headers={"X-CSRFToken": token}
     )
@@ -609,7 +610,7 @@ def test_every_post_route_is_covered(app):
 
 @pytest.mark.parametrize("scenario", POST_SCENARIOS, ids=str)
 def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(
-    scenario: Scenario, world: World, pytestconfig
+    scenario: Scenario, world: World
 ):
     reached = scenario.build(world)
     frozen = Frozen(world.app)

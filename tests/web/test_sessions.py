@@ -17,8 +17,10 @@ import redis
 from cluster.redis_server import RedisServer
 from flask import Flask
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
-from signing import COOKIE, page_text, session_cookie, sign_in
+from signing import sign_in
 from sqlalchemy import func, select
+from support.csrf import SESSION_COOKIE, session_cookie
+from support.pages import page_text
 
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
@@ -80,7 +82,7 @@ def stored(app: Flask, client) -> bytes | None:
 
 def wrote(response) -> bool:
     """The response saved the session (a save always sends the cookie)."""
-    return any(v.startswith(f"{COOKIE}=") for v in response.headers.getlist("Set-Cookie"))
+    return any(v.startswith(f"{SESSION_COOKIE}=") for v in response.headers.getlist("Set-Cookie"))
 
 
 def signed_in(client) -> bool:
@@ -96,7 +98,7 @@ def test_should_store_no_session_for_a_visitor_without_a_cookie_who_only_reads(a
 
     assert response.status_code in (200, 404)
     assert not wrote(response)
-    assert client.get_cookie(COOKIE) is None
+    assert client.get_cookie(SESSION_COOKIE) is None
     assert stored_keys(app) == []
 
 
@@ -122,7 +124,7 @@ def test_should_keep_only_a_random_id_in_the_cookie_and_key_the_store_by_its_has
 
 def test_cant_open_a_session_under_an_id_the_visitor_chose(app, client):
     planted = "A" * 43
-    client.set_cookie(COOKIE, planted)
+    client.set_cookie(SESSION_COOKIE, planted)
 
     client.get("/sign-in")
 
@@ -154,7 +156,7 @@ def test_should_give_a_new_id_at_sign_in_and_forget_the_old_one(app, client, acc
     assert session_cookie(client) != before
     assert store_key(before) not in stored_keys(app)
     planted = app.test_client()
-    planted.set_cookie(COOKIE, before)
+    planted.set_cookie(SESSION_COOKIE, before)
     assert not signed_in(planted)
 
 
@@ -168,7 +170,7 @@ def test_should_forget_the_session_at_sign_out(app, client, account, clock):
 
     assert store_key(cookie) not in stored_keys(app)
     stale = app.test_client()
-    stale.set_cookie(COOKIE, cookie)
+    stale.set_cookie(SESSION_COOKIE, cookie)
     assert not signed_in(stale)
 
 

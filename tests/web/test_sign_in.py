@@ -12,20 +12,18 @@ from signing import (
     NOT_SIGNED_IN,
     REUSED_CODE,
     WRONG_CODE,
-    account_maker,
     audit_events,
     code_step,
-    csrf,
-    page_text,
     passphrase_step,
     pause,
     post,
     prescriber,
-    session_cookie,
     share_compiled_templates,
     sign_in,
-    unused_npi,
 )
+from support.accounts import unused_npi
+from support.csrf import csrf_token, session_cookie
+from support.pages import page_text
 
 from wizard.cli import create_schema
 from wizard.extensions import db
@@ -39,11 +37,6 @@ CSRF_TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 def wrong_code(token, at) -> str:
@@ -188,7 +181,7 @@ def test_a_code_used_once_is_refused_as_reused(app, client, account, clock):
 
 def test_the_code_of_the_next_step_works_after_30_seconds(client, account, clock):
     sign_in(client, account, clock())
-    client.post("/sign-out", data={"csrf_token": csrf(client)})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client)})
     clock.advance(30)
     sign_in(client, account, clock())
     assert signed_in_as(client) == account.name
@@ -356,7 +349,7 @@ def test_a_success_resets_the_failure_count(app, client, account, clock):
     sign_in(client, account, clock())
     assert prescriber(app, account.id).sign_in_failures == 0
 
-    client.post("/sign-out", data={"csrf_token": csrf(client)})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client)})
     for _ in range(4):
         passphrase_step(client, account.npi, WRONG_PASSPHRASE)
     assert pause(app, f"prescriber:{account.npi}").locked_until is None  # 4, not 8
@@ -469,7 +462,7 @@ def test_sign_out_clears_the_server_session(app, client, account, clock):
     assert signed_in_as(copy) == account.name  # the same session, before sign-out
 
     assert client.get("/sign-out").status_code == 405  # a link cannot sign anyone out
-    response = client.post("/sign-out", data={"csrf_token": csrf(client)})
+    response = client.post("/sign-out", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
     assert response.headers["Location"] == "/sign-in"
     assert "You are signed out." in page_text(client.get("/sign-in"))

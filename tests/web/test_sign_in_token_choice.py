@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from signing import account_maker, code_step, passphrase_step, post, share_compiled_templates
+from signing import code_step, passphrase_step, post, share_compiled_templates
 
 from wizard.extensions import db
 from wizard.services import tokens
@@ -20,11 +20,6 @@ from wizard.store.models import Prescriber
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 def radios(html: str) -> dict[int, bool]:

@@ -11,10 +11,7 @@ import pytest
 from signing import (
     REUSED_CODE,
     WRONG_CODE,
-    account_maker,
     audit_events,
-    csrf,
-    page_text,
     post,
     prescriber,
     share_compiled_templates,
@@ -22,6 +19,8 @@ from signing import (
     token_row,
     tokens_with,
 )
+from support.csrf import csrf_token
+from support.pages import page_text
 
 from wizard.services import sandbox
 
@@ -33,11 +32,6 @@ LAST_ONE = "I understand that without an Active token I must complete the entire
 @pytest.fixture(autouse=True)
 def _compiled_templates(app):
     share_compiled_templates(app)
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 @pytest.fixture
@@ -147,7 +141,7 @@ def test_show_deleted_tokens_lists_them_with_no_actions(client, signed_in):
 def test_the_table_needs_sign_in(client):
     assert client.get("/tokens").headers["Location"] == "/sign-in?next=/tokens"
     assert client.get("/tokens/1/disable").headers["Location"] == "/sign-in?next=/tokens/1/disable"
-    response = client.post("/tokens/1/disable", data={"csrf_token": csrf(client)})
+    response = client.post("/tokens/1/disable", data={"csrf_token": csrf_token(client)})
     assert response.headers["Location"].startswith("/sign-in")
 
 
@@ -451,7 +445,7 @@ def test_rename_in_place(app, client, signed_in):
 
     response = client.post(
         f"/tokens/{target.id}/rename",
-        data={"nickname": "  Work iPhone  ", "csrf_token": csrf(client)},
+        data={"nickname": "  Work iPhone  ", "csrf_token": csrf_token(client)},
         headers=HTMX,
     )
     assert response.status_code == 200
@@ -627,7 +621,7 @@ def test_htmx_post_returns_the_whole_table_and_a_status_message(app, client, sig
     token = account.tokens[1]
     response = client.post(
         f"/tokens/{token.id}/disable",
-        data={"reason": "temporary", "csrf_token": csrf(client)},
+        data={"reason": "temporary", "csrf_token": csrf_token(client)},
         headers=HTMX,
     )
     body = changed_table(response)
@@ -648,7 +642,7 @@ def test_deleting_with_htmx_takes_the_row_away_and_focuses_the_message(client, s
     account = signed_in()
     token = account.tokens[1]
     response = client.post(
-        f"/tokens/{token.id}/delete", data={"csrf_token": csrf(client)}, headers=HTMX
+        f"/tokens/{token.id}/delete", data={"csrf_token": csrf_token(client)}, headers=HTMX
     )
     body = changed_table(response)
     assert row_of(body, token.id) == "", "a deleted row is hidden, as after a reload"
@@ -662,7 +656,7 @@ def test_deleting_with_deleted_tokens_shown_keeps_the_row(client, signed_in):
     token = account.tokens[1]
     response = client.post(
         f"/tokens/{token.id}/delete",
-        data={"csrf_token": csrf(client)},
+        data={"csrf_token": csrf_token(client)},
         headers={**HTMX, "HX-Current-URL": "http://localhost/tokens?deleted=1"},
     )
     body = changed_table(response)
@@ -676,7 +670,9 @@ def test_deleting_at_the_limit_with_htmx_brings_back_add_a_token(client, signed_
     page = client.get("/tokens").get_data(as_text=True)
     assert "the most an account can hold" in page and "button--primary" not in page
     response = client.post(
-        f"/tokens/{account.tokens[4].id}/delete", data={"csrf_token": csrf(client)}, headers=HTMX
+        f"/tokens/{account.tokens[4].id}/delete",
+        data={"csrf_token": csrf_token(client)},
+        headers=HTMX,
     )
     body = changed_table(response)
     assert "the most an account can hold" not in body
@@ -688,7 +684,7 @@ def test_an_action_that_leaves_one_active_token_brings_the_backup_reminder(clien
     assert "You have no backup token" not in client.get("/tokens").get_data(as_text=True)
     response = client.post(
         f"/tokens/{account.tokens[1].id}/disable",
-        data={"reason": "temporary", "csrf_token": csrf(client)},
+        data={"reason": "temporary", "csrf_token": csrf_token(client)},
         headers=HTMX,
     )
     assert "You have no backup token" in reminder_of(changed_table(response))
@@ -700,7 +696,7 @@ def test_enabling_a_second_active_token_takes_the_backup_reminder_away(client, s
     token = account.tokens[1]
     response = client.post(
         f"/tokens/{token.id}/enable",
-        data={"code": token.code(at=clock()), "csrf_token": csrf(client)},
+        data={"code": token.code(at=clock()), "csrf_token": csrf_token(client)},
         headers=HTMX,
     )
     assert reminder_of(changed_table(response)).strip() == ""
@@ -710,7 +706,7 @@ def test_htmx_post_with_an_error_returns_the_row_form_with_422(client, signed_in
     account = signed_in()
     token = account.tokens[1]
     response = client.post(
-        f"/tokens/{token.id}/disable", data={"csrf_token": csrf(client)}, headers=HTMX
+        f"/tokens/{token.id}/disable", data={"csrf_token": csrf_token(client)}, headers=HTMX
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True).strip()

@@ -1,7 +1,7 @@
 """House rule (issue 14): the users are US prescribers, so every page, message, command output,
 mail text and document is in US English. British spellings are looked for in the templates, in
 every Python string of the application and its bench, in the docs, scripts and static files;
-and tests/conftest.py checks every HTML page any test renders (see us_english.py).
+and tests/conftest.py checks every HTML page any test renders (see support/us_english.py).
 
 Names in code stay as they are (the `enrol` blueprint and templates/enrol/, database columns
 such as `organisation`): they are identifiers, not text anyone reads.
@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from us_english import british_words, check_page, html_text
+from support.us_english import british_words, check_page, html_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

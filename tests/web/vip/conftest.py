@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from signing import account_maker
 
 
 class LiveClock:
@@ -50,11 +49,6 @@ def auth(auth):
     moment later, at the real time, and that may already be the next step."""
     auth._offsets = iter((0, 30))
     return auth
-
-
-@pytest.fixture
-def make_account(request, app, clock):
-    return account_maker(request.config, app, clock)
 
 
 # What VIP does is the same on either database: these tests run on SQLite alone, except those

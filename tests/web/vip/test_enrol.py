@@ -13,6 +13,7 @@ import pyotp
 import pytest
 from signing import REUSED_CODE, WRONG_CODE, code_step, passphrase_step, sign_in
 from sqlalchemy import select
+from support.csrf import csrf_token
 
 from wizard.extensions import db
 from wizard.store.models import OathCredential, Prescriber, Token
@@ -171,7 +172,7 @@ def test_should_enable_an_inactive_token_with_a_code_vip_checks(client, make_acc
 
     response = client.post(
         f"/tokens/{inactive.id}/enable",
-        data={"code": inactive.code(at=clock()), "csrf_token": _csrf(client)},
+        data={"code": inactive.code(at=clock()), "csrf_token": csrf_token(client, "/tokens")},
     )
 
     assert response.status_code == 303
@@ -186,7 +187,9 @@ def test_should_remove_the_binding_when_a_token_is_deleted(
     gone = account.tokens[1]
     user_id = vip_user_of(store, account.npi)
 
-    response = client.post(f"/tokens/{gone.id}/delete", data={"csrf_token": _csrf(client)})
+    response = client.post(
+        f"/tokens/{gone.id}/delete", data={"csrf_token": csrf_token(client, "/tokens")}
+    )
 
     assert response.status_code == 303
     token = store.tokens(gone.credential_id)[0]
@@ -203,13 +206,17 @@ def test_should_keep_the_binding_of_a_suspended_token_and_remove_it_once_the_los
     lost = account.tokens[1]
     user_id = vip_user_of(store, account.npi)
 
-    client.post(f"/tokens/{lost.id}/disable", data={"reason": "lost", "csrf_token": _csrf(client)})
+    client.post(
+        f"/tokens/{lost.id}/disable",
+        data={"reason": "lost", "csrf_token": csrf_token(client, "/tokens")},
+    )
 
     assert store.tokens(lost.credential_id)[0].status == "Suspended"
     assert vip_service.binding(user_id, lost.credential_id) is not None  # it may be found
 
     client.post(
-        f"/tokens/{lost.id}/confirm-lost", data={"acknowledge": "y", "csrf_token": _csrf(client)}
+        f"/tokens/{lost.id}/confirm-lost",
+        data={"acknowledge": "y", "csrf_token": csrf_token(client, "/tokens")},
     )
 
     assert store.tokens(lost.credential_id)[0].status == "Lost"
@@ -222,7 +229,8 @@ def test_should_rename_the_binding_at_vip(client, make_account, clock, store, vi
     token = account.tokens[1]
 
     client.post(
-        f"/tokens/{token.id}/rename", data={"nickname": "Work iPad", "csrf_token": _csrf(client)}
+        f"/tokens/{token.id}/rename",
+        data={"nickname": "Work iPad", "csrf_token": csrf_token(client, "/tokens")},
     )
 
     binding = vip_service.binding(vip_user_of(store, account.npi), token.credential_id)
@@ -237,7 +245,8 @@ def test_should_keep_the_binding_of_a_disabled_token(
     token = account.tokens[1]
 
     client.post(
-        f"/tokens/{token.id}/disable", data={"reason": "temporary", "csrf_token": _csrf(client)}
+        f"/tokens/{token.id}/disable",
+        data={"reason": "temporary", "csrf_token": csrf_token(client, "/tokens")},
     )
 
     assert store.tokens(token.credential_id)[0].status == "Inactive"
@@ -254,12 +263,6 @@ def test_should_give_each_prescriber_a_vip_user_id_of_their_own(make_account, ap
 
     assert len(set(ids)) == 2 and all(i.startswith("epcs-") for i in ids)
     assert {t.credential_id for t in tokens} >= {first.tokens[0].credential_id}
-
-
-def _csrf(client) -> str:
-    from signing import csrf
-
-    return csrf(client, "/tokens")
 
 
 def test_should_check_an_imported_symantec_seed_here_even_with_vip(app, vip, clock, vip_service):

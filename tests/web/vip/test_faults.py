@@ -12,7 +12,8 @@ import logging
 
 import pytest
 import requests
-from signing import code_step, csrf, passphrase_step, sign_in
+from signing import code_step, passphrase_step, sign_in
+from support.csrf import csrf_token
 from vipsupport import free_port, garbage_app, slow_app, status_app
 
 from wizard.authority.vip.transport import Transport, VipSettings
@@ -157,7 +158,7 @@ def test_should_change_nothing_when_vip_cannot_remove_a_deleted_tokens_binding(
     token = account.tokens[1]
     vip_down("unreachable")
 
-    response = client.post(f"/tokens/{token.id}/delete", data={"csrf_token": csrf(client)})
+    response = client.post(f"/tokens/{token.id}/delete", data={"csrf_token": csrf_token(client)})
 
     assert response.status_code == 503
     assert "nothing was changed" in response.get_data(as_text=True)
@@ -173,7 +174,8 @@ def test_should_keep_the_name_when_vip_cannot_rename(client, make_account, clock
     vip_down("bad-answer")
 
     response = client.post(
-        f"/tokens/{token.id}/rename", data={"nickname": "Work iPad", "csrf_token": csrf(client)}
+        f"/tokens/{token.id}/rename",
+        data={"nickname": "Work iPad", "csrf_token": csrf_token(client)},
     )
 
     assert response.status_code == 502
@@ -188,11 +190,14 @@ def test_should_make_a_loss_final_even_when_vip_is_down_and_release_it_later(
     token = account.tokens[1]
     user_id = store.prescriber(account.npi).vip_user_id
     working = app.extensions["token_authority"].vip.transport
-    client.post(f"/tokens/{token.id}/disable", data={"reason": "lost", "csrf_token": csrf(client)})
+    client.post(
+        f"/tokens/{token.id}/disable", data={"reason": "lost", "csrf_token": csrf_token(client)}
+    )
     vip_down("unreachable")
 
     client.post(
-        f"/tokens/{token.id}/confirm-lost", data={"acknowledge": "y", "csrf_token": csrf(client)}
+        f"/tokens/{token.id}/confirm-lost",
+        data={"acknowledge": "y", "csrf_token": csrf_token(client)},
     )
 
     saved = store.tokens(token.credential_id)[0]

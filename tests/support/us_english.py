@@ -1,9 +1,9 @@
 """House rule: what people read is in US English. Finds British spellings word by word.
 
-Used by test_us_english.py (templates, Python strings, docs) and by tests/conftest.py on every
-HTML page the tests render. Names in code are not text: a word joined to others by `_`, `.` or
-`/`, or written in CamelCase, is an identifier and is left alone (`enrol.start`, `organisation_id`,
-`OrganisationGrant`).
+Used by tests/web/test_us_english.py (templates, Python strings, docs) and by tests/conftest.py
+on every HTML page the tests render. Names in code are not text: a word joined to others by `_`,
+`.` or `/`, or written in CamelCase, is an identifier and is left alone (`enrol.start`,
+`organisation_id`, `OrganisationGrant`).
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ def british_words(text: str) -> list[str]:
 
 
 class _Text(HTMLParser):
-    """The text a person reads or hears from an HTML page."""
+    """The text a person reads or hears from an HTML page. A stream of strings is all this
+    needs, on every response of every test: building a document (support.pages) for it
+    would cost several times as much."""
 
     SPOKEN = ("alt", "title", "aria-label", "placeholder")
 
