@@ -192,11 +192,17 @@ class PgSnapshot:
             self.connection.execute(self.restore_sql)
 
     def _connected(self):
-        """This snapshot's connection, opened again if a test ended it (database.gone())."""
-        if self.connection.closed or self.connection.broken:
-            import psycopg
+        """This snapshot's connection, opened again if a test ended it (database.gone()).
+        The server ends a connection without telling it: only using it shows that it is gone."""
+        import psycopg
 
-            self.connection = psycopg.connect(self.conninfo, autocommit=True)
+        if not (self.connection.closed or self.connection.broken):
+            try:
+                self.connection.execute("SELECT 1")
+                return self.connection
+            except psycopg.OperationalError:
+                pass
+        self.connection = psycopg.connect(self.conninfo, autocommit=True)
         return self.connection
 
     def end_other_connections(self) -> None:

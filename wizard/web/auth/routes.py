@@ -89,11 +89,13 @@ def _code_page(prescriber, form, status=200, **context):
     note_person(prescriber.name, prescriber.npi, prescriber.id)  # the passphrase was right
     tokens = accounts.active_tokens(prescriber)
     practice = sandbox.issued_here([t.credential_id for t in tokens])
+    lock = context.get("lock")
+    paused = bool(tokens and lock and lock.locked)  # the form is gone: the notice says why
     return render_template(
         "auth/sign-in-code.html",
         title="Enter a code from your token",
         form=form,
-        errors=form.error_summary(),
+        errors=[] if paused else form.error_summary(),
         account=prescriber,
         tokens=tokens,
         practice=[t for t in tokens if t.credential_id in practice],

@@ -198,6 +198,7 @@ def save_get_app(progress: Progress):
     if platform is None:
         add_error(device_form.device, "Select the token you are adding")
         app_form.platform.data = None
+        app_form.platform.errors = []  # hidden: the device radios carry its message
         app_form.different_device.errors = []  # its box is shown once a device is chosen
     elif platform.hard:
         app_form.different_device.errors = []  # a key fob is a separate device by nature
