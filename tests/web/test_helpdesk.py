@@ -27,7 +27,6 @@ from helpdesk_helpers import (
     sign_in_agent,
 )
 from signing import (
-    COOKIE,
     NOT_SIGNED_IN,
     audit_events,
     code_step,
@@ -39,7 +38,7 @@ from signing import (
 )
 from sqlalchemy import select
 from support.accounts import new_npi
-from support.csrf import session_cookie
+from support.csrf import SESSION_COOKIE, session_cookie
 from support.pages import page_text
 
 from wizard.domain.support import new_support_code
@@ -343,7 +342,7 @@ def test_agent_sign_in_drops_a_prescribers_session(app, client, agent, account, 
 
     # The prescriber's old session id is gone, not merely replaced in this browser.
     old = app.test_client()
-    old.set_cookie(COOKIE, prescribers_cookie)
+    old.set_cookie(SESSION_COOKIE, prescribers_cookie)
     assert signed_in_as(old) is None
     assert old.get("/helpdesk").status_code in (302, 303)
 
@@ -360,7 +359,7 @@ def test_prescriber_sign_in_drops_an_agents_session(app, client, agent, account,
     assert f"Help desk: {USERNAME}" not in page_text(client.get("/"))
 
     old = app.test_client()
-    old.set_cookie(COOKIE, agents_cookie)
+    old.set_cookie(SESSION_COOKIE, agents_cookie)
     assert old.get("/helpdesk").status_code in (302, 303)
 
 
