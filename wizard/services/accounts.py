@@ -147,16 +147,23 @@ def last_sign_in_token(prescriber: Prescriber) -> Token | None:
 
 
 def check_token_code(
-    prescriber: Prescriber, token_id: int | None, code: str, now: datetime, action: str
+    prescriber: Prescriber,
+    token_id: int | None,
+    code: str,
+    now: datetime,
+    action: str,
+    among: list[Token] | None = None,
 ) -> Attempt:
-    """Second factor: a current code from one of the prescriber's Active tokens."""
+    """Second factor: a current code from one of the prescriber's Active tokens (or of the
+    tokens among), counted as a sign-in: per NPI and client address, and toward the hard limit."""
     actor = audit.actor_of(prescriber)
     ticket = lockout.reserve_sign_in(PRESCRIBER, prescriber.npi, now)
     if not ticket.granted:
         audit.record(action, "locked", actor=actor, now=now, prescriber_id=prescriber.id)
         db.session.commit()
         return Attempt(lock=ticket.lock)
-    token = next((t for t in active_tokens(prescriber) if t.id == token_id), None)
+    candidates = active_tokens(prescriber) if among is None else among
+    token = next((t for t in candidates if t.id == token_id), None)
     try:
         verdict = (
             authority().authenticate(prescriber, [token.credential_id], code, now)
