@@ -120,6 +120,16 @@ def test_invite_refuses_bad_input(app, runner):
         ),
         (["--npi", "1245319599", "--dea", "AB1234563"], "Give --organization with --dea."),
         (["--npi", "1245319599", "--name", "   "], "Give the prescriber's name."),
+        (
+            ["--npi", "1245319599", "--email", "c@example.org, spy@example.net"],
+            "is not one mail address",
+        ),
+        (["--npi", "1245319599", "--email", "Casey <spy@example.net>"], "is not one mail address"),
+        (
+            ["--npi", "1245319599", "--email", "c@example.org\nBcc: x@y.z"],
+            "is not one mail address",
+        ),
+        (["--npi", "1245319599", "--email", "not an address"], "is not one mail address"),
     ]
     for args, message in cases:
         given = {"--name": "Dr. Casey Newcomer", "--email": "c@example.org"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,6 +17,15 @@ from wizard.services import accounts, audit
 from wizard.store.models import Invitation, OrganisationGrant, Prescriber
 
 VALID_FOR = timedelta(days=14)
+# local@domain.tld, nothing else: no spaces, commas, angle brackets, quotes or line breaks.
+_ONE_ADDRESS = re.compile(r"[^@\s,;<>\"()\[\]\\]+@[^@\s,;<>\"()\[\]\\]+\.[^@\s,;<>\"()\[\]\\.]+")
+
+
+def is_one_address(text: str) -> bool:
+    """One plain mailbox (name@domain): every mail about the account goes there, so a list, a
+    display name hiding another address, or a line break would send it somewhere else."""
+    address = text.strip()
+    return bool(_ONE_ADDRESS.fullmatch(address))
 
 
 class InvitationError(ValueError):
@@ -43,6 +53,8 @@ def create(
         raise InvitationError("Give --organization with --dea.")
     if not name.strip():
         raise InvitationError("Give the prescriber's name.")
+    if not is_one_address(email):
+        raise InvitationError(f"{email!r} is not one mail address (like sam@example.org).")
     if accounts.by_npi(npi) is not None:
         raise InvitationError(f"An account with NPI {npi} already exists.")
     code = codes.new_code()
