@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from wizard.domain import codes
 from wizard.domain.identifiers import clean_dea, clean_npi, is_valid_dea, is_valid_npi
 from wizard.extensions import db
-from wizard.services import accounts, audit
+from wizard.services import accounts, audit, notices
 from wizard.store.models import Invitation, OrganisationGrant, Prescriber
 
 VALID_FOR = timedelta(days=14)
@@ -155,6 +155,7 @@ def redeem(invitation: Invitation, passphrase: str, now: datetime) -> Prescriber
     except IntegrityError:  # the same invitation redeemed in another tab just now
         db.session.rollback()
         raise InvitationError("This invitation has already been used.") from None
+    notices.send(prescriber, "account.set-up", now)
     audit.record(
         "invitation.redeem",
         "success",
