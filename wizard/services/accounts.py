@@ -15,7 +15,7 @@ from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import codes, passphrase
 from wizard.domain.identifiers import clean_npi
 from wizard.domain.otp import Outcome
-from wizard.domain.tokens import active
+from wizard.domain.tokens import Status, active, suspension_over
 from wizard.extensions import db
 from wizard.services import audit, lockout, notices, outages
 from wizard.services.lockout import PRESCRIBER, Lock
@@ -233,7 +233,7 @@ def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
             ticket, now, action=action, outcome=outcome, actor=actor, prescriber_id=known
         )
         return Attempt(lock=lock)
-    tokens = active_tokens(prescriber)
+    tokens = reset_tokens(prescriber, now)
     try:
         verdict = authority().authenticate(prescriber, [t.credential_id for t in tokens], code, now)
     except AuthorityUnavailable as error:
@@ -253,6 +253,19 @@ def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
     )
     db.session.commit()
     return Attempt(prescriber, proof=prescriber.reset_code_hash)
+
+
+def reset_tokens(prescriber: Prescriber, now: datetime) -> list[Token]:
+    """The tokens whose code proves possession for a reset: the Active ones, and those reported
+    lost that can still be reactivated. Someone with the passphrase alone can report every
+    token lost, again as soon as one is reactivated; the reset must still get the prescriber
+    out (and it ends that someone's flow, and their passphrase)."""
+    return [
+        t
+        for t in prescriber.tokens
+        if t.status == Status.ACTIVE
+        or (t.status == Status.SUSPENDED and not suspension_over(t.suspended_at, now))
+    ]
 
 
 def resetting(prescriber_id: int | None, proof: str) -> Prescriber | None:
