@@ -417,7 +417,7 @@ def test_should_reactivate_a_suspended_token_with_the_passphrase_and_a_code_from
     assert token_row(app, lost.id).status == "Active"
     assert token_row(app, lost.id).suspended_at is None
     assert "Token 2 works again" in page_text(stranger.get("/lost-token/reactivated"))
-    assert [e.outcome for e in audit_events(app, "token.reactivate-code")] == ["accepted"]
+    assert [e.outcome for e in audit_events(app, "token.reactivate-code")] == ["success"]
     assert [e.token_id for e in audit_events(app, "token.reactivate")] == [lost.id]
     assert [m.kind for m in mails(app)] == ["token.suspend", "token.reactivate"]
 
@@ -434,7 +434,35 @@ def test_cant_reactivate_with_a_code_from_another_token(app, client, make_accoun
     assert response.status_code == 422
     assert WRONG_CODE in page_text(response)
     assert token_row(app, lost.id).status == "Suspended"
-    assert prescriber(app, account.id).code_failures == 1
+    # Counted as a sign-in (this NPI from this address), not on the account's code checks.
+    assert pause(app, f"prescriber:{account.npi}").failures == 1
+    assert prescriber(app, account.id).code_failures == 0
+
+
+def test_cant_pause_the_prescribers_reactivation_with_the_passphrase_alone(
+    app, client, make_account, clock
+):
+    """Someone with the stolen passphrase reports every token lost, then types wrong codes at
+    the reactivation: only their own address pauses; the prescriber, token in hand,
+    reactivates it from theirs."""
+    account = make_account()
+    token = account.token()
+    thief = app.test_client()
+    thief.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    give_passphrase(thief, account)
+    report(thief, token.id, acknowledge="y")
+    assert token_row(app, token.id).status == "Suspended"
+    for _ in range(app.config["CODE_MAX_FAILURES"] + 1):
+        refused = reactivate(thief, token, "000000")
+    assert refused.status_code == 422
+    assert "signing in is paused until" in page_text(refused)
+
+    give_passphrase(client, account)
+    response = reactivate(client, token, token.code(at=clock()))
+
+    assert response.headers["Location"] == "/lost-token/reactivated"
+    assert token_row(app, token.id).status == "Active"
+    assert prescriber(app, account.id).code_failures == 0
 
 
 def test_cant_reactivate_without_the_passphrase(app, client, make_account, clock):

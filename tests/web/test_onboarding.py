@@ -15,7 +15,7 @@ from support.pages import page_text
 from wizard.domain.codes import ALPHABET
 from wizard.extensions import db
 from wizard.services import sandbox
-from wizard.store.models import Invitation, Prescriber
+from wizard.store.models import Invitation, OutboxMail, Prescriber
 
 PASSPHRASE = "seven blue kites over the harbour"
 INVITATION_ID = re.compile(rf"Invitation ID: ((?:[{ALPHABET}]{{4}}-){{3}}[{ALPHABET}]{{4}})\n")
@@ -120,6 +120,16 @@ def test_invite_refuses_bad_input(app, runner):
         ),
         (["--npi", "1245319599", "--dea", "AB1234563"], "Give --organization with --dea."),
         (["--npi", "1245319599", "--name", "   "], "Give the prescriber's name."),
+        (
+            ["--npi", "1245319599", "--email", "c@example.org, spy@example.net"],
+            "is not one mail address",
+        ),
+        (["--npi", "1245319599", "--email", "Casey <spy@example.net>"], "is not one mail address"),
+        (
+            ["--npi", "1245319599", "--email", "c@example.org\nBcc: x@y.z"],
+            "is not one mail address",
+        ),
+        (["--npi", "1245319599", "--email", "not an address"], "is not one mail address"),
     ]
     for args, message in cases:
         given = {"--name": "Dr. Casey Newcomer", "--email": "c@example.org"}
@@ -185,6 +195,23 @@ def test_should_onboard_from_the_invitation_into_the_wizard_signed_in(app, clien
         assert db.session.scalar(select(Invitation)).used_at == clock()
     [event] = audit_events(app, "invitation.redeem")
     assert (event.actor, event.outcome) == (f"prescriber:{npi}", "success")
+
+
+def test_should_mail_the_prescriber_that_their_account_was_set_up(app, client, runner):
+    """A leaked Invitation ID and the public NPI set the account up: the prescriber hears of it
+    at once, before any token is added."""
+    npi = unused_npi()
+    start(client, invite(runner, npi), npi)
+    confirm(client)
+
+    create_passphrase(client)
+
+    with app.app_context():
+        [mail] = db.session.scalars(select(OutboxMail).where(OutboxMail.kind == "account.set-up"))
+        assert mail.to_address == "casey@example.org"
+        assert mail.subject == "Your EPCS account was set up"
+        assert "someone else has your Invitation ID" in mail.body
+        assert "From: the address 127.0.0.1" in mail.body
 
 
 def test_the_first_token_leads_to_the_backup_recommendation_and_the_dashboard(

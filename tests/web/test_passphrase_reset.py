@@ -292,3 +292,38 @@ def test_a_reset_does_not_sign_anyone_in(client, runner, account, clock):
     assert client.get("/tokens").headers["Location"] == "/sign-in?next=/tokens"
     clock.advance(30)
     sign_in(client, replace(account, passphrase=NEW_PASSPHRASE), clock())
+
+
+def test_should_reset_the_passphrase_with_a_code_from_a_token_a_thief_reported_lost(
+    app, client, runner, account, clock
+):
+    """Someone with the stolen passphrase alone reports every token lost (and again as soon
+    as one is reactivated): the prescriber, token and reset code in hand, still resets the
+    passphrase, which ends the thief's report flow and their passphrase."""
+    token = account.token()
+    thief = app.test_client()
+    post(thief, "/lost-token", {"npi": account.npi, "passphrase": account.passphrase})
+    post(thief, "/lost-token/choose", {"token": str(token.id)})
+    assert post(thief, "/lost-token/confirm", {"acknowledge": "y"}).status_code == 303
+    reset_code = issue_reset_code(runner, account.npi)
+
+    response = ask_reset(client, account.npi, token.code(at=clock()), reset_code)
+    assert response.headers["Location"] == "/forgot-passphrase/new"
+    assert choose(client).headers["Location"] == "/sign-in"
+
+    assert thief.get("/lost-token/choose").headers["Location"] == "/lost-token"
+    assert passphrase_step(thief, account.npi, account.passphrase).status_code == 422
+
+
+def test_cant_reset_with_a_code_from_a_token_lost_for_good(app, client, runner, account, clock):
+    token = account.token()
+    post(client, "/lost-token", {"npi": account.npi, "passphrase": account.passphrase})
+    post(client, "/lost-token/choose", {"token": str(token.id)})
+    post(client, "/lost-token/confirm", {"acknowledge": "y"})
+    clock.advance(days=30)
+    reset_code = issue_reset_code(runner, account.npi)
+
+    response = ask_reset(app.test_client(), account.npi, token.code(at=clock()), reset_code)
+
+    assert response.status_code == 422
+    assert NOT_CHECKED in page_text(response)

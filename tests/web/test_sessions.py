@@ -17,8 +17,9 @@ import redis
 from cluster.redis_server import RedisServer
 from flask import Flask
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
-from signing import sign_in
+from signing import post, sign_in
 from sqlalchemy import func, select
+from support.accounts import unused_npi
 from support.csrf import SESSION_COOKIE, session_cookie
 from support.pages import page_text
 
@@ -172,6 +173,64 @@ def test_should_forget_the_session_at_sign_out(app, client, account, clock):
     stale = app.test_client()
     stale.set_cookie(SESSION_COOKIE, cookie)
     assert not signed_in(stale)
+
+
+def planted_beside(app: Flask, client):
+    """Another browser holding client's session id, as a cookie planted by a sibling site
+    (session fixation) would make it."""
+    attacker = app.test_client()
+    attacker.set_cookie(SESSION_COOKIE, session_cookie(client))
+    return attacker
+
+
+def test_cant_continue_a_lost_token_report_with_a_session_id_planted_before_the_passphrase(
+    app, client, account
+):
+    client.get("/lost-token")
+    attacker = planted_beside(app, client)
+
+    given = post(client, "/lost-token", {"npi": account.npi, "passphrase": account.passphrase})
+
+    assert given.headers["Location"] == "/lost-token/choose"
+    assert client.get("/lost-token/choose").status_code == 200
+    assert attacker.get("/lost-token/choose").headers["Location"] == "/lost-token"
+
+
+def test_cant_choose_the_new_passphrase_with_a_session_id_planted_before_the_reset_code(
+    app, client, runner, account, clock
+):
+    printed = runner.invoke(args=["reset-passphrase", "--npi", account.npi]).output
+    reset_code = re.search(r"Reset code: (\S+)", printed).group(1)
+    client.get("/forgot-passphrase")
+    attacker = planted_beside(app, client)
+
+    checked = post(
+        client,
+        "/forgot-passphrase",
+        {"npi": account.npi, "code": account.token().code(at=clock()), "reset_code": reset_code},
+    )
+
+    assert checked.headers["Location"] == "/forgot-passphrase/new"
+    assert client.get("/forgot-passphrase/new").status_code == 200
+    assert attacker.get("/forgot-passphrase/new").status_code == 303
+
+
+def test_cant_redeem_an_invitation_with_a_session_id_planted_before_it_was_typed(
+    app, client, runner
+):
+    npi = unused_npi()
+    printed = runner.invoke(
+        args=["invite", "--npi", npi, "--name", "Dr. Casey Newcomer", "--email", "c@example.org"]
+    ).output
+    invitation = re.search(r"(?:[A-Z0-9]{4}-){3}[A-Z0-9]{4}", printed).group(0)
+    client.get("/start")
+    attacker = planted_beside(app, client)
+
+    found = post(client, "/start", {"invitation": invitation, "npi": npi})
+
+    assert found.headers["Location"] == "/start/confirm"
+    assert client.get("/start/confirm").status_code == 200
+    assert attacker.get("/start/confirm").headers["Location"] == "/start"
 
 
 # --- Written only when it changed ---------------------------------------------------------

@@ -175,6 +175,16 @@ def _lock(f: Facts) -> tuple[str, str, str]:
     )
 
 
+def _account_set_up(f: Facts) -> tuple[str, str, str]:
+    return (
+        "Your EPCS account was set up",
+        "Your EPCS account was set up with your invitation and a new passphrase. The next step "
+        "is adding a token to sign in with.",
+        "If you did not set it up, someone else has your Invitation ID and is signed in to "
+        f"your account: {HELP_DESK} and ask them to close this account.",
+    )
+
+
 KINDS = {
     "token.add": _add,
     "token.disable": _disable,
@@ -186,6 +196,7 @@ KINDS = {
     "token.lost": _lost,
     "passphrase.reset": _passphrase_reset,
     "account.lock": _lock,
+    "account.set-up": _account_set_up,
 }
 
 

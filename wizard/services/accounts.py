@@ -15,7 +15,7 @@ from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import codes, passphrase
 from wizard.domain.identifiers import clean_npi
 from wizard.domain.otp import Outcome
-from wizard.domain.tokens import active
+from wizard.domain.tokens import Status, active, suspension_over
 from wizard.extensions import db
 from wizard.services import audit, lockout, notices, outages
 from wizard.services.lockout import PRESCRIBER, Lock
@@ -147,16 +147,23 @@ def last_sign_in_token(prescriber: Prescriber) -> Token | None:
 
 
 def check_token_code(
-    prescriber: Prescriber, token_id: int | None, code: str, now: datetime, action: str
+    prescriber: Prescriber,
+    token_id: int | None,
+    code: str,
+    now: datetime,
+    action: str,
+    among: list[Token] | None = None,
 ) -> Attempt:
-    """Second factor: a current code from one of the prescriber's Active tokens."""
+    """Second factor: a current code from one of the prescriber's Active tokens (or of the
+    tokens among), counted as a sign-in: per NPI and client address, and toward the hard limit."""
     actor = audit.actor_of(prescriber)
     ticket = lockout.reserve_sign_in(PRESCRIBER, prescriber.npi, now)
     if not ticket.granted:
         audit.record(action, "locked", actor=actor, now=now, prescriber_id=prescriber.id)
         db.session.commit()
         return Attempt(lock=ticket.lock)
-    token = next((t for t in active_tokens(prescriber) if t.id == token_id), None)
+    candidates = active_tokens(prescriber) if among is None else among
+    token = next((t for t in candidates if t.id == token_id), None)
     try:
         verdict = (
             authority().authenticate(prescriber, [token.credential_id], code, now)
@@ -226,7 +233,7 @@ def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
             ticket, now, action=action, outcome=outcome, actor=actor, prescriber_id=known
         )
         return Attempt(lock=lock)
-    tokens = active_tokens(prescriber)
+    tokens = reset_tokens(prescriber, now)
     try:
         verdict = authority().authenticate(prescriber, [t.credential_id for t in tokens], code, now)
     except AuthorityUnavailable as error:
@@ -246,6 +253,19 @@ def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
     )
     db.session.commit()
     return Attempt(prescriber, proof=prescriber.reset_code_hash)
+
+
+def reset_tokens(prescriber: Prescriber, now: datetime) -> list[Token]:
+    """The tokens whose code proves possession for a reset: the Active ones, and those reported
+    lost that can still be reactivated. Someone with the passphrase alone can report every
+    token lost, again as soon as one is reactivated; the reset must still get the prescriber
+    out (and it ends that someone's flow, and their passphrase)."""
+    return [
+        t
+        for t in prescriber.tokens
+        if t.status == Status.ACTIVE
+        or (t.status == Status.SUSPENDED and not suspension_over(t.suspended_at, now))
+    ]
 
 
 def resetting(prescriber_id: int | None, proof: str) -> Prescriber | None:

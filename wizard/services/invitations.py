@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -12,10 +13,19 @@ from sqlalchemy.exc import IntegrityError
 from wizard.domain import codes
 from wizard.domain.identifiers import clean_dea, clean_npi, is_valid_dea, is_valid_npi
 from wizard.extensions import db
-from wizard.services import accounts, audit
+from wizard.services import accounts, audit, notices
 from wizard.store.models import Invitation, OrganisationGrant, Prescriber
 
 VALID_FOR = timedelta(days=14)
+# local@domain.tld, nothing else: no spaces, commas, angle brackets, quotes or line breaks.
+_ONE_ADDRESS = re.compile(r"[^@\s,;<>\"()\[\]\\]+@[^@\s,;<>\"()\[\]\\]+\.[^@\s,;<>\"()\[\]\\.]+")
+
+
+def is_one_address(text: str) -> bool:
+    """One plain mailbox (name@domain): every mail about the account goes there, so a list, a
+    display name hiding another address, or a line break would send it somewhere else."""
+    address = text.strip()
+    return bool(_ONE_ADDRESS.fullmatch(address))
 
 
 class InvitationError(ValueError):
@@ -43,6 +53,8 @@ def create(
         raise InvitationError("Give --organization with --dea.")
     if not name.strip():
         raise InvitationError("Give the prescriber's name.")
+    if not is_one_address(email):
+        raise InvitationError(f"{email!r} is not one mail address (like sam@example.org).")
     if accounts.by_npi(npi) is not None:
         raise InvitationError(f"An account with NPI {npi} already exists.")
     code = codes.new_code()
@@ -143,6 +155,7 @@ def redeem(invitation: Invitation, passphrase: str, now: datetime) -> Prescriber
     except IntegrityError:  # the same invitation redeemed in another tab just now
         db.session.rollback()
         raise InvitationError("This invitation has already been used.") from None
+    notices.send(prescriber, "account.set-up", now)
     audit.record(
         "invitation.redeem",
         "success",

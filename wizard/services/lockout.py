@@ -95,8 +95,11 @@ class Ticket:
 
 
 def client() -> str:
-    """This request's client address, as counted: IPv4 address or IPv6 /64."""
-    return client_key(request.remote_addr) if has_request_context() else "local"
+    """This request's client address, as counted: IPv4 address or IPv6 /64 (anything else a
+    misconfigured proxy lets through, cut to the column's length, as the audit log cuts it)."""
+    if not has_request_context():
+        return "local"
+    return client_key(request.remote_addr)[: SignInThrottle.client.type.length]
 
 
 def _lock_expression(count, rules: LockPolicy, now: datetime):

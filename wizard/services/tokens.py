@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 
 from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import tokens as token_rules
+from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Action, Status, allows, suspension_ends, suspension_over
 from wizard.extensions import db
 from wizard.services import accounts, audit, enrollment, notices, outages
@@ -132,6 +133,20 @@ def confirm_with_code(
     return enrollment.check_code(
         prescriber, token.credential_id, code, now, action, token_id=token.id
     )
+
+
+def confirm_signed_out(
+    prescriber: Prescriber, token: Token, code: str, now: datetime, action: str
+) -> CodeCheck:
+    """confirm_with_code for someone signed out who gave the passphrase on this flow (a
+    reactivation from the lost-token pages): counted as a sign-in, per NPI and client address,
+    so that someone holding the passphrase alone pauses only their own address, never the
+    prescriber's code checks."""
+    attempt = accounts.check_token_code(prescriber, token.id, code, now, action, among=[token])
+    if attempt.ok:
+        return CodeCheck(Outcome.ACCEPTED)
+    outcome = "locked" if attempt.lock.locked else attempt.outcome
+    return CodeCheck(outcome, attempt.lock, attempt.reason)
 
 
 # What the token's authority hears of each change (docs/VIP.md says why): Deleted and Lost end

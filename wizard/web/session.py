@@ -111,8 +111,13 @@ def _background_request() -> bool:
 
 
 def flow_start(name: str, **data) -> None:
-    """Remember a short step-by-step task (pending sign-in, lost token…) in the session."""
+    """Remember a short step-by-step task (pending sign-in, lost token…) in the session.
+
+    A flow starts once something was proved (a passphrase, a reset code, an Invitation ID), so
+    it starts under a new session id: an id planted in the browser beforehand (session
+    fixation) never carries it."""
     session[name] = {**data, "at": now().timestamp()}
+    _rotate()
 
 
 def flow(name: str, max_age_seconds: int) -> dict | None:

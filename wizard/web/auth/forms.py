@@ -65,7 +65,7 @@ class ChooseTokenForm(BaseForm):
 class ResetForm(BaseForm):
     npi = npi_field()
     code = PasswordField(
-        "Security code from one of your Active tokens",
+        "Security code from one of your tokens",
         validators=[required("the security code from one of your tokens")],
     )
     reset_code = StringField(

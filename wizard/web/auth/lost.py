@@ -14,7 +14,7 @@ from wizard.services.tokens import TokenError
 from wizard.web.auth import bp
 from wizard.web.auth.forms import ChooseTokenForm, SignInForm, check_npi_shape
 from wizard.web.auth.routes import NOT_SIGNED_IN
-from wizard.web.codes import code_message, valid_code
+from wizard.web.codes import code_message, code_status, valid_code
 from wizard.web.forms import add_error
 from wizard.web.limits import sign_in_limit
 from wizard.web.session import (
@@ -240,12 +240,13 @@ def lost_token_reactivate_post(token_id: int):
     form = ReactivateForm()
     if not (form.validate_on_submit() and valid_code(form.code)):
         return _reactivate_page(token, form, 422)
-    check = tokens.confirm_with_code(
-        prescriber, token, form.code.data, now(), "token.reactivate-code"
-    )
+    signed_in = g.get("prescriber") is not None
+    confirm = tokens.confirm_with_code if signed_in else tokens.confirm_signed_out
+    check = confirm(prescriber, token, form.code.data, now(), "token.reactivate-code")
     if not check.accepted:
-        add_error(form.code, code_message(check.lock, check.outcome))
-        return _reactivate_page(token, form, 422)
+        kind = "" if signed_in else "sign-in"
+        add_error(form.code, code_message(check.lock, check.outcome, kind))
+        return _reactivate_page(token, form, code_status(check.outcome, check.reason))
     try:
         tokens.reactivate(prescriber, token, now())
     except TokenError as error:
