@@ -56,7 +56,7 @@ def test_agent_sees_each_step_and_the_last_error_within_2_seconds(
     expect(live_field(agent_page, "Wizard step")).to_have_text(
         "1 of 5: Get the app or key fob", timeout=LIVE
     )
-    expect(live_field(agent_page, "Now on")).to_have_text("Step 1: get the app or key fob")
+    expect(live_field(agent_page, "Now on")).to_have_text("Step 1: Get the app or key fob")
 
     choose_device(page)
     confirm_and_continue(page)

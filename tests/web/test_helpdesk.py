@@ -584,7 +584,7 @@ def test_live_view_shows_where_the_prescriber_is_and_what_to_say(
     assert response.status_code == 422
 
     panel = live(client_request, code)
-    assert panel.text("#live-page") == "Step 3: security code"
+    assert panel.text("#live-page") == "Step 3: Enter the security code"
     assert panel.text("#live-step") == "3 of 5: Enter the security code"
     assert panel.text("#live-credential") == credential.credential_id
     error = panel.text("#live-error")
@@ -598,7 +598,7 @@ def test_live_view_shows_where_the_prescriber_is_and_what_to_say(
     assert page.text("#live-step") == (
         "2 of 5: Find your Credential ID (furthest: Enter the security code)"
     )
-    assert page.text("#live-page") == "Step 2: Credential ID"
+    assert page.text("#live-page") == "Step 2: Find your Credential ID"
 
 
 def test_a_lost_report_shows_in_the_live_view_with_what_to_say(
@@ -676,14 +676,18 @@ def test_live_timeline_lists_pages_and_problems_in_plain_words(
     said = [item[9:] for item in items]
     for expected in [
         "Sign in",
-        "Step 1: get the app or key fob",
-        "Step 2: Credential ID",
-        "Step 3: security code",
+        "Step 1: Get the app or key fob",
+        "Step 2: Find your Credential ID",
+        "Step 3: Enter the security code",
         "Problem: The code did not match.",
     ]:
         assert expected in said, said
-    assert said.index("Step 1: get the app or key fob") < said.index("Step 2: Credential ID")
-    assert said.index("Step 3: security code") < said.index("Problem: The code did not match.")
+    assert said.index("Step 1: Get the app or key fob") < said.index(
+        "Step 2: Find your Credential ID"
+    )
+    assert said.index("Step 3: Enter the security code") < said.index(
+        "Problem: The code did not match."
+    )
     assert not any("wrong-code" in item for item in items), items
 
 
@@ -784,7 +788,7 @@ def test_console_pages_never_show_a_code_passphrase_seed_or_session_id(
             for form in {text, text.lower(), text.upper()}:
                 assert form not in body, f"{url} shows a secret ({text[:4]}…)"
     # It was a real walk-through: the console saw it.
-    assert "Step 5: done" in seen[0]
+    assert "Step 5: Done" in seen[0]
     assert credential.credential_id in seen[0]
 
     # Nor is any of it kept where the console reads from.
@@ -839,11 +843,11 @@ def test_script_has_words_and_problems_for_every_step(client_request, console):
     titles = [s.select_one("h2").text for s in sections]
     for n, title in enumerate(
         [
-            "get the app or key fob",
-            "Credential ID",
-            "security code",
-            "name and save",
-            "done",
+            "Get the app or key fob",
+            "Find your Credential ID",
+            "Enter the security code",
+            "Name and save",
+            "Done",
         ],
         start=1,
     ):
@@ -992,8 +996,8 @@ def test_script_covers_key_fobs_lost_tokens_and_passphrase_resets(client_request
     page = client_request.get("/helpdesk/script")
     sections = {s.select_one("h2").text: s for s in page.select("section.script-step")}
     for title, words in [
-        ("Key fob, step 2: the serial number", ["printed on the back", "AVT or FT"]),
-        ("Key fob, step 3: the code", ["Press the button once"]),
+        ("Key fob, step 2: Find the serial number", ["printed on the back", "AVT or FT"]),
+        ("Key fob, step 3: Enter the security code", ["Press the button once"]),
         ("A lost or stolen token", ["one business day", "no code is needed"]),
         ("A forgotten passphrase", ["reset code", "Forgot your passphrase?"]),
     ]:

@@ -99,7 +99,7 @@ def _action_page(name: str, token: Token, form, status: int = 200, **context):
         reswap="outerHTML",
         token=token,
         form=form,
-        errors=form.error_summary(),
+        errors=context.pop("errors", None) or form.error_summary(),
         last=tokens.is_last_active(g.prescriber, token),
         reactivate_by=tokens.reactivate_by(token),
         clear=request.args.get("clear") == "1",
@@ -168,8 +168,9 @@ def _proved_then(name: str, title: str, token: Token, form, change):
 
 
 def _refuse(name: str, token: Token, form, error: TokenError, title: str):
-    add_error(next(iter(form)), str(error))
-    return _action_page(name, token, form, 422, title=title)
+    """No field is at fault: the summary points at the token's status (its row, in place)."""
+    status_id = f"token-{token.id}" if wants_partial() else "token-status"
+    return _action_page(name, token, form, 422, title=title, errors=[(status_id, str(error))])
 
 
 def _vip_down(name: str, token: Token, form, error: AuthorityUnavailable, title: str):
