@@ -17,6 +17,8 @@ VIP_PORT ?= 5443
 CLUSTER_PORT ?= 8080
 PYTEST_ARGS ?=
 EXAMPLES ?= 1
+# Processes for the tests that need no browser or cluster: one per CPU, at most 4.
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -114,8 +116,16 @@ test: setup test-services $(if $(filter 1,$(EXAMPLES)),$(EXAMPLES_NPM_STAMP))
 	@status=0; \
 	echo "==> ruff check ."; \
 	$(BIN)/ruff check . || status=1; \
-	echo "==> pytest (tests/unit, tests/web on SQLite and PostgreSQL, tests/faults, tests/cluster, tests/e2e)"; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
+	export PATH="$(CURDIR)/$(BIN):$$PATH"; \
+	if [ -n "$(strip $(PYTEST_ARGS))" ]; then \
+	  echo "==> pytest $(PYTEST_ARGS)"; \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
+	else \
+	  echo "==> pytest in $(JOBS) processes: tests/unit, tests/web and tests/faults (on SQLite and PostgreSQL)"; \
+	  $(BIN)/python -m pytest -n $(JOBS) tests/unit tests/web tests/faults || status=1; \
+	  echo "==> pytest, one test at a time: tests/e2e (Chromium), tests/cluster, tests/testing"; \
+	  $(BIN)/python -m pytest tests/e2e tests/cluster tests/testing || status=1; \
+	fi; \
 	if [ "$(EXAMPLES)" = 1 ]; then \
 	  echo "==> The testing kit's example suites (scripts/test-examples)"; \
 	  scripts/test-examples || status=1; \

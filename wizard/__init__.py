@@ -43,7 +43,12 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_NAME="wizard_session",
+        # __Host-: only this host, over HTTPS, may set it (no session id planted by a sibling).
+        SESSION_COOKIE_NAME=(
+            "__Host-wizard_session"
+            if app.config["WIZARD_ENV"] == "production"
+            else "wizard_session"
+        ),
         SESSION_PERMANENT=True,
         # Store a session only when a request changed it: a request that merely read it (a
         # static file, the practice app's poll) must not write back what it read over a change

@@ -160,8 +160,8 @@ def test_should_keep_pages_that_show_credential_ids_out_of_caches(client, demo, 
 # --- The session cookie -----------------------------------------------------------------------
 
 
-def session_cookie_header(response) -> str:
-    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("wizard_session=")]
+def session_cookie_header(response, name: str = "wizard_session") -> str:
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(f"{name}=")]
     assert len(cookies) == 1, response.headers.getlist("Set-Cookie")
     return cookies[0]
 
@@ -183,12 +183,16 @@ def test_should_set_the_session_cookie_http_only_and_same_site_lax(client):
 
 
 def test_should_mark_the_session_cookie_secure_in_production(make_app):
+    """__Host-: browsers take the cookie only from this very host, over HTTPS, for every path,
+    so a sibling subdomain or a plain-HTTP neighbor cannot plant a session id of its own."""
     production = make_app(WIZARD_ENV="production", WIZARD_SANDBOX="0")
-    header = session_cookie_header(production.test_client().get("/sign-in"))
-    attributes = cookie_attributes(header)
+    response = production.test_client().get("/sign-in", base_url="https://wizard.example.org")
+    attributes = cookie_attributes(session_cookie_header(response, "__Host-wizard_session"))
     assert "secure" in attributes
     assert "httponly" in attributes
     assert attributes["samesite"] == "Lax"
+    assert attributes["path"] == "/"
+    assert "domain" not in attributes
 
 
 def test_should_keep_only_a_random_id_in_the_session_cookie(app, client, demo, enrol):
