@@ -954,6 +954,22 @@ def test_live_view_names_the_device_type_and_the_token_picked_to_sign_in(
     assert picked(panel) == f"{first.nickname} ({first.credential_id}, Active)"
 
 
+def test_the_testing_kit_names_only_labels_the_live_view_has(
+    client_request, console, prescriber_browser
+):
+    """HelpDeskConsole.field(name) matches a label exactly: a name the page lacks waits forever."""
+    kit = (ROOT / "docs" / "TESTING-KIT.md").read_text()
+    listed = kit.split("`field(name)` for", 1)[1].split("(it refreshes", 1)[0]
+    names = re.findall(r'"([^"]+)"', listed)
+    code = footer_code(prescriber_browser.get("/sign-in"))
+    labels = [dt.text for dt in live(client_request, code).select("#live dt")]
+    live_template = (ROOT / "templates" / "helpdesk" / "_live.html").read_text()
+    assert "Token picked to sign in" in names and "Device type" in names
+    for name in names:
+        # "Serial number" replaces "Credential ID" once a key fob is chosen.
+        assert name in labels or (name == "Serial number" and f'"{name}"' in live_template), name
+
+
 def test_live_view_never_shows_another_prescribers_token_as_picked(
     app, client_request, console, prescriber_browser, make_account, clock
 ):
@@ -1005,3 +1021,15 @@ def test_script_covers_key_fobs_lost_tokens_and_passphrase_resets(client_request
     # Wording that stays true when a lost token is suspended first and may be reactivated.
     for promise in ("never", "for good", "permanent", "cannot be used again"):
         assert promise not in lost
+
+
+def test_script_tells_agents_a_found_token_can_be_reactivated_within_30_days(
+    client_request, console
+):
+    page = client_request.get("/helpdesk/script")
+    sections = {s.select_one("h2").text: s for s in page.select("section.script-step")}
+    lost = sections["A lost or stolen token"]
+    problems = {row.select_one("th, td").text.strip(): row.text for row in lost.select("tbody tr")}
+    assert "Found the token again" in problems
+    assert "Reactivate with a code from it" in problems["Found the token again"]
+    assert "30 days" in lost.select_one("ol").text

@@ -81,6 +81,15 @@ def test_the_help_page_says_what_to_do_when_stuck(client_request, demo, app):
     assert links["add a backup token"] == "/enroll"
 
 
+def test_the_help_page_says_a_token_reported_lost_can_be_reactivated_within_30_days(
+    client_request,
+):
+    page = client_request.get("/help")
+    lost = page.select_one("#lost").find_next("p").find_next("p").text
+    assert "If you find it within 30 days, you can reactivate it" in lost
+    assert "reactivate it within 30 days" in page.text("main")
+
+
 def test_the_help_page_shows_the_help_desk_text_from_the_configuration(make_app):
     app = make_app(WIZARD_HELP_DESK_TEXT="Call Pat at extension 4242.")
     response = app.test_client().get("/help")
