@@ -26,6 +26,7 @@ from helpdesk_helpers import (
     shown_secret,
     sign_in_agent,
 )
+from scenarios import World
 from signing import (
     NOT_SIGNED_IN,
     audit_events,
@@ -517,6 +518,67 @@ def test_support_code_is_on_sign_in_and_onboarding_pages_and_stays_through_sign_
         assert footer_code(client.get(url)) == code, url
     post(client, "/enroll/get-app", {"platform": "iphone", "different_device": "y"})
     assert footer_code(client.get("/enroll/credential-id")) == code
+
+
+def test_every_token_page_and_error_page_shows_the_support_code(app, client, clock):
+    """The code is there exactly when a prescriber is stuck: on each token page and on the
+    error pages of the lost-token, new-passphrase and onboarding flows."""
+    world = World(app, clock)
+    account = world.account(("Active", "Inactive", "Suspended"))
+    active, inactive, suspended = account.tokens
+    world.sign_in(client, account)
+    code = footer_code(client.get("/tokens"))
+    assert code
+    shown = {}
+    for token, action in [
+        (active, "disable"),
+        (active, "delete"),
+        (active, "rename"),
+        (active, "history"),
+        (inactive, "enable"),
+        (suspended, "reactivate"),
+        (suspended, "confirm-lost"),
+    ]:
+        url = f"/tokens/{token.id}/{action}"
+        shown[url] = footer_code(client.get(url))
+    for url, data in [
+        (f"/tokens/{inactive.id}/enable", {"code": "12"}),
+        (f"/tokens/{active.id}/rename", {"nickname": ""}),
+        (f"/tokens/{active.id}/delete", {}),
+        ("/lost-token/choose", {}),
+    ]:
+        response = post(client, url, data)
+        assert response.status_code == 422, (url, response.status_code)
+        shown[f"POST {url}"] = footer_code(response)
+    assert set(shown.values()) == {code}, shown
+
+    resetting = app.test_client()
+    token = account.token("Active")
+    reset_code = world.reset_code(account.npi)
+    world.post(
+        resetting,
+        "/forgot-passphrase",
+        {"npi": account.npi, "code": world.totp(token.secret), "reset_code": reset_code},
+        "/forgot-passphrase/new",
+    )
+    assert footer_code(resetting.get("/forgot-passphrase/new"))
+    refused = post(resetting, "/forgot-passphrase/new", {"passphrase": "short", "confirm": "x"})
+    assert refused.status_code == 422 and footer_code(refused)
+
+    onboarding = app.test_client()
+    invitation, npi = world.invitation()
+    world.post(onboarding, "/start", {"invitation": invitation, "npi": npi}, "/start/confirm")
+    not_mine = post(onboarding, "/start/confirm", {"answer": "no"})
+    assert not_mine.status_code == 200 and footer_code(not_mine)
+
+
+def test_every_route_is_a_prescriber_page_or_named_apart(app):
+    """A new blueprint must choose: prescriber pages (support code) or not."""
+    from wizard.web.support import PRESCRIBER_BLUEPRINTS
+
+    others = {"helpdesk", "sandbox", "sandbox_api", None}
+    blueprints = {r.endpoint.rpartition(".")[0] or None for r in app.url_map.iter_rules()}
+    assert blueprints <= PRESCRIBER_BLUEPRINTS | others, blueprints
 
 
 def test_each_browser_has_its_own_support_code(app):
