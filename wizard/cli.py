@@ -324,7 +324,12 @@ def vip_check() -> None:
         outcome(answer)
     except AuthorityUnavailable as error:
         raise _vip_down(error) from None
-    click.echo(f"VIP at {current_app.config['VIP_URL']} answered: {answer.status} {answer.message}")
+    url, said = current_app.config["VIP_URL"], answer.message.rstrip(".")
+    click.echo(f"VIP at {url} works: the connection, the client certificate and the CA are good.")
+    if answer.status == "6003":
+        click.echo(f"It answered 6003 ({said}) about a made-up user, as expected.")
+    else:
+        click.echo(f"It answered {answer.status} ({said}) about a made-up user.")
 
 
 helpdesk_cli = AppGroup("helpdesk", help="Help-desk agents.")
