@@ -242,7 +242,7 @@ _SCRIPT: tuple[ScriptStep, ...] = (
         "{security_code}",
         (
             "Under Security Code the app shows six digits that change every 30 seconds.",
-            "Wait for a fresh code, type it and press Check code straight away.",
+            "Wait for a fresh code, type it and press Check code right away.",
         ),
         (
             ("Code did not match", "Wait for the next code and enter it within 30 seconds."),
@@ -257,7 +257,7 @@ _SCRIPT: tuple[ScriptStep, ...] = (
         "{key_fob_security_code}",
         (
             "Press the button once. The screen shows 6 digits.",
-            "Type them and press Check code straight away: the screen goes blank after about "
+            "Type them and press Check code right away: the screen goes blank after about "
             "30 seconds.",
         ),
         (
