@@ -34,6 +34,11 @@ def _now() -> datetime:
     return current_app.config["CLOCK"]()
 
 
+def _count(n: int, noun: str) -> str:
+    """ "1 event", "5 events": the command line's counts in plain English."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _link(path: str) -> str:
     """A full link where an address is known (WIZARD_BASE_URL or development), else the path."""
     base = (current_app.config.get("BASE_URL") or "").rstrip("/")
@@ -160,11 +165,11 @@ def sandbox_reset_command() -> None:
     """Put the demo prescriber back as the first `sandbox seed` made it (new practice tokens)."""
     _sandbox_guard()
     create_schema()
-    done = sandbox_reset.reset_demo(_now())
+    done = sandbox_reset.reset_demo(_now(), actor="command-line")
+    removed = _count(done.removed_tokens, "token")
     click.echo(
-        f"The demo prescriber {done.prescriber.npi} is reset: {done.removed_tokens} "
-        "token(s) marked Deleted, two new practice tokens added. "
-        "`flask --app wizard sandbox seed` prints them."
+        f"The demo prescriber {done.prescriber.npi} is reset: {removed} marked Deleted, two "
+        "new practice tokens added. `flask --app wizard sandbox seed` prints them."
     )
 
 
@@ -285,7 +290,7 @@ def audit_verify() -> None:
     """Check the audit log's hash chain; name the first edited or missing event."""
     checked, broken = audit.verify_chain()
     if broken is None:
-        click.echo(f"The audit log holds: {checked} events checked, none edited or missing.")
+        click.echo(f"Checked {_count(checked, 'event')} in the audit log: none edited or missing.")
         return
     raise click.ClickException(
         f"The audit log was tampered with at event {broken.event_id}: {broken.problem} "
@@ -324,7 +329,12 @@ def vip_check() -> None:
         outcome(answer)
     except AuthorityUnavailable as error:
         raise _vip_down(error) from None
-    click.echo(f"VIP at {current_app.config['VIP_URL']} answered: {answer.status} {answer.message}")
+    url, said = current_app.config["VIP_URL"], answer.message.rstrip(".")
+    click.echo(f"VIP at {url} works: the connection, the client certificate and the CA are good.")
+    if answer.status == "6003":
+        click.echo(f"It answered 6003 ({said}) about a made-up user, as expected.")
+    else:
+        click.echo(f"It answered {answer.status} ({said}) about a made-up user.")
 
 
 helpdesk_cli = AppGroup("helpdesk", help="Help-desk agents.")
@@ -355,7 +365,7 @@ sessions_cli = AppGroup("sessions", help="Server-side sessions.")
 def sessions_purge() -> None:
     """Delete expired sessions (the app also does it every few minutes by itself)."""
     deleted = current_app.session_interface.store.purge(_now())
-    click.echo(f"Deleted {deleted} expired session(s).")
+    click.echo(f"Deleted {_count(deleted, 'expired session')}.")
 
 
 mail_cli = AppGroup("mail", help="Mail to prescribers: the outbox and its delivery.")

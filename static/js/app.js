@@ -60,6 +60,12 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    // A full page answering a refused form (no htmx swap): start at its error summary, so a
+    // keyboard user does not tab through the header first.
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  });
   document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
 })();

@@ -44,7 +44,7 @@ STEP_PATHS = {
     5: "/enroll/done",
 }
 STEP_HEADINGS = {
-    1: "Get the VIP Access app",
+    1: "Get the app or key fob",
     2: "Find your Credential ID",
     3: "Enter the security code",
     4: "Name and save your token",

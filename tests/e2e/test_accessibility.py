@@ -201,6 +201,7 @@ def test_signed_out_pages_sign_in_reset_lost_token_and_errors(
     axe.check(page, "sign-in")
     enter_passphrase(page, account, "not the passphrase at all")
     expect(page.get_by_role("alert")).to_contain_text("We could not sign you in")
+    expect(page.get_by_role("alert")).to_be_focused()  # a full page, not a swap: focus on load
     axe.check(page, "sign-in (error)")
     enter_passphrase(page, account)
     expect(page).to_have_url(re.compile(r"/sign-in/code$"))

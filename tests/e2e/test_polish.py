@@ -65,11 +65,13 @@ def test_the_token_table_lines_up_with_the_header_and_the_nav_marks_it(page: Pag
     nav = page.get_by_role("navigation", name=NAV)
     expect(nav.get_by_role("link")).to_have_text(["Account", "Tokens", "Add a token", "Help"])
     expect(nav.locator("[aria-current=page]")).to_have_text("Account")
+    on_account = left(page, ".site-header__name")
     nav.get_by_role("link", name="Tokens").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Manage your tokens")
     expect(nav.locator("[aria-current=page]")).to_have_text("Tokens")
     assert page.viewport_size["width"] == 1280
     header = left(page, ".site-header__name")
+    assert header == on_account, "the header moved sideways between Account and Tokens"
     for part in ("h1", ".site-nav__link", ".token-table", ".site-footer p"):
         assert abs(left(page, part) - header) <= 1, f"{part} starts left of the header"
 

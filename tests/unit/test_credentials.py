@@ -99,7 +99,7 @@ def test_cant_accept_wrong_length_or_letters_in_the_digits(typed, length):
     assert result.value is None
     assert result.error == (
         "A Credential ID is 12 characters: 4 letters (SYMC, SYMZ, SYDC, VSMT or VSST) "
-        f"then 8 digits, for example SYMC12345678. You entered {length} characters"
+        f"then 8 digits, for example SYMC12345678 (you entered {length})"
     )
 
 

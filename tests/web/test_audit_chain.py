@@ -75,13 +75,14 @@ def assert_broken_at(result, event_id: int, problem: str) -> None:
 def test_a_clean_log_verifies_and_says_how_many_events_it_checked(app, flask_cli, logged):
     result = verify(flask_cli, app)
     assert result.exit_code == 0, result.output
-    assert f"{len(logged)} events checked, none edited or missing" in result.output
+    said = f"Checked {len(logged)} events in the audit log: none edited or missing."
+    assert said in result.output
 
 
 def test_an_empty_log_verifies(app, flask_cli):
     result = verify(flask_cli, app)
     assert result.exit_code == 0, result.output
-    assert "0 events checked" in result.output
+    assert "Checked 0 events in the audit log" in result.output
 
 
 # --- Edited rows -------------------------------------------------------------------------------
@@ -255,4 +256,4 @@ def test_20_threads_writing_at_once_keep_one_chain(make_app, clock, flask_cli):
 
     result = verify(flask_cli, app)
     assert result.exit_code == 0, result.output
-    assert f"{len(events)} events checked" in result.output
+    assert f"Checked {len(events)} events in the audit log" in result.output

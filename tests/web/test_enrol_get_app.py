@@ -16,10 +16,17 @@ def assert_device_error(page) -> None:
     assert "device-error" in page.select_one("fieldset")["aria-describedby"].split()
 
 
+def test_step_1_heading_names_what_was_chosen(client_request, demo):
+    """The step list says "Get the app or key fob"; once the device is known, the heading
+    says which."""
+    assert "Get the VIP Access app" in client_request.get("/enroll/get-app?device=iphone").h1
+    assert "Get your key fob ready" in client_request.get("/enroll/get-app?device=onespan").h1
+
+
 def test_should_ask_which_device_will_hold_the_token(client_request, demo):
     page = client_request.get("/enroll/get-app")
 
-    assert "Get the VIP Access app" in page.h1
+    assert "Get the app or key fob" in page.h1, "as the step list says, before a choice"
     choice = page.select_one('form[method="get"]')
     assert choice["action"] == "/enroll/get-app"
     labels = [page.text(f'label[for="{r["id"]}"]') for r in choice.select('input[name="device"]')]

@@ -255,7 +255,7 @@ def test_should_start_over_with_htmx(client_request, demo, enrol):
     page = client_request.post("/enroll/start-over", _htmx=True, _expected_status=200)
 
     assert page.headers["HX-Push-Url"] == "/enroll/get-app"
-    assert "Get the VIP Access app" in page.h1
+    assert "Get the app or key fob" in page.h1
     client_request.get("/enroll/credential-id", _expected_redirect="/enroll/get-app")
 
 

@@ -17,8 +17,7 @@ from wizard.services import sandbox
 
 UNKNOWN_SERIAL = "This token is not known to your organization yet. Contact the help desk."
 HARD_WRONG = (
-    "That code did not match. Press the button on the token for a new code and enter it "
-    "straight away."
+    "That code did not match. Press the button on the token for a new code and enter it right away."
 )
 
 

@@ -26,6 +26,7 @@ from helpdesk_helpers import (
     shown_secret,
     sign_in_agent,
 )
+from scenarios import World
 from signing import (
     NOT_SIGNED_IN,
     audit_events,
@@ -519,6 +520,67 @@ def test_support_code_is_on_sign_in_and_onboarding_pages_and_stays_through_sign_
     assert footer_code(client.get("/enroll/credential-id")) == code
 
 
+def test_every_token_page_and_error_page_shows_the_support_code(app, client, clock):
+    """The code is there exactly when a prescriber is stuck: on each token page and on the
+    error pages of the lost-token, new-passphrase and onboarding flows."""
+    world = World(app, clock)
+    account = world.account(("Active", "Inactive", "Suspended"))
+    active, inactive, suspended = account.tokens
+    world.sign_in(client, account)
+    code = footer_code(client.get("/tokens"))
+    assert code
+    shown = {}
+    for token, action in [
+        (active, "disable"),
+        (active, "delete"),
+        (active, "rename"),
+        (active, "history"),
+        (inactive, "enable"),
+        (suspended, "reactivate"),
+        (suspended, "confirm-lost"),
+    ]:
+        url = f"/tokens/{token.id}/{action}"
+        shown[url] = footer_code(client.get(url))
+    for url, data in [
+        (f"/tokens/{inactive.id}/enable", {"code": "12"}),
+        (f"/tokens/{active.id}/rename", {"nickname": ""}),
+        (f"/tokens/{active.id}/delete", {}),
+        ("/lost-token/choose", {}),
+    ]:
+        response = post(client, url, data)
+        assert response.status_code == 422, (url, response.status_code)
+        shown[f"POST {url}"] = footer_code(response)
+    assert set(shown.values()) == {code}, shown
+
+    resetting = app.test_client()
+    token = account.token("Active")
+    reset_code = world.reset_code(account.npi)
+    world.post(
+        resetting,
+        "/forgot-passphrase",
+        {"npi": account.npi, "code": world.totp(token.secret), "reset_code": reset_code},
+        "/forgot-passphrase/new",
+    )
+    assert footer_code(resetting.get("/forgot-passphrase/new"))
+    refused = post(resetting, "/forgot-passphrase/new", {"passphrase": "short", "confirm": "x"})
+    assert refused.status_code == 422 and footer_code(refused)
+
+    onboarding = app.test_client()
+    invitation, npi = world.invitation()
+    world.post(onboarding, "/start", {"invitation": invitation, "npi": npi}, "/start/confirm")
+    not_mine = post(onboarding, "/start/confirm", {"answer": "no"})
+    assert not_mine.status_code == 200 and footer_code(not_mine)
+
+
+def test_every_route_is_a_prescriber_page_or_named_apart(app):
+    """A new blueprint must choose: prescriber pages (support code) or not."""
+    from wizard.web.support import PRESCRIBER_BLUEPRINTS
+
+    others = {"helpdesk", "sandbox", "sandbox_api", None}
+    blueprints = {r.endpoint.rpartition(".")[0] or None for r in app.url_map.iter_rules()}
+    assert blueprints <= PRESCRIBER_BLUEPRINTS | others, blueprints
+
+
 def test_each_browser_has_its_own_support_code(app):
     codes = {footer_code(app.test_client().get("/sign-in")) for _ in range(20)}
     assert None not in codes
@@ -958,6 +1020,22 @@ def test_live_view_names_the_device_type_and_the_token_picked_to_sign_in(
     assert picked(panel) == f"{first.nickname} ({first.credential_id}, Active)"
 
 
+def test_the_testing_kit_names_only_labels_the_live_view_has(
+    client_request, console, prescriber_browser
+):
+    """HelpDeskConsole.field(name) matches a label exactly: a name the page lacks waits forever."""
+    kit = (ROOT / "docs" / "TESTING-KIT.md").read_text()
+    listed = kit.split("`field(name)` for", 1)[1].split("(it refreshes", 1)[0]
+    names = re.findall(r'"([^"]+)"', listed)
+    code = footer_code(prescriber_browser.get("/sign-in"))
+    labels = [dt.text for dt in live(client_request, code).select("#live dt")]
+    live_template = (ROOT / "templates" / "helpdesk" / "_live.html").read_text()
+    assert "Token picked to sign in" in names and "Device type" in names
+    for name in names:
+        # "Serial number" replaces "Credential ID" once a key fob is chosen.
+        assert name in labels or (name == "Serial number" and f'"{name}"' in live_template), name
+
+
 def test_live_view_never_shows_another_prescribers_token_as_picked(
     app, client_request, console, prescriber_browser, make_account, clock
 ):
@@ -1009,3 +1087,15 @@ def test_script_covers_key_fobs_lost_tokens_and_passphrase_resets(client_request
     # Wording that stays true when a lost token is suspended first and may be reactivated.
     for promise in ("never", "for good", "permanent", "cannot be used again"):
         assert promise not in lost
+
+
+def test_script_tells_agents_a_found_token_can_be_reactivated_within_30_days(
+    client_request, console
+):
+    page = client_request.get("/helpdesk/script")
+    sections = {s.select_one("h2").text: s for s in page.select("section.script-step")}
+    lost = sections["A lost or stolen token"]
+    problems = {row.select_one("th, td").text.strip(): row.text for row in lost.select("tbody tr")}
+    assert "Found the token again" in problems
+    assert "Reactivate with a code from it" in problems["Found the token again"]
+    assert "30 days" in lost.select_one("ol").text

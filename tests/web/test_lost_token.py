@@ -620,3 +620,20 @@ def test_signed_in_reporters_are_told_the_dea_duty_too(client, make_account, clo
     post(client, "/lost-token/confirm")
     seen.append(page_text(client.get("/lost-token/done")))
     assert any("within one business day" in text for text in seen)
+
+
+def test_the_signed_out_lost_token_page_says_a_found_token_can_be_reactivated(client):
+    """A prescriber who found their token comes back here; the page must not say it is gone."""
+    text = page_text(client.get("/lost-token"))
+    assert "can never be used again" not in text
+    assert "If you find it within 30 days, you can reactivate it with a code from it." in text
+    assert "Found a token you reported lost?" in text
+
+
+def test_an_empty_lost_token_form_does_not_warn_about_pauses(client, account):
+    """Nothing was counted, so the pause notice would only alarm."""
+    empty = post(client, "/lost-token", {"npi": "", "passphrase": ""})
+    assert empty.status_code == 422
+    assert "failed attempts in a row" not in page_text(empty)
+    wrong = give_passphrase(client, account, WRONG_PASSPHRASE)
+    assert "failed attempts in a row" in page_text(wrong)

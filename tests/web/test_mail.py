@@ -157,7 +157,8 @@ def test_a_mail_says_what_when_and_from_where(app, client, make_account, clock):
     assert body.startswith("Dear Dr. Robin Test,")
     ending = account.tokens[1].credential_id[-4:]
     assert f"Your token \u201cToken 2\u201d (Credential ID ending in {ending}) was" in body
-    assert "When: March 3, 2025 at 3:00 PM UTC From: the address 203.0.113.9" in body
+    when = "This happened on March 3, 2025 at 3:00 PM UTC"
+    assert f"{when}, from the network address 203.0.113.9." in body
     assert "reactivate it until April 2, 2025 at 3:00 PM UTC" in body
     assert "https://epcs.example.org/lost-token" in body
     assert "If you did not report it, someone knows your passphrase" in body

@@ -82,7 +82,7 @@ def test_should_upgrade_a_database_of_the_previous_release_and_keep_its_data(
         assert db.session.scalar(select(db.func.count(AuditEvent.id))) == events_before
     verified = flask_cli(app, "audit", "verify")
     assert verified.exit_code == 0, verified.output
-    assert f"{events_before} events checked" in verified.output
+    assert f"Checked {events_before} events in the audit log" in verified.output
 
 
 def test_should_keep_a_session_and_sign_ins_working_after_the_upgrade(

@@ -44,20 +44,19 @@ def test_cant_see_the_navigation_when_signed_out(client_request, url):
     assert nav_of(client_request.get(url)) == []
 
 
-def test_should_line_up_the_header_and_the_wide_token_table(client_request, demo):
-    """/tokens is wide: the header, banner, navigation and footer are as wide as its content,
-    so they start at the same left edge."""
-    page = client_request.get("/tokens")
-    wide = [
-        page.select_one(".site-header__inner"),
-        page.select_one(".site-nav__list"),
-        page.select_one(".sandbox-banner div"),
-        page.select_one("main").parent,
-        page.select_one(".site-footer div"),
-    ]
-    assert all("container--wide" in e["class"].split() for e in wide), wide
-    narrow = client_request.get("/")
-    assert not narrow.select(".container--wide")
+def test_the_header_keeps_its_place_on_the_token_table(client_request, demo):
+    """Going from Account to Tokens must not move the brand, navigation and sign-out sideways:
+    /tokens uses the same container as every page, its content aligned with the header."""
+    for url in ("/", "/tokens"):
+        page = client_request.get(url)
+        frames = [
+            page.select_one(".site-header__inner"),
+            page.select_one(".site-nav__list"),
+            page.select_one("main").parent,
+            page.select_one(".site-footer div"),
+        ]
+        assert all(e["class"].split()[0] == "container" for e in frames), (url, frames)
+        assert not page.select(".container--wide"), url
 
 
 def test_the_help_page_says_what_to_do_when_stuck(client_request, demo, app):
@@ -79,6 +78,15 @@ def test_the_help_page_says_what_to_do_when_stuck(client_request, demo, app):
     assert links["Report a lost token"] == "/lost-token"
     assert links["Reset your passphrase"] == "/forgot-passphrase"
     assert links["add a backup token"] == "/enroll"
+
+
+def test_the_help_page_says_a_token_reported_lost_can_be_reactivated_within_30_days(
+    client_request,
+):
+    page = client_request.get("/help")
+    lost = page.select_one("#lost").find_next("p").find_next("p").text
+    assert "If you find it within 30 days, you can reactivate it" in lost
+    assert "reactivate it within 30 days" in page.text("main")
 
 
 def test_the_help_page_shows_the_help_desk_text_from_the_configuration(make_app):

@@ -14,7 +14,7 @@ from wizard.domain.tokens import Status
 from wizard.extensions import db
 from wizard.services import accounts, audit, enrollment, sandbox, sandbox_accounts, tokens
 from wizard.services.enrollment import Availability
-from wizard.store.models import OrganisationGrant, Prescriber, SignInThrottle
+from wizard.store.models import AuditEvent, OrganisationGrant, Prescriber, SignInThrottle
 
 API = "/sandbox/api"
 SEEDED = [("iPhone token app", "Active"), ("Old Android", "Inactive")]
@@ -171,9 +171,12 @@ def test_should_reset_from_the_command_line_too(runner, app, used_demo):
     result = runner.invoke(args=["sandbox", "reset"])
 
     assert result.exit_code == 0, result.output
-    assert "4 token(s) marked Deleted" in result.output
+    assert "4 tokens marked Deleted" in result.output
     with app.app_context():
         assert live_tokens(demo_row()) == SEEDED
+        reset = select(AuditEvent).where(AuditEvent.action == "sandbox.reset")
+        actors = {e.actor for e in db.session.scalars(reset)}
+    assert actors == {"command-line"}, "the command line is not the sandbox API"
 
 
 def test_should_sign_out_a_browser_signed_in_as_the_demo(app, client, demo):

@@ -459,9 +459,9 @@ def test_a_real_server_logs_no_secret_in_its_request_lines(app: Flask, world, lo
 
 
 def test_sql_logging_shows_no_session_id(world: World, secrets: Secrets, logs):
-    """SQLAlchemy at INFO/DEBUG logs every statement with its parameters; Flask-Session
-    looks sessions up by id, so the id would be in those lines unless the engine hides
-    parameters (create_engine(..., hide_parameters=True))."""
+    """SQLAlchemy at INFO/DEBUG logs every statement with its parameters; the session
+    interface looks sessions up by id, so the id would be in those lines unless the engine
+    hides parameters (create_engine(..., hide_parameters=True))."""
     account = known_account(world, secrets, ("Active",))
     client = signed_in_client(world, secrets, account)
     client.get("/enroll/get-app")

@@ -372,12 +372,12 @@ def test_should_purge_expired_sessions_with_a_command(app, runner, clock):
 
     assert result.exit_code == 0, result.output
     if uses_redis(app):  # Redis drops each key when its time is up
-        assert "Deleted 0 expired session(s)." in result.output
+        assert "Deleted 0 expired sessions." in result.output
         client = redis.Redis.from_url(app.config["SESSION_REDIS_URL"])
         lifetime = app.permanent_session_lifetime.total_seconds()
         assert all(0 < client.ttl(key) <= lifetime for key in client.keys())
     else:
-        assert "Deleted 3 expired session(s)." in result.output
+        assert "Deleted 3 expired sessions." in result.output
         assert stored_keys(app) == []
 
 

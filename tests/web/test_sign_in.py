@@ -28,7 +28,7 @@ from support.pages import page_text
 from wizard.cli import create_schema
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
-from wizard.store.models import OrganisationGrant
+from wizard.store.models import OrganisationGrant, SupportSession
 
 WRONG_PASSPHRASE = "not the right passphrase"
 CSRF_TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")
@@ -154,6 +154,27 @@ def test_sign_in_asks_for_missing_details(client, npi, passphrase, message):
     response = passphrase_step(client, npi, passphrase)
     assert response.status_code == 422
     assert message in page_text(response)
+
+
+def support_problems(app) -> list[str]:
+    with app.app_context():
+        return [row.last_error for row in db.session.query(SupportSession)]
+
+
+def test_an_empty_sign_in_form_is_not_shown_as_a_failed_attempt(app, client, account):
+    """Nothing was checked: the help desk is not told "Signing in failed" and the page does not
+    warn about pauses after failed attempts."""
+    response = passphrase_step(client, "", "")
+    assert response.status_code == 422
+    assert "failed attempts in a row" not in page_text(response)
+    assert support_problems(app) == ["sign-in-incomplete"]
+    assert prescriber(app, account.id).sign_in_failures == 0
+
+
+def test_a_wrong_passphrase_warns_about_pauses_and_tells_the_help_desk(app, client, account):
+    response = passphrase_step(client, account.npi, WRONG_PASSPHRASE)
+    assert "After 5 failed attempts in a row" in page_text(response)
+    assert support_problems(app) == ["sign-in-failed"]
 
 
 def test_a_wrong_code_is_refused_and_counted(app, client, account, clock):

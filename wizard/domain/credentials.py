@@ -76,8 +76,8 @@ def normalise_soft(typed: str, prefixes: tuple[str, ...] = SOFT_PREFIXES) -> Nor
     if not _ascii_digits(digits) or len(digits) != 8:
         return Normalised(
             None,
-            f"A Credential ID is 12 characters: {accepted_soft_forms(prefixes)}. "
-            f"You entered {len(text)} characters",
+            f"A Credential ID is 12 characters: {accepted_soft_forms(prefixes)} "
+            f"(you entered {len(text)})",
         )
     return Normalised(prefix + digits, None, corrected)
 

@@ -210,12 +210,13 @@ def _wrap(text: str) -> str:
 def compose(kind: str, facts: Facts) -> tuple[str, str]:
     """(subject, body) of the mail about kind (a key of KINDS)."""
     subject, what, not_you = KINDS[kind](facts)
-    where = f"the address {facts.where}" if facts.where else "the EPCS system itself"
+    # A sentence, not "From: ..." lines that read like a second mail header.
+    where = f"from the network address {facts.where}" if facts.where else "by the EPCS system"
     body = "\n\n".join(
         [
             f"Dear {facts.name},",
             _wrap(what),
-            f"When: {us_time(facts.when)}\nFrom: {where}",
+            _wrap(f"This happened on {us_time(facts.when)}, {where}."),
             _wrap(not_you),
             _wrap(FOOTER),
         ]

@@ -98,6 +98,11 @@ _GUIDES: dict[str, Guide] = {
         "More than 10 minutes passed after the code check, so a fresh code was asked for.",
         "Ask for the code the app shows now.",
     ),
+    "sign-in-incomplete": Guide(
+        "They pressed Continue with the NPI or passphrase missing, or an NPI that is not "
+        "10 valid digits. Nothing was checked or counted.",
+        "Ask them to type their 10-digit NPI and their passphrase, then press Continue.",
+    ),
     "sign-in-failed": Guide(
         "Signing in failed (NPI, passphrase or code).",
         "Check the NPI digit by digit. If they forgot the passphrase, start a reset.",
@@ -237,7 +242,7 @@ _SCRIPT: tuple[ScriptStep, ...] = (
         "{security_code}",
         (
             "Under Security Code the app shows six digits that change every 30 seconds.",
-            "Wait for a fresh code, type it and press Check code straight away.",
+            "Wait for a fresh code, type it and press Check code right away.",
         ),
         (
             ("Code did not match", "Wait for the next code and enter it within 30 seconds."),
@@ -252,7 +257,7 @@ _SCRIPT: tuple[ScriptStep, ...] = (
         "{key_fob_security_code}",
         (
             "Press the button once. The screen shows 6 digits.",
-            "Type them and press Check code straight away: the screen goes blank after about "
+            "Type them and press Check code right away: the screen goes blank after about "
             "30 seconds.",
         ),
         (
@@ -286,14 +291,21 @@ _SCRIPT: tuple[ScriptStep, ...] = (
             "Report it now: the DEA requires a report within one business day.",
             "Choose Report a lost token, on the sign-in page or the Tokens page. Sign in with "
             "your NPI and passphrase: no code is needed.",
-            "Choose the token that is lost and confirm. It stops working at once, so no one "
-            "else can use it.",
+            "Choose the token that is lost and confirm. It is suspended at once, so no one "
+            "else can use it. If you find it within 30 days, you can reactivate it with a code "
+            "from it.",
         ),
         (
             (
+                "Found the token again",
+                "Within 30 days: Report a lost token, sign in with NPI and passphrase, then "
+                "Reactivate with a code from it. After 30 days the loss is final.",
+            ),
+            (
                 "It was their only Active token",
-                "They cannot sign in until they have a token again. Follow the organization's "
-                "procedure for identity proofing.",
+                "They cannot sign in until they have a token again. If they may find it, they "
+                "have 30 days to reactivate it; otherwise follow the organization's procedure "
+                "for identity proofing.",
             ),
             ("Forgot the passphrase too", "Start with a passphrase reset (below)."),
         ),

@@ -20,7 +20,7 @@ class Reset:
     removed_tokens: int  # the demo's tokens marked Deleted
 
 
-def reset_demo(now: datetime) -> Reset:
+def reset_demo(now: datetime, actor: str = ACTOR) -> Reset:
     """The demo prescriber as a first `sandbox seed` leaves it: every token of its own marked
     Deleted (a Lost one's practice seed destroyed too, so that Credential ID can never be
     registered again), two new practice tokens, its passphrase, name, mail address and
@@ -28,21 +28,21 @@ def reset_demo(now: datetime) -> Reset:
 
     Nothing else changes: other prescribers, practice credentials bound to no one, help-desk
     agents and the audit log stay, so another suite running against the same sandbox is
-    not disturbed.
+    not disturbed. actor names who asked in the audit log (the API, or the command line).
     """
     sandbox.require_sandbox()
     # Written first: it takes the audit chain's lock, so two resets run one after the other.
-    audit.record("sandbox.reset", "started", actor=ACTOR, now=now)
+    audit.record("sandbox.reset", "started", actor=actor, now=now)
     demo = _demo()
     removed = 0
     if demo is None:  # never seeded: seeding is the whole reset (still under the lock)
         sandbox.seed_demo(now)
         demo = _demo()
     else:
-        removed = _retire_tokens(demo, now)
+        removed = _retire_tokens(demo, now, actor)
         _restore_account(demo, now)
-        sandbox.add_demo_tokens(demo, now, ACTOR)
-    audit.record("sandbox.reset", "success", actor=ACTOR, now=now, prescriber_id=demo.id)
+        sandbox.add_demo_tokens(demo, now, actor)
+    audit.record("sandbox.reset", "success", actor=actor, now=now, prescriber_id=demo.id)
     db.session.commit()
     db.session.refresh(demo)
     return Reset(demo, removed)
@@ -52,7 +52,7 @@ def _demo() -> Prescriber:
     return db.session.scalar(select(Prescriber).where(Prescriber.npi == sandbox.DEMO_NPI))
 
 
-def _retire_tokens(demo: Prescriber, now: datetime) -> int:
+def _retire_tokens(demo: Prescriber, now: datetime, actor: str) -> int:
     removed = 0
     for token in demo.tokens:
         if token.status == Status.DELETED:
@@ -69,7 +69,7 @@ def _retire_tokens(demo: Prescriber, now: datetime) -> int:
         audit.record(
             "token.delete",
             "success",
-            actor=ACTOR,
+            actor=actor,
             now=now,
             prescriber_id=demo.id,
             token_id=token.id,

@@ -314,7 +314,7 @@ class OutboxMail(db.Model):
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    # The same on every attempt, so a copy sent again after a crash is recognised as one.
+    # The same on every attempt, so a copy sent again after a crash is recognized as one.
     message_id: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -236,6 +236,7 @@ class HelpDeskConsole(_Page):
         return self.page.get_by_role("region", name=re.compile(r"^Support code "))
 
     def field(self, name: str) -> Locator:
-        """A value of the live view: "Prescriber", "Now on", "Token chosen", "Wizard step" or
-        "Credential ID". It refreshes every second: use expect(...), which waits."""
+        """A value of the live view: "Prescriber", "Now on", "Token picked to sign in",
+        "Device type", "Wizard step" or "Credential ID" ("Serial number" for a key fob). It
+        refreshes every second: use expect(...), which waits."""
         return self.live_view().get_by_label(name, exact=True)

@@ -9,7 +9,13 @@ from wizard.domain.support import new_support_code
 from wizard.services import support
 from wizard.web.session import now, session_ready
 
-# Pages whose visitors may be on the phone with the help desk, by endpoint.
+# Every page of these blueprints is a prescriber's and shows the support code: a new route
+# cannot be forgotten. The help desk's own pages and the sandbox's are not.
+PRESCRIBER_BLUEPRINTS = frozenset({"auth", "main", "tokens", "enrol"})
+# Not a page anyone reads: a health check, a redirect, an htmx fragment without a footer.
+NOT_PAGES = frozenset({"main.healthz", "auth.sign_out_post", "tokens.row"})
+
+# What the help desk's live view calls each page, by endpoint (every token page is "tokens").
 PAGES = {
     "auth.sign_in_page": "sign-in",
     "auth.sign_in_post": "sign-in",
@@ -18,18 +24,16 @@ PAGES = {
     "auth.start": "start",
     "auth.start_post": "start",
     "auth.start_confirm": "start-confirm",
+    "auth.start_confirm_post": "start-confirm",
     "auth.start_proofing": "start-proofing",
     "auth.start_passphrase": "start-passphrase",
     "auth.start_passphrase_post": "start-passphrase",
     "main.home": "dashboard",
     "main.help": "help",
-    "tokens.index": "tokens",
-    "tokens.disable_post": "tokens",
-    "tokens.reactivate_post": "tokens",
-    "tokens.confirm_lost_post": "tokens",
     "auth.lost_token": "lost-token",
     "auth.lost_token_post": "lost-token",
     "auth.lost_token_choose": "lost-token",
+    "auth.lost_token_choose_post": "lost-token",
     "auth.lost_token_confirm": "lost-token",
     "auth.lost_token_confirm_post": "lost-token",
     "auth.lost_token_done": "lost-token",
@@ -38,6 +42,8 @@ PAGES = {
     "auth.lost_token_reactivated": "lost-token",
     "auth.forgot_passphrase": "forgot-passphrase",
     "auth.forgot_passphrase_post": "forgot-passphrase",
+    "auth.new_passphrase": "forgot-passphrase",
+    "auth.new_passphrase_post": "forgot-passphrase",
     "enrol.start": "get-app",
     "enrol.get_app": "get-app",
     "enrol.save_get_app": "get-app",
@@ -92,7 +98,13 @@ def _welcome() -> bool:
 
 
 def _tracked() -> bool:
-    return request.endpoint in PAGES or (request.endpoint or "").startswith("enrol.")
+    return request.blueprint in PRESCRIBER_BLUEPRINTS and request.endpoint not in NOT_PAGES
+
+
+def _page_name() -> str | None:
+    if request.blueprint == "tokens" and request.endpoint not in NOT_PAGES:
+        return "tokens"
+    return PAGES.get(request.endpoint or "")
 
 
 def support_code() -> str | None:
@@ -107,7 +119,7 @@ def support_code() -> str | None:
 
 
 def _record(response: Response) -> Response:
-    page = g.get("support_page") or PAGES.get(request.endpoint or "")
+    page = g.get("support_page") or _page_name()
     if not session_ready():
         return response
     code = session.get("support_code")

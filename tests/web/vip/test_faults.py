@@ -271,7 +271,10 @@ def test_should_prove_the_vip_settings_with_one_harmless_question(app, flask_cli
     result = flask_cli(app, "vip", "check")
 
     assert result.exit_code == 0, result.output
-    assert "answered: 6003 User does not exist." in result.output
+    assert "works: the connection, the client certificate and the CA are good." in result.output
+    assert "It answered 6003 (User does not exist) about a made-up user, as expected." in (
+        result.output
+    )
 
 
 def test_should_say_why_vip_gave_no_usable_answer_to_the_check(app, flask_cli, vip_down):

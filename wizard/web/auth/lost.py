@@ -75,7 +75,8 @@ def lost_token():
 @sign_in_limit
 def lost_token_post():
     form = SignInForm()
-    if form.validate_on_submit() and check_npi_shape(form):
+    checked = form.validate_on_submit() and check_npi_shape(form)
+    if checked:
         attempt = accounts.check_passphrase(
             form.npi.data, form.passphrase.data, now(), "lost-token.passphrase"
         )
@@ -92,6 +93,7 @@ def lost_token_post():
         title="Report a lost token",
         form=form,
         errors=form.error_summary(),
+        failed=checked,  # the pause notice only after an attempt that counted
     ), 422
 
 

@@ -48,7 +48,8 @@ def sign_in_page():
 @sign_in_limit
 def sign_in_post():
     form = SignInForm()
-    if form.validate_on_submit() and check_npi_shape(form):
+    checked = form.validate_on_submit() and check_npi_shape(form)
+    if checked:
         attempt = accounts.check_passphrase(
             form.npi.data, form.passphrase.data, now(), "sign-in.passphrase"
         )
@@ -62,9 +63,10 @@ def sign_in_post():
             return redirect(url_for("auth.sign_in_code"), 303)
         add_error(form.npi, NOT_SIGNED_IN)
         add_error(form.passphrase, NOT_SIGNED_IN)
-    note_error("sign-in-failed")
+    # A missing field or a mistyped NPI is not an attempt: nothing was checked or counted.
+    note_error("sign-in-failed" if checked else "sign-in-incomplete")
     return render_template(
-        "auth/sign-in.html", title="Sign in", form=form, errors=errors_of(form), failed=True
+        "auth/sign-in.html", title="Sign in", form=form, errors=errors_of(form), failed=checked
     ), 422
 
 

@@ -96,6 +96,6 @@ def _code_message(check: enrollment.CodeCheck, hard: bool) -> str:
     if hard and check.outcome == Outcome.WRONG and not check.lock.locked:
         return (
             "That code did not match. Press the button on the token for a new code and "
-            "enter it straight away."
+            "enter it right away."
         )
     return code_message(check.lock, check.outcome)
