@@ -216,7 +216,10 @@ def reset_passphrase_command(npi: str) -> None:
     except LookupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Reset code: {code}")
-    click.echo("Valid for 24 hours, once. The prescriber also needs a code from an Active token.")
+    click.echo(
+        "Valid for 24 hours, once. The prescriber also needs a code from an Active token "
+        "(or one reported lost in the last 30 days)."
+    )
     click.echo(f"Use it at {_link('/forgot-passphrase')}")
 
 

@@ -316,14 +316,16 @@ _SCRIPT: tuple[ScriptStep, ...] = (
             "Ask your organization's EPCS administrator for a reset code. It works once, "
             "within 24 hours.",
             "Choose Forgot your passphrase? on the sign-in page. Enter your NPI, a code from "
-            "one of your Active tokens and the reset code.",
+            "one of your Active tokens (or one reported lost in the last 30 days) and the "
+            "reset code.",
             "Choose a new passphrase of at least 12 characters, then sign in with it.",
         ),
         (
             ("Reset code expired or used", "The administrator issues a new one."),
             (
-                "No Active token to give a code",
-                "A reset needs one: follow the organization's procedure for identity proofing.",
+                "No token to give a code",
+                "A reset needs an Active token or one reported lost in the last 30 days; "
+                "without either, follow the organization's procedure for identity proofing.",
             ),
             (
                 "Signing in is blocked",

@@ -1,4 +1,5 @@
-"""Forgot passphrase: NPI, a code from an Active token and an administrator's reset code."""
+"""Forgot passphrase: NPI, a code from an Active token (or one reported lost in the last 30
+days) and an administrator's reset code."""
 
 from __future__ import annotations
 
