@@ -123,8 +123,10 @@ test: setup test-services $(if $(filter 1,$(EXAMPLES)),$(EXAMPLES_NPM_STAMP))
 	else \
 	  echo "==> pytest in $(JOBS) processes: tests/unit, tests/web and tests/faults (on SQLite and PostgreSQL)"; \
 	  $(BIN)/python -m pytest -n $(JOBS) tests/unit tests/web tests/faults || status=1; \
-	  echo "==> pytest, one test at a time: tests/e2e (Chromium), tests/cluster, tests/testing"; \
-	  $(BIN)/python -m pytest tests/e2e tests/cluster tests/testing || status=1; \
+	  echo "==> pytest in $(JOBS) processes, a file to each: tests/e2e (Chromium) and tests/testing"; \
+	  $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests/e2e tests/testing || status=1; \
+	  echo "==> pytest: tests/cluster (nginx, two app nodes, PostgreSQL, Redis), alone on the machine"; \
+	  $(BIN)/python -m pytest tests/cluster || status=1; \
 	fi; \
 	if [ "$(EXAMPLES)" = 1 ]; then \
 	  echo "==> The testing kit's example suites (scripts/test-examples)"; \

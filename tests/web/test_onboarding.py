@@ -211,7 +211,7 @@ def test_should_mail_the_prescriber_that_their_account_was_set_up(app, client, r
         assert mail.to_address == "casey@example.org"
         assert mail.subject == "Your EPCS account was set up"
         assert "someone else has your Invitation ID" in mail.body
-        assert "From: the address 127.0.0.1" in mail.body
+        assert "from the network address 127.0.0.1" in mail.body
 
 
 def test_the_first_token_leads_to_the_backup_recommendation_and_the_dashboard(
