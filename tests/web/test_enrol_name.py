@@ -119,6 +119,8 @@ def test_should_record_the_verified_code_as_used(client_request, app, at_step_4,
     [
         ("", "Enter a name for this token"),
         ("    ", "Enter a name for this token"),
+        ("\u200b", "Enter a name for this token"),  # a zero-width space shows nothing
+        (" \u200b\ufeff\u00a0 ", "Enter a name for this token"),
         ("x" * 41, "The name must be 40 characters or fewer"),
         ("iPhone token app", DUPLICATE),
         ("IPHONE TOKEN APP", DUPLICATE),

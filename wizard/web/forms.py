@@ -71,8 +71,13 @@ class BaseForm(FlaskForm):
 SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+# Characters that show nothing: a value of only these (a token named with a zero-width space)
+# is as empty as one of only spaces.
+_BLANK = " \t\n\r\f\v\u00a0\u200b\u200c\u200d\u2060\ufeff"
+
+
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    return value.strip().strip(_BLANK).strip() if isinstance(value, str) else value
 
 
 class EmptyForm(BaseForm):
