@@ -326,6 +326,14 @@ def test_the_failure_that_pauses_an_agent_says_what_every_failure_says(client, a
     )
 
 
+def test_an_empty_help_desk_sign_in_form_says_nothing_of_pauses(client, agent):
+    """Nothing was checked or counted, so the page does not warn about failed attempts."""
+    empty = agent_sign_in_attempt(client, "", "", "")
+    assert empty.status_code == 422
+    assert "failed attempts in a row" not in page_text(empty)
+    assert agent_row(client.application).sign_in_failures == 0
+
+
 # --- Agents and prescribers never share a session ----------------------------------------------
 
 

@@ -169,6 +169,18 @@ def test_every_refusal_says_the_same_and_counts_toward_the_lock(
     ]
 
 
+def test_only_a_checked_reset_warns_about_pauses(app, client, runner, account, clock):
+    """An empty or malformed form checked nothing and counted nothing: no word of pauses."""
+    empty = ask_reset(client, "", "", "")
+    assert empty.status_code == 422
+    assert "failed attempts in a row" not in page_text(empty)
+    assert prescriber(app, account.id).sign_in_failures == 0
+
+    wrong = ask_reset(client, account.npi, account.token().code(at=clock()), "ABCD-EFGH-JKMN-PQRS")
+    assert wrong.status_code == 422
+    assert "After 5 failed attempts in a row" in page_text(wrong)
+
+
 def test_a_reset_code_is_still_good_just_before_24_hours(client, runner, account, clock):
     reset_code = issue_reset_code(runner, account.npi)
     clock.advance(hours=24, seconds=-30)

@@ -30,12 +30,13 @@ NOT_CHECKED = (
 )
 
 
-def _page(form, status=200):
+def _page(form, status=200, failed=False):
     return render_template(
         "auth/forgot-passphrase.html",
         title="Reset your passphrase",
         form=form,
         errors=form.error_summary(),
+        failed=failed,  # the pause notice only after an attempt that counted
         clear=request.args.get("clear") == "1",
     ), status
 
@@ -60,7 +61,7 @@ def forgot_passphrase_post():
         # The same words for an unknown NPI, a wrong code and a paused one: no answer may
         # tell which NPIs have accounts.
         add_error(form.npi, NOT_CHECKED)
-        return _page(form, 422)
+        return _page(form, 422, failed=True)
     flow_start("reset", prescriber_id=attempt.prescriber.id, proof=attempt.proof)
     return redirect(url_for("auth.new_passphrase"), 303)
 

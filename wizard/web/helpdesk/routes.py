@@ -51,7 +51,8 @@ def sign_in():
 @sign_in_limit
 def sign_in_post():
     form = AgentSignInForm()
-    if form.validate_on_submit() and valid_code(form.code):
+    failed = form.validate_on_submit() and valid_code(form.code)
+    if failed:
         attempt = helpdesk.sign_in(form.username.data, form.passphrase.data, form.code.data, now())
         if attempt.agent is not None:
             sign_in_agent(attempt.agent)
@@ -63,6 +64,7 @@ def sign_in_post():
         title="Help desk sign in",
         form=form,
         errors=form.error_summary(),
+        failed=failed,  # the pause notice only after an attempt that counted
     ), 422
 
 
