@@ -9,7 +9,7 @@ import statistics
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import CHROMIUM_ARGS
+from wizard.testing.chromium import chromium_args
 
 # DevTools' "Fast 3G" preset: 1.6 Mbit/s down and 750 kbit/s up at 90%, 150 ms x 3.75 latency.
 FAST_3G = {
@@ -80,7 +80,7 @@ def chromium():
         yield None
         return
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=executable, args=chromium_args())
         try:
             yield browser
         finally:

@@ -11,16 +11,6 @@ BENCH = ROOT / "bench"
 WORKERS = 2
 CONCURRENCY = 4  # client threads: two per sync worker keeps both busy without a long queue
 PASSPHRASE = "bench lantern orchard 73"  # noqa: S105 - the bench accounts' passphrase
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def log(message: str) -> None:

@@ -22,6 +22,12 @@ CHROMIUM_ARGS = (
 )
 
 
+def chromium_args(headless: bool = True) -> list[str]:
+    """The flags for Debian's Chromium; the plugin, the wizard's own tests and its bench share
+    them."""
+    return [arg for arg in CHROMIUM_ARGS if headless or arg != "--headless"]
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(
     browser_type_launch_args: dict, pytestconfig: pytest.Config, browser_name, playwright
@@ -34,6 +40,5 @@ def browser_type_launch_args(
         path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
         return launch  # Playwright's own, or its own message on how to install it
-    headed = launch.get("headless") is False
-    extra = [arg for arg in CHROMIUM_ARGS if not (headed and arg == "--headless")]
+    extra = chromium_args(headless=launch.get("headless") is not False)
     return {**launch, "executable_path": path, "args": [*launch.get("args", []), *extra]}
