@@ -24,6 +24,7 @@ from cluster.postgres import PostgresServer
 from databases import BACKENDS, DatabaseSet, PostgresDatabases, SqliteDatabases
 from flask import Flask, Response, request
 from flask.testing import FlaskClient, FlaskCliRunner
+from support import templates
 from support.accounts import Account, account_maker
 from support.us_english import check_page
 
@@ -79,9 +80,10 @@ def wizard_environ(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def build_app(test_config: dict | None = None, environ: dict | None = None) -> Flask:
-    """create_app, with no WIZARD_* variable but those given; every HTML page it renders is
-    checked for British spellings."""
+    """create_app, with no WIZARD_* variable but those given; its templates compiled once for
+    the whole run; every HTML page it renders is checked for British spellings."""
     app = create_app(test_config, environ=environ if environ is not None else {})
+    app.jinja_env.bytecode_cache = templates.COMPILED  # compiled once for the whole run
     app.after_request(_in_us_english)
     return app
 

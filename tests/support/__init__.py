@@ -5,4 +5,5 @@
 - http: a real server in a thread (`serve`), `HttpClient` with a cookie jar, `at_once`.
 - accounts: prescribers with tokens (`create_account`, `account_maker`, `new_npi`).
 - us_english: the US-English rule, on every page a test renders and in the sources.
+- templates: templates compiled once for the whole run, for every app the tests build.
 """

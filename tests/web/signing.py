@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import jinja2
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,32 +19,6 @@ from werkzeug.test import TestResponse
 
 from wizard.extensions import db
 from wizard.store.models import AuditEvent, Prescriber, SignInThrottle, Token
-
-
-class _SharedBytecode(jinja2.BytecodeCache):
-    """Compiled templates kept for the whole run. Every test builds its own app, and each new
-    app would parse and compile every template again (a fifth of these tests' time). Jinja
-    checks each entry against the template source's checksum, so an edited template is
-    compiled afresh."""
-
-    def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-_COMPILED = _SharedBytecode()
-
-
-def share_compiled_templates(app: Flask) -> None:
-    """Let app reuse the templates other tests' apps compiled (call before any request)."""
-    app.jinja_env.bytecode_cache = _COMPILED
-
 
 NOT_SIGNED_IN = "We could not sign you in with those details"
 WRONG_CODE = "That code did not match."

@@ -17,7 +17,7 @@ import time
 
 import pytest
 from helpdesk_helpers import agent_sign_in_attempt, make_agent
-from signing import passphrase_step, post, share_compiled_templates
+from signing import passphrase_step, post
 from support.accounts import account_maker, unused_npi
 
 from wizard.extensions import db
@@ -28,11 +28,6 @@ RESET = {"code": "123456", "reset_code": "ABCD-EFGH-JKMN-PQRS"}
 # Per-address counters and the response's own date: the same for any account typed.
 NOT_ABOUT_THE_ACCOUNT = {"date", "set-cookie", "content-length", "retry-after"}
 CSRF_TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 def answer(response, *typed: str) -> tuple:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
-from signing import post, share_compiled_templates, sign_in
+from signing import post, sign_in
 from support.accounts import unused_npi
 from support.pages import page_text
 
@@ -34,11 +34,6 @@ PLAIN = {  # how the funnel page names each failure kind
     "credential-unknown": "The Credential ID or serial number is not known.",
     "locked": "Too many codes failed: this is paused for 15 minutes.",
 }
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture

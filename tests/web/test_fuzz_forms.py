@@ -61,7 +61,7 @@ from scenarios import (
     World,
     post_endpoints,
 )
-from signing import post, share_compiled_templates
+from signing import post
 from sqlalchemy import event
 from support.csrf import csrf_token
 from support.pages import read_page
@@ -330,7 +330,6 @@ def fuzz_app(make_app) -> Flask:
         WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT="1000000 per minute",
         WIZARD_RETURN_ORIGINS="https://ehr.example.org",
     )
-    share_compiled_templates(app)
     fast_sqlite(app)
     return app
 

@@ -10,7 +10,7 @@ import secrets
 
 import pyotp
 import pytest
-from signing import post, prescriber, share_compiled_templates, sign_in, tokens_with
+from signing import post, prescriber, sign_in, tokens_with
 from support.pages import page_text
 
 from wizard.services import sandbox
@@ -19,11 +19,6 @@ UNKNOWN_SERIAL = "This token is not known to your organization yet. Contact the 
 HARD_WRONG = (
     "That code did not match. Press the button on the token for a new code and enter it right away."
 )
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture

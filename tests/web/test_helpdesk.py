@@ -34,7 +34,6 @@ from signing import (
     passphrase_step,
     pause,
     post,
-    share_compiled_templates,
     sign_in,
 )
 from sqlalchemy import select
@@ -60,11 +59,6 @@ USERNAME = "pat.helpdesk"
 ACTOR = f"agent:{USERNAME}"
 CONSOLE_PAGES = ("/helpdesk", "/helpdesk/script", "/helpdesk/funnel", "/helpdesk/funnel.csv")
 LOOKALIKES = set("01OIL")
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpdesk_helpers import make_agent, sign_in_agent
-from signing import audit_events, pause, post, share_compiled_templates, sign_in
+from signing import audit_events, pause, post, sign_in
 from support.accounts import account_maker
 from support.csrf import csrf_token
 from support.pages import page_text
@@ -25,11 +25,6 @@ from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
 
 WRONG = "not the right passphrase"
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 # --- HSTS --------------------------------------------------------------------------------------

@@ -12,18 +12,13 @@ from datetime import timedelta
 
 import pytest
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
-from signing import audit_events, post, prescriber, share_compiled_templates, sign_in
+from signing import audit_events, post, prescriber, sign_in
 from support.pages import page_text
 
 from wizard.services import sandbox
 
 HOME = "198.51.100.20"
 ELSEWHERE = "198.51.100.99"
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from signing import (
     pause,
     post,
     prescriber,
-    share_compiled_templates,
     sign_in,
     token_row,
     tokens_with,
@@ -35,11 +34,6 @@ DEA_DUTY = (
     "The DEA requires you to report a lost, stolen or compromised token within one business day."
 )
 WRONG_PASSPHRASE = "not the right passphrase"
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 def give_passphrase(client, account, passphrase: str | None = None):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from mailserver import MailServer
-from signing import audit_events, post, share_compiled_templates, sign_in, token_row
+from signing import audit_events, post, sign_in, token_row
 from sqlalchemy import select, text
 
 from wizard.extensions import db
@@ -29,11 +29,6 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:Requiring AUTH while not requiring TLS:UserWarning",
     "ignore:Session.login_data is deprecated:DeprecationWarning",
 )
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture

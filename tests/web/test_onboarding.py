@@ -7,7 +7,7 @@ import re
 
 import pyotp
 import pytest
-from signing import audit_events, passphrase_step, post, share_compiled_templates
+from signing import audit_events, passphrase_step, post
 from sqlalchemy import func, select, text
 from support.accounts import unused_npi
 from support.pages import page_text
@@ -22,11 +22,6 @@ INVITATION_ID = re.compile(rf"Invitation ID: ((?:[{ALPHABET}]{{4}}-){{3}}[{ALPHA
 NOT_FOUND = (
     "We could not find an invitation with that Invitation ID and NPI. Check both and try again"
 )
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 def invite(runner, npi: str, *extra: str, name: str = "Dr. Casey Newcomer") -> str:

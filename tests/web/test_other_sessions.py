@@ -6,17 +6,12 @@ where no one is signed in to begin with."""
 from __future__ import annotations
 
 import pytest
-from signing import post, share_compiled_templates, sign_in
+from signing import post, sign_in
 from support.pages import page_text
 
 from wizard.services import accounts
 
 ENDED = "You were signed out because of a change to your account"
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from signing import (
     pause,
     post,
     prescriber,
-    share_compiled_templates,
     sign_in,
 )
 from sqlalchemy import select
@@ -33,11 +32,6 @@ from wizard.store.models import SignInThrottle
 WRONG = "not the right passphrase"
 ATTACKER = "203.0.113.7"
 PRESCRIBER = "198.51.100.20"
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 def browser_at(app, address: str):

@@ -7,7 +7,6 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from signing import (
     NOT_SIGNED_IN,
     audit_events,
@@ -15,7 +14,6 @@ from signing import (
     pause,
     post,
     prescriber,
-    share_compiled_templates,
     sign_in,
 )
 from support.accounts import unused_npi
@@ -28,11 +26,6 @@ NOT_CHECKED = (
     "We could not check those details. Check your NPI, the security code and the reset code"
 )
 RESET_CODE = re.compile(rf"Reset code: ((?:[{ALPHABET}]{{4}}-){{3}}[{ALPHABET}]{{4}})\n")
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 def issue_reset_code(runner, npi: str) -> str:

@@ -14,7 +14,6 @@ from signing import (
     code_step,
     passphrase_step,
     post,
-    share_compiled_templates,
     sign_in,
 )
 from support.pages import page_text
@@ -23,11 +22,6 @@ from wizard.config import from_environment
 from wizard.services import sandbox
 
 EHR = "https://ehr.example.org"
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from signing import (
     pause,
     post,
     prescriber,
-    share_compiled_templates,
     sign_in,
 )
 from support.accounts import unused_npi
@@ -32,11 +31,6 @@ from wizard.store.models import OrganisationGrant, SupportSession
 
 WRONG_PASSPHRASE = "not the right passphrase"
 CSRF_TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 def wrong_code(token, at) -> str:

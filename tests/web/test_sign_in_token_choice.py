@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from signing import code_step, passphrase_step, post, share_compiled_templates
+from signing import code_step, passphrase_step, post
 
 from wizard.extensions import db
 from wizard.services import tokens
 from wizard.store.models import Prescriber
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 def radios(html: str) -> dict[int, bool]:

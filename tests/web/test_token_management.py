@@ -14,7 +14,6 @@ from signing import (
     audit_events,
     post,
     prescriber,
-    share_compiled_templates,
     sign_in,
     token_row,
     tokens_with,
@@ -27,11 +26,6 @@ from wizard.services import sandbox
 HTMX = {"HX-Request": "true"}
 ADDRESS = "203.0.113.7"
 LAST_ONE = "I understand that without an Active token I must complete the entire identity proofing"
-
-
-@pytest.fixture(autouse=True)
-def _compiled_templates(app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture
