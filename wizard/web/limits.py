@@ -45,24 +45,19 @@ def _setting(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
-def sign_in_limit(view):
-    return limiter.shared_limit(
-        _setting("SIGN_IN_RATE_LIMIT"),
-        scope="sign-in",
-        key_func=address,
-        methods=["POST"],
-        exempt_when=exempt,
-    )(view)
+def _shared_per_address(setting: str, scope: str):
+    """A limit per client address that every view it decorates counts against together."""
+
+    def limit(view):
+        return limiter.shared_limit(
+            _setting(setting), scope=scope, key_func=address, methods=["POST"], exempt_when=exempt
+        )(view)
+
+    return limit
 
 
-def code_limit(view):
-    return limiter.shared_limit(
-        _setting("CODE_RATE_LIMIT"),
-        scope="code",
-        key_func=address,
-        methods=["POST"],
-        exempt_when=exempt,
-    )(view)
+sign_in_limit = _shared_per_address("SIGN_IN_RATE_LIMIT", "sign-in")
+code_limit = _shared_per_address("CODE_RATE_LIMIT", "code")
 
 
 def credential_lookup_limit(view):
