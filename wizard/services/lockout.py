@@ -10,7 +10,9 @@ Sign-in (passphrase, sign-in code, passphrase reset; prescribers and help-desk a
 Codes typed while adding or enabling a token count per account (the person is signed in).
 
 Each reservation is one transaction of conditional UPDATEs whose row counts decide whether
-the check may run; it commits before the (slow) check. The check's outcome then either keeps
+the check may run; it commits before a check that may be slow (a question to VIP), so that
+parallel attempts count while it is in flight. A code checked in this process instead stays
+in one transaction with its reservation (reserve_code(commit=False)). The outcome then keeps
 the count (fail), gives it back (a right passphrase before the code step), or clears it
 (succeed). The SQL is the same whether or not the account exists, so its timing says nothing.
 """
@@ -22,8 +24,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import and_, case, delete, literal, or_, select, update
+from sqlalchemy import Update, and_, bindparam, case, delete, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from wizard.domain.lockout import LockPolicy, client_key
 from wizard.extensions import db
@@ -92,6 +95,7 @@ class Ticket:
     typed: str = ""  # the NPI or username as typed (sign-in)
     client: str = ""
     account_id: int | None = None  # (codes)
+    held: bool = False  # reserved in the caller's transaction, not yet committed
 
 
 def client() -> str:
@@ -188,34 +192,69 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
     )
 
 
-def reserve_code(prescriber: Prescriber, now: datetime) -> Ticket:
-    """Reserve one code check for a signed-in prescriber (adding or enabling a token)."""
-    rules = policy(Counter.CODE)
-    taken = _update(
-        Prescriber,
-        Prescriber.id == prescriber.id,
-        _unlocked(Prescriber.code_locked_until, now),
-        Prescriber.code_failures < rules.hard_limit,
-        code_failures=Prescriber.code_failures + 1,
-        code_locked_until=_lock_expression(Prescriber.code_failures + 1, rules, now),
-    )
-    row = db.session.execute(
-        select(Prescriber.code_failures, Prescriber.code_locked_until).where(
-            Prescriber.id == prescriber.id
+# The code counter's statements, built once: only the account, the time and the pauses a
+# failure would start change between requests.
+_PRESCRIBERS = Prescriber.__table__
+_CODE_STATE = select(_PRESCRIBERS.c.code_failures, _PRESCRIBERS.c.code_locked_until).where(
+    _PRESCRIBERS.c.id == bindparam("account")
+)
+_CODE_CLEARED = (
+    update(_PRESCRIBERS)
+    .where(_PRESCRIBERS.c.id == bindparam("account"))
+    .values(code_failures=0, code_locked_until=None)
+)
+_code_reservations: dict[LockPolicy, Update] = {}
+
+
+def _code_reservation(rules: LockPolicy) -> Update:
+    """UPDATE ... RETURNING: one code check counted, and its lock set, in one statement."""
+    if rules not in _code_reservations:
+        table = _PRESCRIBERS
+        failures = table.c.code_failures + 1
+        until = [
+            (failures >= n, bindparam(f"until_{n}", type_=UTCDateTime())) for n, _ in rules.tiers()
+        ]
+        _code_reservations[rules] = (
+            update(table)
+            .where(
+                table.c.id == bindparam("account"),
+                _unlocked(table.c.code_locked_until, bindparam("now", type_=UTCDateTime())),
+                table.c.code_failures < rules.hard_limit,
+            )
+            .values(code_failures=failures, code_locked_until=case(*reversed(until), else_=null()))
+            .returning(table.c.code_failures, table.c.code_locked_until)
         )
-    ).one()
-    if not taken:
+    return _code_reservations[rules]
+
+
+def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) -> Ticket:
+    """Reserve one code check for a signed-in prescriber (adding or enabling a token).
+
+    Commits, unless commit is False: then the reservation stays in the caller's transaction,
+    whose commit must follow the check at once (an authority that answers in this process).
+    Its UPDATE holds the account's row (PostgreSQL) or the database's write lock (SQLite)
+    until then, so parallel checks still wait their turn and each sees the count before it."""
+    rules = policy(Counter.CODE)
+    values = {"account": prescriber.id, "now": now}
+    values.update((f"until_{n}", now + lock) for n, lock in rules.tiers())
+    row = db.session.execute(_code_reservation(rules), values).one_or_none()
+    if row is None:
+        failures, until = db.session.execute(_CODE_STATE, {"account": prescriber.id}).one()
         db.session.rollback()
-        refused = _code_lock(row.code_failures, row.code_locked_until, now)
-        return Ticket(Counter.CODE, False, refused)
-    db.session.commit()
-    db.session.expire(prescriber)
+        return Ticket(Counter.CODE, False, _code_lock(failures, until, now))
+    account_id = prescriber.id
+    if commit:
+        db.session.commit()
+    else:  # the row as it now stands, without reading it again
+        set_committed_value(prescriber, "code_failures", row.code_failures)
+        set_committed_value(prescriber, "code_locked_until", row.code_locked_until)
     return Ticket(
         Counter.CODE,
         True,
         failures=row.code_failures,
         locks_until=row.code_locked_until,
-        account_id=prescriber.id,
+        account_id=account_id,
+        held=not commit,
     )
 
 
@@ -312,7 +351,12 @@ def _tell_prescriber(ticket: Ticket, now: datetime) -> None:
 
 def give_back(ticket: Ticket) -> None:
     """The attempt did not fail (a right passphrase before the code step, a key fob out of
-    step): it counts for nothing, and the lock it started in advance is lifted. Commits."""
+    step): it counts for nothing, and the lock it started in advance is lifted. Commits; a
+    reservation still held in the transaction is rolled back with it (nothing else is
+    written there before the check's outcome)."""
+    if ticket.held:
+        db.session.rollback()
+        return
     if ticket.counter is Counter.CODE:
         _update(
             Prescriber,
@@ -346,12 +390,7 @@ def succeed(ticket: Ticket, now: datetime) -> None:
     account and for this address only (an attacker's address stays paused). The caller
     commits."""
     if ticket.counter is Counter.CODE:
-        _update(
-            Prescriber,
-            Prescriber.id == ticket.account_id,
-            code_failures=0,
-            code_locked_until=None,
-        )
+        db.session.execute(_CODE_CLEARED, {"account": ticket.account_id})
         return
     clear_sign_in(ticket.kind, ticket.typed, now, ticket.client)
 
