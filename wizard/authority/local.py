@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Row, bindparam, select
 
 from wizard.domain.otp import (
     HOTP_LOOK_AHEAD,
@@ -32,7 +31,18 @@ def most_telling(verdicts: Sequence[Verdict]) -> Verdict:
     return min(verdicts, key=lambda v: _TELLING.index(v.outcome), default=Verdict(Outcome.WRONG))
 
 
-_BY_ID = select(OathCredential).where(OathCredential.credential_id == bindparam("credential"))
+# What a check reads, as plain rows (no ORM object to build for a one-shot read), built once.
+_SEEDS = OathCredential.__table__
+_SEED = select(
+    _SEEDS.c.id,
+    _SEEDS.c.credential_id,
+    _SEEDS.c.sealed_secret,
+    _SEEDS.c.algorithm,
+    _SEEDS.c.digits,
+    _SEEDS.c.period,
+    _SEEDS.c.last_step,
+).where(_SEEDS.c.credential_id == bindparam("credential"))
+_KNOWN = select(_SEEDS.c.id).where(_SEEDS.c.credential_id == bindparam("credential"))
 
 
 class LocalOathAuthority:
@@ -43,10 +53,10 @@ class LocalOathAuthority:
     def __init__(self, cipher: SeedCipher):
         self.cipher = cipher
 
-    def _row(self, credential_id: str) -> OathCredential | None:
-        return db.session.scalar(_BY_ID, {"credential": credential_id})
+    def _row(self, credential_id: str) -> Row | None:
+        return db.session.execute(_SEED, {"credential": credential_id}).one_or_none()
 
-    def secret_of(self, row: OathCredential) -> OathSecret:
+    def secret_of(self, row: OathCredential | Row) -> OathSecret:
         return OathSecret(
             self.cipher.open(row.sealed_secret, row.credential_id),
             Algorithm(row.algorithm),
@@ -55,7 +65,7 @@ class LocalOathAuthority:
         )
 
     def knows(self, credential_id: str) -> bool:
-        return self._row(credential_id) is not None
+        return db.session.scalar(_KNOWN, {"credential": credential_id}) is not None
 
     def verify(
         self, credential_id: str, code: str, now: datetime, look_ahead: int = HOTP_LOOK_AHEAD
@@ -96,10 +106,9 @@ class LocalOathAuthority:
             return Verdict(Outcome.UNKNOWN)
         return self._consume(row, resync(self.secret_of(row), first, second, row.last_step))
 
-    def _consume(self, row: OathCredential, verdict: Verdict) -> Verdict:
+    def _consume(self, row: Row, verdict: Verdict) -> Verdict:
         if not verdict.accepted:
             return verdict
         if not consume_step(OathCredential.last_step, row.id, verdict.step):
             return Verdict(Outcome.REUSED, verdict.step)
-        set_committed_value(row, "last_step", verdict.step)
         return verdict
