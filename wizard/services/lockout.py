@@ -24,14 +24,21 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import Update, and_, bindparam, case, delete, literal, null, or_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from wizard.domain.lockout import LockPolicy, client_key
 from wizard.extensions import db
 from wizard.services import audit, notices
-from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle, UTCDateTime
+from wizard.store.counters import (
+    clear_code_count,
+    code_count,
+    count_code_attempt,
+    lock_expression,
+    unlocked,
+)
+from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle
 
 FORGET_AFTER = timedelta(days=30)  # an address's failures are dropped once this quiet
 
@@ -106,18 +113,6 @@ def client() -> str:
     return client_key(request.remote_addr)[: SignInThrottle.client.type.length]
 
 
-def _lock_expression(count, rules: LockPolicy, now: datetime):
-    """The lock the count-th consecutive failure starts, as SQL (NULL before the first)."""
-    tiers = [
-        (count >= failures, literal(now + lock, UTCDateTime())) for failures, lock in rules.tiers()
-    ]
-    return case(*reversed(tiers), else_=literal(None, UTCDateTime()))
-
-
-def _unlocked(column, now: datetime):
-    return or_(column.is_(None), column <= now)
-
-
 def _insert(model):
     dialect = db.session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(model)
@@ -160,9 +155,9 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
     taken = _update(
         model,
         where_pair,
-        _unlocked(model.locked_until, now),
+        unlocked(model.locked_until, now),
         failures=model.failures + 1,
-        locked_until=_lock_expression(model.failures + 1, rules, now),
+        locked_until=lock_expression(model.failures + 1, rules, now),
         updated_at=now,
     )
     pair = db.session.execute(
@@ -192,41 +187,6 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
     )
 
 
-# The code counter's statements, built once: only the account, the time and the pauses a
-# failure would start change between requests.
-_PRESCRIBERS = Prescriber.__table__
-_CODE_STATE = select(_PRESCRIBERS.c.code_failures, _PRESCRIBERS.c.code_locked_until).where(
-    _PRESCRIBERS.c.id == bindparam("account")
-)
-_CODE_CLEARED = (
-    update(_PRESCRIBERS)
-    .where(_PRESCRIBERS.c.id == bindparam("account"))
-    .values(code_failures=0, code_locked_until=None)
-)
-_code_reservations: dict[LockPolicy, Update] = {}
-
-
-def _code_reservation(rules: LockPolicy) -> Update:
-    """UPDATE ... RETURNING: one code check counted, and its lock set, in one statement."""
-    if rules not in _code_reservations:
-        table = _PRESCRIBERS
-        failures = table.c.code_failures + 1
-        until = [
-            (failures >= n, bindparam(f"until_{n}", type_=UTCDateTime())) for n, _ in rules.tiers()
-        ]
-        _code_reservations[rules] = (
-            update(table)
-            .where(
-                table.c.id == bindparam("account"),
-                _unlocked(table.c.code_locked_until, bindparam("now", type_=UTCDateTime())),
-                table.c.code_failures < rules.hard_limit,
-            )
-            .values(code_failures=failures, code_locked_until=case(*reversed(until), else_=null()))
-            .returning(table.c.code_failures, table.c.code_locked_until)
-        )
-    return _code_reservations[rules]
-
-
 def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) -> Ticket:
     """Reserve one code check for a signed-in prescriber (adding or enabling a token).
 
@@ -234,12 +194,9 @@ def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) 
     whose commit must follow the check at once (an authority that answers in this process).
     Its UPDATE holds the account's row (PostgreSQL) or the database's write lock (SQLite)
     until then, so parallel checks still wait their turn and each sees the count before it."""
-    rules = policy(Counter.CODE)
-    values = {"account": prescriber.id, "now": now}
-    values.update((f"until_{n}", now + lock) for n, lock in rules.tiers())
-    row = db.session.execute(_code_reservation(rules), values).one_or_none()
+    row = count_code_attempt(prescriber.id, policy(Counter.CODE), now)
     if row is None:
-        failures, until = db.session.execute(_CODE_STATE, {"account": prescriber.id}).one()
+        failures, until = code_count(prescriber.id)
         db.session.rollback()
         return Ticket(Counter.CODE, False, _code_lock(failures, until, now))
     account_id = prescriber.id
@@ -390,7 +347,7 @@ def succeed(ticket: Ticket, now: datetime) -> None:
     account and for this address only (an attacker's address stays paused). The caller
     commits."""
     if ticket.counter is Counter.CODE:
-        db.session.execute(_CODE_CLEARED, {"account": ticket.account_id})
+        clear_code_count(ticket.account_id)
         return
     clear_sign_in(ticket.kind, ticket.typed, now, ticket.client)
 
@@ -411,7 +368,7 @@ def clear_sign_in(kind: Kind, typed: str, now: datetime, here: str | None = None
         updated_at=now,
     )
     db.session.execute(
-        delete(pair).where(pair.updated_at < now - FORGET_AFTER, _unlocked(pair.locked_until, now))
+        delete(pair).where(pair.updated_at < now - FORGET_AFTER, unlocked(pair.locked_until, now))
     )
 
 
