@@ -57,8 +57,9 @@ def not_deleted(prescriber: Prescriber) -> list[Token]:
 
 def at_limit(prescriber: Prescriber) -> bool:
     """True when no more tokens may be added (deleted ones do not count). A count: every
-    step of the wizard asks, and needs none of the tokens themselves."""
-    held = db.session.scalar(_HELD, {"prescriber": prescriber.id})
+    step of the wizard asks, and needs none of the tokens themselves. Read on the session's
+    connection without autoflush: asked before the request changes anything."""
+    held = db.session.connection().scalar(_HELD, {"prescriber": prescriber.id})
     return held >= current_app.config["MAX_TOKENS"]
 
 
