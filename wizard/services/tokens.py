@@ -55,19 +55,18 @@ def not_deleted(prescriber: Prescriber) -> list[Token]:
     return [t for t in prescriber.tokens if t.status != Status.DELETED]
 
 
-_HELD = (
-    select(func.count())
-    .select_from(Token.__table__)
-    .where(Token.__table__.c.prescriber_id == bindparam("prescriber"))
-    .where(Token.__table__.c.status != Status.DELETED)
-)
-
-
 def at_limit(prescriber: Prescriber) -> bool:
-    """True when no more tokens may be added (deleted ones do not count). A count, built
-    once: every step of the wizard asks, and needs none of the tokens themselves."""
-    held = db.session.scalar(_HELD, {"prescriber": prescriber.id})
+    """True when no more tokens may be added (deleted ones do not count). A count: every
+    step of the wizard asks, and needs none of the tokens themselves. Read on the session's
+    connection without autoflush: asked before the request changes anything."""
+    held = db.session.connection().scalar(_HELD, {"prescriber": prescriber.id})
     return held >= current_app.config["MAX_TOKENS"]
+
+
+# Built once: building this statement costs more than SQLite takes to run it.
+_HELD = select(func.count(Token.id)).where(
+    Token.prescriber_id == bindparam("prescriber"), Token.status != Status.DELETED
+)
 
 
 def is_last_active(prescriber: Prescriber, token: Token) -> bool:
