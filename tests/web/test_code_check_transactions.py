@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import pyotp
 from flask import Flask
 from sqlalchemy import event, select
 
 from wizard.domain.otp import Outcome, Verdict
+from wizard.domain.tokens import Status
 from wizard.extensions import db
 from wizard.services import accounts, audit, enrollment
 from wizard.store.models import AuditEvent, AuditHead, OathCredential, Prescriber
@@ -158,3 +160,41 @@ def audit_events(app: Flask) -> list[AuditEvent]:
         ).all()
         db.session.expunge_all()
         return list(events)
+
+
+@pytest.mark.parametrize("check_kind", ["sign-in", "reset"])
+def test_should_lock_the_prescriber_before_the_credential_in_sign_in_and_reset_checks(
+    app, clock, demo_seeded, check_kind
+):
+    """A sign-in or reset code check takes the prescriber's row before its credential's replay
+    floor, the order of a code check in one transaction: on PostgreSQL, a prescriber signing in
+    on one tab while confirming a change with a code on another waits, never deadlocks (a
+    deadlock ends one of the two in an error)."""
+    active = next(t for t in demo_seeded["tokens"] if t["status"] == Status.ACTIVE)
+    code = pyotp.TOTP(active["secret"]).at(clock())
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    with app.test_request_context(), watching(app, "before_cursor_execute", note):
+        prescriber = accounts.by_npi(demo_seeded["npi"])
+        token = next(t for t in prescriber.tokens if t.credential_id == active["credential_id"])
+        if check_kind == "sign-in":
+            result = accounts.check_token_code(prescriber, token.id, code, clock(), "sign-in")
+        else:
+            reset_code = accounts.issue_reset_code(demo_seeded["npi"], clock())
+            statements.clear()
+            result = accounts.check_reset(demo_seeded["npi"], code, reset_code, clock())
+    assert result.ok or result.prescriber is not None
+
+    hold = next(
+        i
+        for i, s in enumerate(statements)
+        if s.startswith("SELECT prescribers.id FROM prescribers WHERE prescribers.id =")
+    )
+    floor = next(i for i, s in enumerate(statements) if s.startswith("UPDATE oath_credentials"))
+    assert hold < floor, statements
+    postgres = "FOR NO KEY UPDATE" in statements[hold]
+    with app.app_context():
+        assert postgres == (db.engine.dialect.name == "postgresql")

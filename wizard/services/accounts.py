@@ -170,6 +170,7 @@ def check_token_code(
         return Attempt(lock=ticket.lock)
     candidates = active_tokens(prescriber) if among is None else among
     token = next((t for t in candidates if t.id == token_id), None)
+    lockout.hold_account(prescriber.id)
     try:
         verdict = (
             authority().authenticate(prescriber, [token.credential_id], code, now)
@@ -240,6 +241,7 @@ def check_reset(npi: str, code: str, reset_code: str, now: datetime) -> Attempt:
         )
         return Attempt(lock=lock)
     tokens = reset_tokens(prescriber, now)
+    lockout.hold_account(prescriber.id)
     try:
         verdict = authority().authenticate(prescriber, [t.credential_id for t in tokens], code, now)
     except AuthorityUnavailable as error:

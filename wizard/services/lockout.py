@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -213,6 +213,23 @@ def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) 
         account_id=account_id,
         held=not commit,
     )
+
+
+def hold_account(prescriber_id: int) -> None:
+    """Lock the prescriber's row until the commit (PostgreSQL; SQLite has one writer anyway)
+    before a sign-in or reset code check writes its credential's replay floor. A code check
+    in one transaction (reserve_code(commit=False)) locks the prescriber first too: taken in
+    the same order, two checks for one prescriber wait for each other and never deadlock.
+    The lock an UPDATE takes (FOR NO KEY UPDATE), not FOR UPDATE: an audit event's foreign
+    key to the prescriber must not wait on it, or events written meanwhile would deadlock."""
+    db.session.execute(_HOLD, {"id": prescriber_id})
+
+
+_HOLD = (
+    select(Prescriber.id)
+    .where(Prescriber.id == bindparam("id"))
+    .with_for_update(key_share=True)
+)
 
 
 def _code_lock(failures: int, until: datetime | None, now: datetime) -> Lock:
