@@ -124,9 +124,10 @@ class Commands(AppGroup):
 
 
 def _give_back_large_blocks() -> None:
-    """Each argon2 hash takes a block of its memory cost (7 MiB). Once glibc has freed one such mapped block it
-    raises its mmap threshold and serves the next from the heap, which keeps the memory after
-    the hash is done: with a fixed threshold every worker gives the block back each time."""
+    """Each argon2 hash takes a block of its memory cost (7 MiB). Once glibc has freed one
+    such mapped block it raises its mmap threshold and serves the next from the heap, which
+    keeps the memory after the hash is done: with a fixed threshold every worker gives the
+    block back each time."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:

@@ -23,9 +23,7 @@ def new_hasher(*, cheap: bool = False) -> PasswordHasher:
     new one (PasswordHasher.check_needs_rehash)."""
     if cheap:
         return PasswordHasher.from_parameters(profiles.CHEAPEST)
-    return PasswordHasher(
-        time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM
-    )
+    return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 
 
 def _b64(data: bytes) -> str:
