@@ -61,6 +61,12 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     )
     if test_config:
         app.config.update(test_config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no server to drop the connection: no ping at every checkout.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "pool_pre_ping": False,
+        }
     configure_logging(app)
     _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     hops = app.config.get("TRUSTED_PROXIES", 0)

@@ -106,3 +106,29 @@ def test_help_desk_pages_do_not_send_agents_to_the_help_desk(client_request):
     footer = client_request.get("/helpdesk/sign-in").text("footer")
     assert "call your organization's EPCS help desk" not in footer
     assert "read only" in footer
+
+
+def test_should_build_links_under_the_path_the_app_is_mounted_at(client, demo):
+    """Links built once (navigation, static files, step forms) follow the mount point of each
+    request: a proxy serving the app under /epcs gets /epcs links, the same app at / plain ones."""
+    from tests.support.pages import read_page
+
+    def page(script_name: str):
+        base = f"http://localhost{script_name}"
+        response = client.get("/enroll/credential-id", base_url=base)
+        if response.status_code == 303:  # to the step the session may see
+            location = response.headers["Location"].removeprefix(script_name)
+            response = client.get(location, base_url=base)
+        assert response.status_code == 200
+        return read_page(response)
+
+    for prefix in ("/epcs", "", "/epcs"):
+        html = page(prefix)
+        assert [a["href"] for a in html.select('nav[aria-label="Your account"] a')] == [
+            f"{prefix}/",
+            f"{prefix}/tokens",
+            f"{prefix}/enroll",
+            f"{prefix}/help",
+        ]
+        assert html.select_one('link[rel="stylesheet"]')["href"] == f"{prefix}/static/css/app.css"
+        assert html.select_one("form.start-over, form")["action"].startswith(f"{prefix}/")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import codes, passphrase
@@ -67,7 +67,13 @@ def by_npi(npi: str) -> Prescriber | None:
 
 
 def by_id(prescriber_id: int | None) -> Prescriber | None:
-    return db.session.get(Prescriber, prescriber_id) if prescriber_id is not None else None
+    if prescriber_id is None:
+        return None
+    return db.session.scalar(_BY_ID, {"id": prescriber_id})
+
+
+# Built once: every signed-in request loads its prescriber (cheaper than Session.get).
+_BY_ID = select(Prescriber).where(Prescriber.id == bindparam("id"))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import tokens as token_rules
@@ -57,13 +57,16 @@ def not_deleted(prescriber: Prescriber) -> list[Token]:
 
 def at_limit(prescriber: Prescriber) -> bool:
     """True when no more tokens may be added (deleted ones do not count). A count: every
-    step of the wizard asks, and needs none of the tokens themselves."""
-    held = db.session.scalar(
-        select(func.count(Token.id)).where(
-            Token.prescriber_id == prescriber.id, Token.status != Status.DELETED
-        )
-    )
+    step of the wizard asks, and needs none of the tokens themselves. Read on the session's
+    connection without autoflush: asked before the request changes anything."""
+    held = db.session.connection().scalar(_HELD, {"prescriber": prescriber.id})
     return held >= current_app.config["MAX_TOKENS"]
+
+
+# Built once: building this statement costs more than SQLite takes to run it.
+_HELD = select(func.count(Token.id)).where(
+    Token.prescriber_id == bindparam("prescriber"), Token.status != Status.DELETED
+)
 
 
 def is_last_active(prescriber: Prescriber, token: Token) -> bool:

@@ -53,7 +53,9 @@ class DatabaseSessionStore:
     )
 
     def load(self, key: str, now: datetime) -> bytes | None:
-        return db.session.scalar(self.by_key, {"key": key, "now": _naive(now)})
+        # On the ORM session's connection, without the ORM: a plain row, read on every request.
+        connection = db.session.connection()
+        return connection.scalar(self.by_key, {"key": key, "now": _naive(now)})
 
     @staticmethod
     def _release_request_connection() -> None:

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from wizard.web.sandbox import limits  # noqa: F401 - registers its request filter
     from wizard.web.sandbox.api import api as sandbox_api_bp
     from wizard.web.tokens import bp as tokens_bp
+    from wizard.web.urls import fixed_url
 
     security.init_app(app)
     errors.init_app(app)
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     # Registered last, so it runs first: the other hooks see the response htmx gets.
     app.after_request(htmx.redirect_for_htmx)
     app.jinja_env.globals["qr_svg"] = qr_svg
+    app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals.update(
         allowed_actions=allowed_actions,
         us_time=us_time,

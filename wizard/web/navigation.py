@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request, url_for
+from flask import request
+
+from wizard.web.urls import fixed_url
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,6 @@ ITEMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 def navigation() -> list[NavItem]:
     endpoint = request.endpoint or ""
     return [
-        NavItem(label, url_for(target), any(endpoint.startswith(m) for m in marks))
+        NavItem(label, fixed_url(target), any(endpoint.startswith(m) for m in marks))
         for label, target, marks in ITEMS
     ]
