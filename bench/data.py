@@ -40,8 +40,8 @@ class Pool:
 
 def prepare_database(app, accounts: int, credentials: int) -> tuple[list[Account], Pool]:
     """The schema, `accounts` prescribers with one Active sandbox token each, and a pool of
-    unbound sandbox credentials. The passphrase is hashed once (argon2 defaults: about 64 MiB
-    and tens of milliseconds per hash) and the hash shared, as the demo seed does."""
+    unbound sandbox credentials. The passphrase is hashed once (the app's argon2id: 7 MiB and
+    tens of milliseconds per hash) and the hash shared, as the demo seed does."""
     from wizard.cli import create_schema
     from wizard.extensions import db
     from wizard.services import accounts as account_service
