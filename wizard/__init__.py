@@ -100,7 +100,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
 
 
 class Commands(AppGroup):
-    """`flask --app wizard ...`: the commands (wizard/cli.py, and Flask-Migrate's `db`) are
+    """`flask --app wizard ...`: the commands (wizard/cli/, and Flask-Migrate's `db`) are
     imported when the command line first asks for one. A web worker never does, and so never
     loads Alembic, Mako, lxml, requests or the certificate tools (about 20 MB each worker)."""
 

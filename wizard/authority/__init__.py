@@ -58,6 +58,11 @@ class TokenAuthority(Protocol):
     Every method may raise AuthorityUnavailable.
     """
 
+    # True when a check is answered in this process in about a millisecond, so that the
+    # attempt's reservation, the check and its outcome may share one database transaction;
+    # False when it may wait on the network (the reservation is committed first).
+    in_process: bool
+
     def knows(self, credential_id: str) -> bool:
         """True when this authority can check codes for the credential."""
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from wizard.domain.otp import (
     HOTP_LOOK_AHEAD,
@@ -31,18 +31,32 @@ def most_telling(verdicts: Sequence[Verdict]) -> Verdict:
     return min(verdicts, key=lambda v: _TELLING.index(v.outcome), default=Verdict(Outcome.WRONG))
 
 
+# What a check reads, as plain rows (no ORM object to build for a one-shot read), built once.
+_SEEDS = OathCredential.__table__
+_SEED = select(
+    _SEEDS.c.id,
+    _SEEDS.c.credential_id,
+    _SEEDS.c.sealed_secret,
+    _SEEDS.c.algorithm,
+    _SEEDS.c.digits,
+    _SEEDS.c.period,
+    _SEEDS.c.last_step,
+).where(_SEEDS.c.credential_id == bindparam("credential"))
+_KNOWN = select(_SEEDS.c.id).where(_SEEDS.c.credential_id == bindparam("credential"))
+
+
 class LocalOathAuthority:
     """Holds the seeds itself, so it keeps no bindings: bind, unbind and rename do nothing."""
+
+    in_process = True  # a check is a database read and a hash: no network
 
     def __init__(self, cipher: SeedCipher):
         self.cipher = cipher
 
-    def _row(self, credential_id: str) -> OathCredential | None:
-        return db.session.scalar(
-            select(OathCredential).where(OathCredential.credential_id == credential_id)
-        )
+    def _row(self, credential_id: str) -> Row | None:
+        return db.session.execute(_SEED, {"credential": credential_id}).one_or_none()
 
-    def secret_of(self, row: OathCredential) -> OathSecret:
+    def secret_of(self, row: OathCredential | Row) -> OathSecret:
         return OathSecret(
             self.cipher.open(row.sealed_secret, row.credential_id),
             Algorithm(row.algorithm),
@@ -51,7 +65,7 @@ class LocalOathAuthority:
         )
 
     def knows(self, credential_id: str) -> bool:
-        return self._row(credential_id) is not None
+        return db.session.scalar(_KNOWN, {"credential": credential_id}) is not None
 
     def verify(
         self, credential_id: str, code: str, now: datetime, look_ahead: int = HOTP_LOOK_AHEAD
@@ -92,10 +106,9 @@ class LocalOathAuthority:
             return Verdict(Outcome.UNKNOWN)
         return self._consume(row, resync(self.secret_of(row), first, second, row.last_step))
 
-    def _consume(self, row: OathCredential, verdict: Verdict) -> Verdict:
+    def _consume(self, row: Row, verdict: Verdict) -> Verdict:
         if not verdict.accepted:
             return verdict
         if not consume_step(OathCredential.last_step, row.id, verdict.step):
             return Verdict(Outcome.REUSED, verdict.step)
-        db.session.expire(row)
         return verdict

@@ -36,6 +36,10 @@ class Authorities:
     def knows(self, credential_id: str) -> bool:
         return self.for_credential(credential_id).knows(credential_id)
 
+    def in_process(self, credential_id: str) -> bool:
+        """True when the credential's codes are checked in this process (no network)."""
+        return self.for_credential(credential_id).in_process
+
     def verify(self, credential_id: str, code: str, now: datetime, **kwargs) -> Verdict:
         return self.for_credential(credential_id).verify(credential_id, code, now, **kwargs)
 

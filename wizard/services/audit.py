@@ -7,9 +7,10 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from wizard.extensions import db
 from wizard.store.models import AuditEvent, AuditHead
@@ -30,8 +31,9 @@ def client_address() -> str:
     return address[: AuditEvent.client_address.type.length]
 
 
-def chain_hash(prev_hash: str, event: AuditEvent) -> str:
-    """The hash that links an event to the one before it."""
+def chain_hash(prev_hash: str, event) -> str:
+    """The hash that links an event (a stored AuditEvent, or one being added) to the one
+    before it."""
     body = json.dumps(
         [
             prev_hash,
@@ -49,6 +51,17 @@ def chain_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+# The chain's statements, built once. Bumping seq takes the chain's lock (a write lock in
+# SQLite, a row lock in PostgreSQL), held until the caller's commit, and returns the head
+# hash as it stands under that lock.
+_HEAD = AuditHead.__table__
+_TAKE_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.hash)
+)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
+_ADD_EVENT = insert(AuditEvent.__table__)
+
+
 def record(
     action: str,
     outcome: str,
@@ -58,13 +71,13 @@ def record(
     prescriber_id: int | None = None,
     token_id: int | None = None,
     **detail: str | int | None,
-) -> AuditEvent:
+) -> None:
     """Add an audit event to the current transaction. detail must never hold a secret."""
-    # Take the chain's lock before reading its head (a write lock in SQLite, a row lock in
-    # PostgreSQL); it is held until the caller's commit.
-    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    prev = db.session.scalar(select(AuditHead.hash).where(AuditHead.id == 1))
-    event = AuditEvent(
+    # Changes still pending in the session go first, as any statement through the session
+    # would send them: locks are taken in the order the code reads.
+    db.session.flush()
+    prev = db.session.execute(_TAKE_HEAD).scalar() or ""
+    event = SimpleNamespace(
         at=now,
         actor=actor,
         action=action,
@@ -73,11 +86,11 @@ def record(
         token_id=token_id,
         client_address=client_address(),
         detail=json.dumps(detail, sort_keys=True),
+        prev_hash=prev,
     )
-    event.prev_hash = prev or ""
-    event.hash = chain_hash(event.prev_hash, event)
-    db.session.add(event)
-    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
+    event.hash = chain_hash(prev, event)
+    db.session.execute(_ADD_EVENT, vars(event))
+    db.session.execute(_MOVE_HEAD, {"new_hash": event.hash})
     log.info(
         "audit action=%s outcome=%s actor=%s prescriber=%s token=%s",
         action,
@@ -86,7 +99,6 @@ def record(
         prescriber_id,
         token_id,
     )
-    return event
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
 from wizard.services import accounts, audit, lockout, notices, outages
-from wizard.services.lockout import Counter, Lock
+from wizard.services.lockout import Counter, Lock, Ticket
 from wizard.store.models import Prescriber, Token
 
 
@@ -83,10 +83,36 @@ def check_code(
     and its authority checks the code against their binding.
 
     An authority that cannot answer decides nothing: outcome unavailable, and the reserved
-    attempt given back."""
-    ticket = lockout.reserve_code(prescriber, now)
+    attempt given back.
+
+    The attempt is reserved (counted, its lock set) before the check. When the credential's
+    authority answers in this process, the reservation, the check, its outcome and the audit
+    event are one transaction with one commit: the reserving UPDATE makes parallel attempts
+    wait until then, and a failure anywhere rolls back all of it, the replay floor included.
+    When the authority is remote, the reservation is committed first, so that parallel
+    attempts count while the question is in flight (no lock is held across the network)."""
+    in_process = authority().in_process(credential_id)
+    ticket = lockout.reserve_code(prescriber, now, commit=not in_process)
     if not ticket.granted:
         return CodeCheck("locked", ticket.lock)
+    try:
+        return _checked(ticket, prescriber, credential_id, code, now, action, second, token_id)
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _checked(
+    ticket: Ticket,
+    prescriber: Prescriber,
+    credential_id: str,
+    code: str,
+    now: datetime,
+    action: str,
+    second: str | None,
+    token_id: int | None,
+) -> CodeCheck:
+    """The reserved attempt checked, and its outcome recorded and committed."""
     try:
         if second is not None:
             verdict = authority().resync(credential_id, code, second)
@@ -116,7 +142,7 @@ def check_code(
             "accepted",
             actor=actor,
             now=now,
-            prescriber_id=prescriber.id,
+            prescriber_id=ticket.account_id,
             token_id=token_id,
             credential_id=credential_id,
         )
@@ -128,7 +154,7 @@ def check_code(
         action=action,
         outcome=str(verdict.outcome),
         actor=actor,
-        prescriber_id=prescriber.id,
+        prescriber_id=ticket.account_id,
         token_id=token_id,
         credential_id=credential_id,
     )

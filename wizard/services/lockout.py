@@ -10,7 +10,9 @@ Sign-in (passphrase, sign-in code, passphrase reset; prescribers and help-desk a
 Codes typed while adding or enabling a token count per account (the person is signed in).
 
 Each reservation is one transaction of conditional UPDATEs whose row counts decide whether
-the check may run; it commits before the (slow) check. The check's outcome then either keeps
+the check may run; it commits before a check that may be slow (a question to VIP), so that
+parallel attempts count while it is in flight. A code checked in this process instead stays
+in one transaction with its reservation (reserve_code(commit=False)). The outcome then keeps
 the count (fail), gives it back (a right passphrase before the code step), or clears it
 (succeed). The SQL is the same whether or not the account exists, so its timing says nothing.
 """
@@ -22,13 +24,21 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import and_, case, delete, literal, or_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from wizard.domain.lockout import LockPolicy, client_key
 from wizard.extensions import db
 from wizard.services import audit, notices
-from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle, UTCDateTime
+from wizard.store.counters import (
+    clear_code_count,
+    code_count,
+    count_code_attempt,
+    lock_expression,
+    unlocked,
+)
+from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle
 
 FORGET_AFTER = timedelta(days=30)  # an address's failures are dropped once this quiet
 
@@ -92,6 +102,7 @@ class Ticket:
     typed: str = ""  # the NPI or username as typed (sign-in)
     client: str = ""
     account_id: int | None = None  # (codes)
+    held: bool = False  # reserved in the caller's transaction, not yet committed
 
 
 def client() -> str:
@@ -100,18 +111,6 @@ def client() -> str:
     if not has_request_context():
         return "local"
     return client_key(request.remote_addr)[: SignInThrottle.client.type.length]
-
-
-def _lock_expression(count, rules: LockPolicy, now: datetime):
-    """The lock the count-th consecutive failure starts, as SQL (NULL before the first)."""
-    tiers = [
-        (count >= failures, literal(now + lock, UTCDateTime())) for failures, lock in rules.tiers()
-    ]
-    return case(*reversed(tiers), else_=literal(None, UTCDateTime()))
-
-
-def _unlocked(column, now: datetime):
-    return or_(column.is_(None), column <= now)
 
 
 def _insert(model):
@@ -156,9 +155,9 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
     taken = _update(
         model,
         where_pair,
-        _unlocked(model.locked_until, now),
+        unlocked(model.locked_until, now),
         failures=model.failures + 1,
-        locked_until=_lock_expression(model.failures + 1, rules, now),
+        locked_until=lock_expression(model.failures + 1, rules, now),
         updated_at=now,
     )
     pair = db.session.execute(
@@ -188,34 +187,31 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
     )
 
 
-def reserve_code(prescriber: Prescriber, now: datetime) -> Ticket:
-    """Reserve one code check for a signed-in prescriber (adding or enabling a token)."""
-    rules = policy(Counter.CODE)
-    taken = _update(
-        Prescriber,
-        Prescriber.id == prescriber.id,
-        _unlocked(Prescriber.code_locked_until, now),
-        Prescriber.code_failures < rules.hard_limit,
-        code_failures=Prescriber.code_failures + 1,
-        code_locked_until=_lock_expression(Prescriber.code_failures + 1, rules, now),
-    )
-    row = db.session.execute(
-        select(Prescriber.code_failures, Prescriber.code_locked_until).where(
-            Prescriber.id == prescriber.id
-        )
-    ).one()
-    if not taken:
+def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) -> Ticket:
+    """Reserve one code check for a signed-in prescriber (adding or enabling a token).
+
+    Commits, unless commit is False: then the reservation stays in the caller's transaction,
+    whose commit must follow the check at once (an authority that answers in this process).
+    Its UPDATE holds the account's row (PostgreSQL) or the database's write lock (SQLite)
+    until then, so parallel checks still wait their turn and each sees the count before it."""
+    row = count_code_attempt(prescriber.id, policy(Counter.CODE), now)
+    if row is None:
+        failures, until = code_count(prescriber.id)
         db.session.rollback()
-        refused = _code_lock(row.code_failures, row.code_locked_until, now)
-        return Ticket(Counter.CODE, False, refused)
-    db.session.commit()
-    db.session.expire(prescriber)
+        return Ticket(Counter.CODE, False, _code_lock(failures, until, now))
+    account_id = prescriber.id
+    if commit:
+        db.session.commit()
+    else:  # the row as it now stands, without reading it again
+        set_committed_value(prescriber, "code_failures", row.code_failures)
+        set_committed_value(prescriber, "code_locked_until", row.code_locked_until)
     return Ticket(
         Counter.CODE,
         True,
         failures=row.code_failures,
         locks_until=row.code_locked_until,
-        account_id=prescriber.id,
+        account_id=account_id,
+        held=not commit,
     )
 
 
@@ -312,7 +308,12 @@ def _tell_prescriber(ticket: Ticket, now: datetime) -> None:
 
 def give_back(ticket: Ticket) -> None:
     """The attempt did not fail (a right passphrase before the code step, a key fob out of
-    step): it counts for nothing, and the lock it started in advance is lifted. Commits."""
+    step): it counts for nothing, and the lock it started in advance is lifted. Commits; a
+    reservation still held in the transaction is rolled back with it (nothing else is
+    written there before the check's outcome)."""
+    if ticket.held:
+        db.session.rollback()
+        return
     if ticket.counter is Counter.CODE:
         _update(
             Prescriber,
@@ -346,12 +347,7 @@ def succeed(ticket: Ticket, now: datetime) -> None:
     account and for this address only (an attacker's address stays paused). The caller
     commits."""
     if ticket.counter is Counter.CODE:
-        _update(
-            Prescriber,
-            Prescriber.id == ticket.account_id,
-            code_failures=0,
-            code_locked_until=None,
-        )
+        clear_code_count(ticket.account_id)
         return
     clear_sign_in(ticket.kind, ticket.typed, now, ticket.client)
 
@@ -372,7 +368,7 @@ def clear_sign_in(kind: Kind, typed: str, now: datetime, here: str | None = None
         updated_at=now,
     )
     db.session.execute(
-        delete(pair).where(pair.updated_at < now - FORGET_AFTER, _unlocked(pair.locked_until, now))
+        delete(pair).where(pair.updated_at < now - FORGET_AFTER, unlocked(pair.locked_until, now))
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from wizard.authority import authority
@@ -262,6 +262,13 @@ def agent_code(
     )
 
 
+_MADE_FOR_PRESCRIBER = (
+    select(SandboxAccount.__table__.c.id)
+    .where(SandboxAccount.__table__.c.prescriber_id == bindparam("prescriber"))
+    .limit(1)
+)
+
+
 def exempt_from_sign_in_limit(
     npi: str | None = None,
     prescriber_id: int | None = None,
@@ -278,10 +285,10 @@ def exempt_from_sign_in_limit(
         return False
     if prescriber_id is None and not npi and username and not helpdesk.USERNAME.fullmatch(username):
         return False
+    if prescriber_id is not None:  # at every signed-in request: a statement built once
+        return db.session.scalar(_MADE_FOR_PRESCRIBER, {"prescriber": prescriber_id}) is not None
     query = select(SandboxAccount.id)
-    if prescriber_id is not None:
-        query = query.where(SandboxAccount.prescriber_id == prescriber_id)
-    elif npi:
+    if npi:
         query = query.join(Prescriber, Prescriber.id == SandboxAccount.prescriber_id).where(
             Prescriber.npi == npi
         )

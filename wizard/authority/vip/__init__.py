@@ -21,6 +21,8 @@ __all__ = ["VipAuthority", "VipSettings"]
 
 
 class VipAuthority:
+    in_process = False  # every check is a call over the network
+
     def __init__(self, transport: Transport, user_id_of: Callable[[Prescriber], str]) -> None:
         """user_id_of gives the prescriber's VIP user id, making (and saving) one if needed."""
         self.transport = transport

@@ -1,0 +1,160 @@
+"""A code check's database work (issue 13, cheaper requests).
+
+A code checked in this process (a sandbox or imported seed) is reserved, checked, recorded
+and audited in one transaction with one commit; a failing statement anywhere in it leaves
+nothing behind, the replay floor included. A code checked by a remote authority (VIP) has its
+reservation committed before the authority is asked, so that parallel attempts count while
+the question is in flight. The remote authority here is a test double of the vendor that
+reads the prescriber's count through a database connection of its own when it is asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+
+from wizard.domain.otp import Outcome, Verdict
+from wizard.extensions import db
+from wizard.services import accounts, audit, enrollment
+from wizard.store.models import AuditEvent, AuditHead, OathCredential, Prescriber
+
+REMOTE_ID = "SYMC98765432"  # a Symantec ID whose seed we do not hold: asked of "VIP"
+
+
+class DiskFull(Exception):
+    """What the database would raise when a write fails."""
+
+
+@contextmanager
+def watching(app: Flask, name: str, listener) -> Iterator[None]:
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        event.remove(engine, name, listener)
+
+
+def check(app: Flask, clock, npi: str, credential_id: str, code: str) -> enrollment.CodeCheck:
+    with app.test_request_context():
+        prescriber = accounts.by_npi(npi)
+        return enrollment.check_code(prescriber, credential_id, code, clock())
+
+
+def failures(app: Flask, npi: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Prescriber.code_failures).where(Prescriber.npi == npi))
+
+
+class ObservingVip:
+    """A remote authority as the wizard sees one: not in this process. When asked, it notes
+    the prescriber's committed count, read through a connection of its own."""
+
+    def __init__(self, app: Flask, npi: str, in_process: bool, answer: Outcome) -> None:
+        with app.app_context():
+            self.engine = db.engine
+        self.npi, self.in_process, self.answer = npi, in_process, answer
+        self.seen: list[int] = []
+
+    def knows(self, credential_id: str) -> bool:
+        return True
+
+    def verify(self, credential_id, code, now) -> Verdict:
+        with self.engine.connect() as connection:
+            self.seen.append(
+                connection.scalar(
+                    select(Prescriber.code_failures).where(Prescriber.npi == self.npi)
+                )
+            )
+        return Verdict(self.answer, 1)
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right-code", "wrong-code"])
+def test_should_commit_a_code_checked_in_this_process_once(app, clock, demo_seeded, vip, right):
+    issued = vip.issue()
+    code = vip.code(issued) if right else vip.wrong_code(issued)
+    commits = []
+
+    with watching(app, "commit", lambda connection: commits.append(1)):
+        result = check(app, clock, demo_seeded["npi"], issued.credential_id, code)
+
+    assert result.accepted is right
+    assert len(commits) == 1, f"{len(commits)} commits for one code check"
+    assert failures(app, demo_seeded["npi"]) == (0 if right else 1)
+    outcomes = [e.outcome for e in audit_events(app)]
+    assert outcomes == (["accepted"] if right else ["wrong"])
+
+
+def test_should_commit_the_reservation_before_a_remote_authority_is_asked(app, clock, demo_seeded):
+    remote = ObservingVip(app, demo_seeded["npi"], in_process=False, answer=Outcome.ACCEPTED)
+    app.extensions["token_authority"].vip = remote
+    commits = []
+
+    with watching(app, "commit", lambda connection: commits.append(1)):
+        result = check(app, clock, demo_seeded["npi"], REMOTE_ID, "123456")
+
+    assert result.accepted
+    assert remote.seen == [1], "the attempt was counted where every other request sees it"
+    assert len(commits) == 2, "the reservation, then the outcome"
+    assert failures(app, demo_seeded["npi"]) == 0
+
+
+def test_should_hold_the_reservation_uncommitted_while_an_in_process_authority_checks(
+    app, clock, demo_seeded
+):
+    local = ObservingVip(app, demo_seeded["npi"], in_process=True, answer=Outcome.WRONG)
+    app.extensions["token_authority"].vip = local
+
+    result = check(app, clock, demo_seeded["npi"], REMOTE_ID, "123456")
+
+    assert result.outcome == Outcome.WRONG
+    assert local.seen == [0], "the reservation and the outcome commit together"
+    assert failures(app, demo_seeded["npi"]) == 1
+
+
+def test_cant_leave_half_a_check_behind_when_a_statement_fails_mid_check(
+    app, clock, demo_seeded, vip, flask_cli
+):
+    issued = vip.issue()
+    code = vip.code(issued)
+    with app.app_context():
+        head = db.session.scalar(select(AuditHead.hash))
+
+    def failing_audit(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO audit_events"):
+            raise DiskFull("no space left on the device")
+
+    with watching(app, "before_cursor_execute", failing_audit), pytest.raises(Exception) as raised:
+        check(app, clock, demo_seeded["npi"], issued.credential_id, code)
+
+    assert "no space left" in str(raised.value)
+    assert failures(app, demo_seeded["npi"]) == 0, "the reservation was rolled back"
+    with app.app_context():
+        floor = db.session.scalar(
+            select(OathCredential.last_step).where(
+                OathCredential.credential_id == issued.credential_id
+            )
+        )
+        assert db.session.scalar(select(AuditHead.hash)) == head
+    assert floor is None, "the replay floor was rolled back"
+    assert audit_events(app) == []
+    # Nothing was half done: the same code is accepted once, then refused as reused.
+    assert check(app, clock, demo_seeded["npi"], issued.credential_id, code).accepted
+    again = check(app, clock, demo_seeded["npi"], issued.credential_id, code)
+    assert again.outcome == Outcome.REUSED
+    with app.app_context():
+        assert audit.verify_chain()[1] is None
+
+
+def audit_events(app: Flask) -> list[AuditEvent]:
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "enrollment.code").order_by(AuditEvent.id)
+        ).all()
+        db.session.expunge_all()
+        return list(events)
