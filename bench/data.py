@@ -40,8 +40,8 @@ class Pool:
 
 def prepare_database(app, accounts: int, credentials: int) -> tuple[list[Account], Pool]:
     """The schema, `accounts` prescribers with one Active sandbox token each, and a pool of
-    unbound sandbox credentials. The passphrase is hashed once (argon2 defaults: about 64 MiB
-    and tens of milliseconds per hash) and the hash shared, as the demo seed does."""
+    unbound sandbox credentials. The passphrase is hashed once (the app's argon2id: 7 MiB and
+    tens of milliseconds per hash) and the hash shared, as the demo seed does."""
     from wizard.cli import create_schema
     from wizard.extensions import db
     from wizard.services import accounts as account_service
@@ -104,9 +104,9 @@ def prepare_database(app, accounts: int, credentials: int) -> tuple[list[Account
 
 def valid_npi(first_nine: str) -> str:
     """An NPI the sign-in form accepts: its Luhn check digit computed over 80840 + NPI."""
-    from stdnum import luhn
+    from wizard.domain.identifiers import npi_check_digit
 
-    return first_nine + luhn.calc_check_digit("80840" + first_nine)
+    return first_nine + npi_check_digit(first_nine)
 
 
 def count_tokens(database: Path) -> int:

@@ -65,10 +65,10 @@ def _app(folder: Path):
 
 
 def _npi(n: int) -> str:
-    from stdnum import luhn
+    from wizard.domain.identifiers import npi_check_digit
 
     base = f"1{n:08d}"
-    return base + luhn.calc_check_digit("80840" + base)
+    return base + npi_check_digit(base)
 
 
 def _prescriber(app, n: int) -> str:

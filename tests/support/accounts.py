@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 import pyotp
 from flask import Flask
-from stdnum import luhn
+
+from wizard.domain.identifiers import npi_check_digit
 
 ACCOUNT_PASSPHRASE = "plum river lantern 42"
 
@@ -54,13 +55,13 @@ _npi_bases = itertools.count(int(secrets.token_hex(3), 16) % 10**7)
 def new_npi() -> str:
     """A fresh valid NPI (Luhn over 80840 + NPI) starting with 1, different on every call."""
     base = f"1{next(_npi_bases) % 10**8:08d}"
-    return base + luhn.calc_check_digit("80840" + base)
+    return base + npi_check_digit(base)
 
 
 def unused_npi() -> str:
     """A valid NPI that no test account has: they start with 1, this one with 2."""
     base = f"2{secrets.randbelow(10**8):08d}"
-    return base + luhn.calc_check_digit("80840" + base)
+    return base + npi_check_digit(base)
 
 
 def create_account(

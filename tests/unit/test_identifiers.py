@@ -1,5 +1,7 @@
 import pytest
-from stdnum import luhn
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum import luhn  # an independent Luhn: the wizard's own is checked against it
 
 from wizard.domain.identifiers import (
     NpiProblem,
@@ -7,6 +9,7 @@ from wizard.domain.identifiers import (
     clean_npi,
     is_valid_dea,
     is_valid_npi,
+    npi_check_digit,
     npi_problem,
 )
 
@@ -123,3 +126,20 @@ def test_cant_accept_invalid_dea_number(dea, reason):
 )
 def test_should_name_what_is_wrong_with_an_npi(npi, problem):
     assert npi_problem(npi) is problem
+
+
+@given(st.from_regex(r"[12][0-9]{8}", fullmatch=True))
+def test_should_complete_nine_digits_with_the_check_digit_of_an_npi(first_nine):
+    assert npi_check_digit(first_nine) == luhn.calc_check_digit("80840" + first_nine)
+    assert is_valid_npi(first_nine + npi_check_digit(first_nine))
+
+
+@given(st.from_regex(r"[12][0-9]{9}", fullmatch=True))
+def test_should_accept_an_npi_exactly_when_its_luhn_check_passes(npi):
+    assert is_valid_npi(npi) == luhn.is_valid("80840" + npi)
+
+
+@pytest.mark.parametrize("first_nine", ["12345678", "1234567890", "12345678x", "1٢٣٤٥٦٧٨٩", ""])
+def test_cant_compute_a_check_digit_of_anything_but_nine_ascii_digits(first_nine):
+    with pytest.raises(ValueError):
+        npi_check_digit(first_nine)

@@ -5,13 +5,29 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from stdnum import luhn
-
 _NPI = re.compile(r"[0-9]{10}")  # ASCII digits only
 _DEA = re.compile(r"[A-Z][A-Z9][0-9]{7}")  # [0-9], not \d: ASCII digits only
 # An NPI's Luhn check digit is computed as if the number were prefixed by the
 # ISO health-card issuer identifier 80840.
 _NPI_PREFIX = "80840"
+
+
+def _luhn_remainder(digits: str) -> int:
+    """The Luhn sum mod 10: from the right, every second digit doubled (its digits summed)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10
+
+
+def npi_check_digit(first_nine: str) -> str:
+    """The tenth digit that makes first_nine a well-formed NPI."""
+    if not re.fullmatch(r"[0-9]{9}", first_nine):
+        raise ValueError("an NPI's first nine characters are digits")
+    return str(-_luhn_remainder(_NPI_PREFIX + first_nine + "0") % 10)
 
 
 def clean_npi(value: str) -> str:
@@ -33,7 +49,7 @@ def npi_problem(value: str) -> NpiProblem | None:
         return NpiProblem.NOT_TEN_DIGITS
     if value[0] not in "12":
         return NpiProblem.FIRST_DIGIT
-    if not luhn.is_valid(_NPI_PREFIX + value):
+    if _luhn_remainder(_NPI_PREFIX + value):
         return NpiProblem.CHECK_DIGIT
     return None
 

@@ -14,10 +14,9 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from stdnum import luhn
 
 from wizard.authority import authority
-from wizard.domain.identifiers import is_valid_npi
+from wizard.domain.identifiers import is_valid_npi, npi_check_digit
 from wizard.domain.otp import (
     OathSecret,
     code_at,
@@ -68,7 +67,7 @@ def new_credential(kind: str, now: datetime) -> str:
 
 def _random_npi() -> str:
     base = f"1{secrets.randbelow(10**8):08d}"
-    return base + luhn.calc_check_digit("80840" + base)
+    return base + npi_check_digit(base)
 
 
 def _random_dea(last_name: str) -> str:

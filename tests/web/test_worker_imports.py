@@ -1,0 +1,90 @@
+"""Issue 13: a web worker imports what it uses. lxml (the VIP client's SOAP messages) loads
+only where VIP is configured; the practice token's VIP client, the command line, Alembic,
+python-stdnum and zxcvbn's lists (a passphrase being set) never at start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from test_configuration import production
+from test_vip_config import production as production_with_vip
+
+from wizard.store.crypto import SeedCipher
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# A fresh interpreter, as a gunicorn worker starts: build the app, draw a QR code (step 1 and
+# the help desk's setup page do), and name the modules loaded.
+PROBE = """
+import json, sys
+import wizard
+from wizard.web.qr import qr_svg
+wizard.create_app()
+qr_svg("https://apps.apple.com/app/vip-access-for-iphone/id307658513", "QR code")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+NEVER_AT_START = (
+    "lxml",
+    "wizard.authority.vip",
+    "wizard.vipsandbox",
+    "wizard.cli",
+    "alembic",
+    "flask_migrate",
+    "stdnum",
+    "pydoc",
+    "zxcvbn",
+)
+
+
+def loaded_by_a_worker(environ: dict[str, str]) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIZARD_")}
+    env.update(environ)
+    done = subprocess.run(  # noqa: S603 - our own interpreter and probe
+        [sys.executable, "-c", PROBE],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def packages_among(modules: set[str], names: tuple[str, ...]) -> set[str]:
+    return {n for n in names if any(m == n or m.startswith(n + ".") for m in modules)}
+
+
+def sandbox(tmp_path) -> dict[str, str]:
+    return {
+        "WIZARD_SANDBOX": "1",
+        "WIZARD_DATABASE_URL": f"sqlite:///{tmp_path / 'wizard.sqlite3'}",
+        "WIZARD_SECRET_KEY": "a-secret-key-for-this-test-only",
+        "WIZARD_SEED_KEY": SeedCipher.new_key_text(),
+    }
+
+
+@pytest.mark.parametrize("mode", ["sandbox", "production without VIP"])
+def test_cant_find_lxml_or_the_command_line_in_a_worker_without_vip(tmp_path, mode):
+    environ = sandbox(tmp_path) if mode == "sandbox" else production()
+
+    modules = loaded_by_a_worker(environ)
+
+    assert "wizard.web" in modules  # the probe saw the app being built
+    assert packages_among(modules, NEVER_AT_START) == set()
+
+
+def test_should_load_lxml_where_vip_checks_the_codes(vip_certs):
+    modules = loaded_by_a_worker(production_with_vip(vip_certs))
+
+    assert packages_among(modules, ("lxml", "wizard.authority.vip")) == {
+        "lxml",
+        "wizard.authority.vip",
+    }
+    assert packages_among(modules, ("wizard.vipsandbox", "wizard.cli", "stdnum")) == set()
