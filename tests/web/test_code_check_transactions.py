@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 import pyotp
+import pytest
 from flask import Flask
 from sqlalchemy import event, select
 

@@ -226,9 +226,7 @@ def hold_account(prescriber_id: int) -> None:
 
 
 _HOLD = (
-    select(Prescriber.id)
-    .where(Prescriber.id == bindparam("id"))
-    .with_for_update(key_share=True)
+    select(Prescriber.id).where(Prescriber.id == bindparam("id")).with_for_update(key_share=True)
 )
 
 
