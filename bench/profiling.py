@@ -24,7 +24,7 @@ PARTS = {
         ("whole request (Flask wsgi_app)", "flask/app.py", "wsgi_app"),
         ("open the server-side session (SELECT)", "wizard/web/server_session.py", "open_session"),
         ("load the prescriber (before_request)", "wizard/web/session.py", "_load_prescriber"),
-        ("the view (queries + render)", "wizard/web/enrol/routes.py", "credential_id"),
+        ("the view (queries + render)", "wizard/web/enrol/credential.py", "credential_id"),
         ("  of which render_template", "flask/templating.py", "render_template"),
         ("save the session (when changed)", "wizard/web/server_session.py", "save_session"),
         (
