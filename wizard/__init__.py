@@ -84,7 +84,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     cipher = SeedCipher.from_text(app.config["SEED_KEY"])
     app.extensions["seed_cipher"] = cipher
     app.extensions["token_authority"] = Authorities(LocalOathAuthority(cipher), _vip(app))
-    # argon2id with OWASP's 7 MiB x 5 passes (wizard/domain/hashing.py): as strong as its
+    # argon2id at 7 MiB x 7 passes (wizard/domain/hashing.py): at least as strong as OWASP's
     # 19 MiB x 2, and 12 MiB less at each sign-in in every worker.
     hasher = hashing.new_hasher(cheap=app.config.get("ARGON2_CHEAP", False))
     app.extensions["password_hasher"] = hasher

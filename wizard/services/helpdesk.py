@@ -139,6 +139,7 @@ def sign_in(username: str, passphrase: str, code: str, now: datetime) -> AgentAt
         lock = lockout.fail(ticket, now, action="helpdesk.sign-in", outcome=outcome, actor=actor)
         return AgentAttempt(lock=lock)
     lockout.succeed(ticket, now)
+    accounts.rehash(HelpdeskAgent, agent.id, agent.passphrase_hash, passphrase)
     audit.record("helpdesk.sign-in", "success", actor=actor, now=now)
     db.session.commit()
     return AgentAttempt(agent)

@@ -23,7 +23,7 @@ from wizard.domain import tokens as token_rules
 from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Action, Status, allows, suspension_ends, suspension_over
 from wizard.extensions import db
-from wizard.services import accounts, audit, enrollment, notices, outages
+from wizard.services import accounts, audit, enrollment, lockout, notices, outages
 from wizard.services.enrollment import CodeCheck
 from wizard.store.models import AuditEvent, Prescriber, Token
 
@@ -98,6 +98,9 @@ def _move(
 ) -> str:
     """Move token to status to, if it is still in the status it was read in; audited.
     Returns the previous status. The caller adds its mail and commits."""
+    # The prescriber's row first, as a code check takes it, then the token and the audit
+    # head: in one order, a token change and a code check of one prescriber never deadlock.
+    lockout.hold_account(prescriber.id)
     _require(token, prescriber, action)
     previous = token.status
     values = {"status": to, "updated_at": now}
