@@ -6,6 +6,7 @@ import ctypes
 import logging
 import os
 import re
+import sqlite3
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wizard.authority.local import LocalOathAuthority
 from wizard.authority.router import Authorities
-from wizard.config import from_environment
+from wizard.config import ConfigError, from_environment
 from wizard.domain import hashing
 from wizard.extensions import csrf, db, htmx, limiter
 from wizard.store.crypto import SeedCipher
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
             "pool_pre_ping": False,
         }
     configure_logging(app)
+    _recent_enough_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     hops = app.config.get("TRUSTED_PROXIES", 0)
     if hops:
@@ -206,6 +208,21 @@ def configure_logging(app: Flask) -> None:
     for name in ("werkzeug", "gunicorn.access"):
         _add_filter(name, RedactSetupLinks)
     _add_filter("sqlalchemy.engine.Engine", DropResultRows)
+
+
+SQLITE_NEEDED = (3, 35)  # UPDATE ... RETURNING (the lock counters, the audit head)
+
+
+def _recent_enough_sqlite(uri: str) -> None:
+    """Refuse to start on a SQLite too old for our statements, rather than fail a code check."""
+    if make_url(uri).get_backend_name() != "sqlite":
+        return
+    if sqlite3.sqlite_version_info < SQLITE_NEEDED:
+        raise ConfigError(
+            f"WIZARD_DATABASE_URL: SQLite {'.'.join(map(str, SQLITE_NEEDED))} or later is "
+            f"needed, and this Python has {sqlite3.sqlite_version}; use PostgreSQL or a newer "
+            "Python build."
+        )
 
 
 def _private_sqlite_file(uri: str) -> None:

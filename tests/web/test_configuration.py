@@ -230,3 +230,14 @@ def test_production_prints_no_made_up_address(app_factory, tmp_path):
 def test_cant_start_with_a_base_url_that_is_not_http(app_factory):
     message = refusal(app_factory, production(WIZARD_BASE_URL="epcs.example.org"))
     assert "WIZARD_BASE_URL" in message
+
+
+def test_cant_start_on_a_sqlite_too_old_for_update_returning(app_factory, monkeypatch):
+    """A SQLite before 3.35 has no UPDATE ... RETURNING: the wizard says so at start, rather
+    than failing the first code check with a server error."""
+    import wizard
+
+    monkeypatch.setattr(wizard.sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(wizard.sqlite3, "sqlite_version", "3.34.1")
+    message = refusal(app_factory, production())
+    assert "WIZARD_DATABASE_URL" in message and "3.34.1" in message and "3.35" in message
