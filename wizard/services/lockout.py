@@ -217,9 +217,10 @@ def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) 
 
 def hold_account(prescriber_id: int) -> None:
     """Lock the prescriber's row until the commit (PostgreSQL; SQLite has one writer anyway)
-    before a sign-in or reset code check writes its credential's replay floor. A code check
-    in one transaction (reserve_code(commit=False)) locks the prescriber first too: taken in
-    the same order, two checks for one prescriber wait for each other and never deadlock.
+    before a sign-in or reset code check writes its credential's replay floor, or a token
+    change writes its audit event. A code check in one transaction (reserve_code(commit=False))
+    locks the prescriber first too: in one order, two writes of one prescriber wait for each
+    other and never deadlock.
     The lock an UPDATE takes (FOR NO KEY UPDATE), not FOR UPDATE: an audit event's foreign
     key to the prescriber must not wait on it, or events written meanwhile would deadlock."""
     db.session.execute(_HOLD, {"id": prescriber_id})
