@@ -3,12 +3,7 @@ asks for it: a web worker serving pages never imports it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from support.probe import run_probe
 
 # In a fresh interpreter, as a web worker starts: build the app, serve pages, then list the
 # command line's modules; then ask for the commands, as `flask --app wizard --help` does.
@@ -34,22 +29,12 @@ print(loaded())
 
 def test_a_web_worker_never_imports_the_command_line(app):
     environ = {
-        **os.environ,
         "WIZARD_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "WIZARD_SECRET_KEY": "probe-secret",
         "WIZARD_SEED_KEY": app.config["SEED_KEY"],
         "WIZARD_SANDBOX": "1",
     }
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    statuses, serving, commands = done.stdout.splitlines()
+    statuses, serving, commands = run_probe(PROBE, environ)
     assert statuses == "200 200 200"
     assert serving == ""
     for module in ("wizard.cli", "wizard.cli.accounts", "wizard.cli.sandbox", "flask_migrate"):

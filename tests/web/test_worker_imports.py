@@ -5,17 +5,13 @@ python-stdnum and zxcvbn's lists (a passphrase being set) never at start."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from support.probe import run_probe
 from test_configuration import production
 from test_vip_config import production as production_with_vip
 
 from wizard.store.crypto import SeedCipher
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A fresh interpreter, as a gunicorn worker starts: build the app, draw a QR code (step 1 and
 # the help desk's setup page do), and name the modules loaded.
@@ -42,19 +38,7 @@ NEVER_AT_START = (
 
 
 def loaded_by_a_worker(environ: dict[str, str]) -> set[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIZARD_")}
-    env.update(environ)
-    done = subprocess.run(  # noqa: S603 - our own interpreter and probe
-        [sys.executable, "-c", PROBE],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    return set(json.loads(run_probe(PROBE, environ)[-1]))
 
 
 def packages_among(modules: set[str], names: tuple[str, ...]) -> set[str]:
