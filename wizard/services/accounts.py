@@ -185,13 +185,13 @@ def check_token_code(
         return Attempt(lock=ticket.lock)
     candidates = active_tokens(prescriber) if among is None else among
     token = next((t for t in candidates if t.id == token_id), None)
-    if token is not None and authority().in_process(token.credential_id):
+    # Chosen once: with VIP configured, choosing asks the database whether we hold the seed.
+    checker = authority().for_credential(token.credential_id) if token else None
+    if checker is not None and checker.in_process:
         lockout.hold_account(prescriber.id)  # never across a call to VIP
     try:
         verdict = (
-            authority().authenticate(prescriber, [token.credential_id], code, now)
-            if token
-            else None
+            checker.authenticate(prescriber, [token.credential_id], code, now) if checker else None
         )
     except AuthorityUnavailable as error:
         return _unavailable(error, ticket, prescriber, now, action, token)

@@ -91,18 +91,22 @@ def check_code(
     wait until then, and a failure anywhere rolls back all of it, the replay floor included.
     When the authority is remote, the reservation is committed first, so that parallel
     attempts count while the question is in flight (no lock is held across the network)."""
-    in_process = authority().in_process(credential_id)
-    ticket = lockout.reserve_code(prescriber, now, commit=not in_process)
+    # Chosen once: with VIP configured, choosing asks the database whether we hold the seed.
+    checker = authority().for_credential(credential_id)
+    ticket = lockout.reserve_code(prescriber, now, commit=not checker.in_process)
     if not ticket.granted:
         return CodeCheck("locked", ticket.lock)
     try:
-        return _checked(ticket, prescriber, credential_id, code, now, action, second, token_id)
+        return _checked(
+            checker, ticket, prescriber, credential_id, code, now, action, second, token_id
+        )
     except BaseException:
         db.session.rollback()
         raise
 
 
 def _checked(
+    checker,
     ticket: Ticket,
     prescriber: Prescriber,
     credential_id: str,
@@ -115,11 +119,11 @@ def _checked(
     """The reserved attempt checked, and its outcome recorded and committed."""
     try:
         if second is not None:
-            verdict = authority().resync(credential_id, code, second)
+            verdict = checker.resync(credential_id, code, second)
         elif token_id is not None:
-            verdict = authority().authenticate(prescriber, [credential_id], code, now)
+            verdict = checker.authenticate(prescriber, [credential_id], code, now)
         else:
-            verdict = authority().verify(credential_id, code, now)
+            verdict = checker.verify(credential_id, code, now)
     except AuthorityUnavailable as error:
         lockout.give_back(ticket)
         outages.record(
