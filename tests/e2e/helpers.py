@@ -198,10 +198,11 @@ def reach_security_code(page: Page, app: PracticeApp) -> None:
     enter_credential_id(page, app.shown_id)
 
 
-def expect_on_step(page: Page, number: int) -> None:
-    """The page shows step number: its URL, its heading, and the indicator's current step."""
+def expect_on_step(page: Page, number: int, heading: str | None = None) -> None:
+    """The page shows step number: its URL, its heading (the step's own, or heading: step 1
+    names the device once one is shown), and the indicator's current step."""
     expect(page).to_have_url(re.compile(re.escape(STEP_PATHS[number]) + r"$"))
-    expect(step_heading(page)).to_contain_text(STEP_HEADINGS[number])
+    expect(step_heading(page)).to_contain_text(heading or STEP_HEADINGS[number])
     current = page.get_by_role("navigation", name="Steps to add a token").locator("[aria-current]")
     expect(current).to_have_count(1)
     expect(current).to_have_attribute("aria-current", "step")

@@ -649,9 +649,9 @@ class Keyboard:
         return [r for r in self.seen if not r["visible"] and r["tag"] not in ("BODY", "H1")]
 
 
-def expect_step_focused(page: Page, number: int) -> None:
+def expect_step_focused(page: Page, number: int, heading: str | None = None) -> None:
     """After a swap focus is on the new step's heading, and the live region names the step."""
-    expect_on_step(page, number)
+    expect_on_step(page, number, heading)
     expect(page.locator("#step-heading")).to_be_focused()
     expect(page.locator("#announcer")).to_contain_text(f"Step {number} of 5")
 
@@ -674,7 +674,8 @@ def test_keyboard_only_enrollment(page: Page, account) -> None:
     expect(page.locator("input[type=radio]:checked")).to_have_count(1)
     keys.tab_to(show_me(page))
     keys.press("Enter")
-    expect_step_focused(page, 1)
+    # The swapped step 1 names what was chosen (the first radio: the app on an iPhone).
+    expect_step_focused(page, 1, heading="Get the VIP Access app")
     keys.tab_to(page.get_by_label(DEA_CONFIRMATION))
     keys.press("Space")
     expect(page.get_by_label(DEA_CONFIRMATION)).to_be_checked()
