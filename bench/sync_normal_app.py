@@ -1,11 +1,10 @@
-"""What-if, for bench/run.py only: the wizard exactly as shipped, except that SQLite commits
-without waiting for the disk (PRAGMA synchronous=NORMAL, which in WAL mode keeps the database
-consistent through a crash of the app or the OS, but may lose the last commits on power loss).
+"""What-if, for the bench only: the wizard exactly as shipped, except that every SQLite
+commit goes without waiting for the disk (PRAGMA synchronous=NORMAL), records included. As
+shipped, only sessions are written so (wizard/store/sessions.py); a code check's records wait.
 
-It shows how much of the wizard's time under load is the one fsync per request: every GET
-rewrites the server-side session (its idle timestamp), and a code check also writes the lock
-counter and an audit event. It is not a recommendation made by running it; see
-docs/PERFORMANCE.md.
+In WAL mode NORMAL keeps the database consistent through a crash of the app or the OS, but a
+power cut may lose the last commits. It shows how much of the code POST's time under load is
+the wait for the disk; it is not a recommendation made by running it (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations

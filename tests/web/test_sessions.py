@@ -18,7 +18,7 @@ from cluster.redis_server import RedisServer
 from flask import Flask
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
 from signing import post, sign_in
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from support.accounts import unused_npi
 from support.csrf import SESSION_COOKIE, session_cookie
 from support.pages import page_text
@@ -417,3 +417,27 @@ def test_should_count_purged_rows_only_once_expired(app, runner, clock):
     assert "Deleted 2" in runner.invoke(args=["sessions", "purge"]).output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(StoredSession)) == 0
+
+
+# --- Durability --------------------------------------------------------------------------
+
+
+def test_should_save_sessions_without_waiting_for_the_disk_and_records_waiting(
+    app, client, account, clock
+):
+    """On SQLite a session is committed with synchronous=NORMAL (a power cut may lose the
+    last ones, as Redis may); records keep FULL, and their commit carries every earlier
+    frame of the log to the disk."""
+    if uses_redis(app) or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite's synchronous setting")
+    written = []
+    with app.app_context():
+        writer = app.session_interface.store._writer()
+        event.listen(writer, "before_cursor_execute", lambda *a: written.append(a[2]))
+        sign_in(client, account, clock())
+        with writer.connect() as connection:
+            session_sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        record_sync = db.session.connection().exec_driver_sql("PRAGMA synchronous").scalar()
+
+    assert any("server_sessions" in statement for statement in written)
+    assert (session_sync, record_sync) == (1, 2)  # NORMAL, FULL

@@ -11,8 +11,9 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 
 from wizard.extensions import db
 from wizard.store.models import StoredSession
@@ -42,6 +43,12 @@ class SessionStore(Protocol):
     def ping(self) -> None: ...
 
 
+def _commit_without_waiting(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class DatabaseSessionStore:
     """The `server_sessions` table. Reading shares the request's connection (the first query
     of most requests); writing takes a short transaction of its own, so that saving a session
@@ -64,10 +71,28 @@ class DatabaseSessionStore:
         What the request left uncommitted is dropped at its teardown anyway."""
         db.session.close()
 
+    def __init__(self) -> None:
+        self._writers: dict[Engine, Engine] = {}
+
+    def _writer(self) -> Engine:
+        """Where a session is written. On SQLite, connections of their own that commit without
+        waiting for the disk (synchronous=NORMAL): a power cut may lose the last sessions
+        written (their holders sign in again), as a Redis store may, but never a record, whose
+        commit still waits and carries every earlier WAL frame to the disk with it."""
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return engine
+        writer = self._writers.get(engine)
+        if writer is None:
+            writer = create_engine(engine.url, hide_parameters=True)
+            event.listen(writer, "connect", _commit_without_waiting)
+            self._writers[engine] = writer
+        return writer
+
     def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None:
         values = {"session_id": key, "data": data, "expiry": _naive(now + lifetime)}
         self._release_request_connection()
-        with db.engine.begin() as connection:
+        with self._writer().begin() as connection:
             dialect = connection.dialect.name
             if dialect in ("sqlite", "postgresql"):
                 insert = (sqlite if dialect == "sqlite" else postgresql).insert(self.table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g
+from flask_wtf.csrf import generate_csrf
 
 from wizard.domain.mail import us_time
 from wizard.domain.tokens import SUSPENSION, allowed_actions, needs_backup
@@ -58,7 +59,17 @@ def init_app(app: Flask) -> None:
             # Called by the page frame only: a partial never counts the tokens.
             "backup_reminder": lambda: _needs_backup_reminder(prescriber),
             "navigation": navigation,
+            "csrf_token": csrf_token,
         }
+
+
+def csrf_token() -> str:
+    """Flask-WTF's token for this request, which a page asks for up to six times: its own
+    lookup reads the configuration and the session each time."""
+    token = g.get("page_csrf_token")
+    if token is None:
+        token = g.page_csrf_token = generate_csrf()
+    return token
 
 
 def _needs_backup_reminder(prescriber) -> bool:

@@ -8,8 +8,11 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
+from markupsafe import Markup, escape
 from wtforms import Field, StringField
 from wtforms.validators import DataRequired, Length, StopValidation
+from wtforms.widgets import PasswordInput, TextInput
+from wtforms.widgets.core import clean_key
 
 # Longest value any text field takes; fields with a rule of their own (a token name, a
 # username) are shorter. The request body as a whole is capped by MAX_CONTENT_LENGTH.
@@ -36,6 +39,30 @@ class PlainText:
             raise StopValidation(f"{field.label.text} must be {TEXT_MAX} characters or fewer")
 
 
+def html_attributes(**attributes) -> Markup:
+    """WTForms' html_params, attribute for attribute (sorted, True bare, False left out),
+    without its Markup.format per attribute: several times faster, and every step page
+    renders an input."""
+    out = []
+    for key, value in sorted(attributes.items()):
+        if value is True:
+            out.append(escape(clean_key(key)))
+        elif value is not False:
+            out.append(f'{escape(clean_key(key))}="{escape(value)}"')
+    return Markup(" ".join(out))  # noqa: S704 - every name and value escaped above
+
+
+class _TextInput(TextInput):
+    html_params = staticmethod(html_attributes)
+
+
+class _PasswordInput(PasswordInput):
+    html_params = staticmethod(html_attributes)
+
+
+_TEXT_INPUT = _TextInput()
+
+
 class BaseForm(FlaskForm):
     """Strips surrounding whitespace from every text field and refuses control characters
     and overlong values in it (PlainText); reads form posts only."""
@@ -55,7 +82,12 @@ class BaseForm(FlaskForm):
             if issubclass(unbound_field.field_class, StringField):
                 validators = unbound_field.kwargs.get("validators") or []
                 options = {**options, "validators": [PlainText(), *validators]}
-            return unbound_field.bind(form=form, filters=filters, **options)
+            field = unbound_field.bind(form=form, filters=filters, **options)
+            if type(field.widget) is TextInput:
+                field.widget = _TEXT_INPUT
+            elif type(field.widget) is PasswordInput:
+                field.widget = _PasswordInput(field.widget.hide_value)
+            return field
 
     def error_summary(self) -> list[tuple[str, str]]:
         """(field id, first message) for each invalid field, in page order; a message shared

@@ -32,6 +32,7 @@ from wizard.web.htmx import render_page, wants_partial
 from wizard.web.qr import qr_svg
 from wizard.web.session import login_required, now
 from wizard.web.support import note_error, note_page
+from wizard.web.urls import fixed_url
 
 ENDPOINTS = {
     Step.GET_APP: "enrol.get_app",
@@ -102,7 +103,7 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
     return render_page(
         f"enrol/{step}.html",
         status=status,
-        push_url=url_for(ENDPOINTS[step]) if status == 200 else False,
+        push_url=fixed_url(ENDPOINTS[step]) if status == 200 else False,
         step=step,
         progress=progress,
         errors=errors,
