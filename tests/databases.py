@@ -129,6 +129,15 @@ class PostgresDatabases:
         finally:
             self.server.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
 
+    def ended(self, url: str) -> None:
+        """Every open connection to the database at url ended by the server, as a restart or
+        a failover ends them; new ones are welcome."""
+        name = url.rsplit("/", 1)[1]
+        self.server.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
+            f"WHERE datname = '{name}'"
+        )
+
     def stored_bytes(self, url: str) -> bytes:
         """What the server has written to disk for the database at url (its files and the
         write-ahead log), after a checkpoint."""
@@ -251,6 +260,10 @@ class DatabaseSet:
     def gone(self, url: str):
         """with database.gone(url): the database at url cannot be reached, then is back."""
         return self.provider.gone(url)
+
+    def ended(self, url: str) -> None:
+        """PostgreSQL: the server ends every open connection to the database at url."""
+        self.provider.ended(url)
 
     def stored_bytes(self, url: str) -> bytes:
         return self.provider.stored_bytes(url)

@@ -22,6 +22,7 @@ from wizard.authority.router import Authorities
 from wizard.config import ConfigError, from_environment
 from wizard.domain import hashing
 from wizard.extensions import csrf, db, htmx, limiter
+from wizard.store.connections import ping_when_idle
 from wizard.store.crypto import SeedCipher
 from wizard.store.sessions import DatabaseSessionStore, RedisSessionStore
 
@@ -56,18 +57,14 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         # another request made meanwhile (a lost update: wizard progress gone).
         SESSION_REFRESH_EACH_REQUEST=False,
         # hide_parameters: SQL logs and errors never show values (session ids, hashes).
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        # Connections are checked before use only after standing idle (store/connections.py).
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": False, "hide_parameters": True},
+        DATABASE_PING_IDLE_SECONDS=1.0,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server session
         CLOCK=utcnow,
     )
     if test_config:
         app.config.update(test_config)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file has no server to drop the connection: no ping at every checkout.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "pool_pre_ping": False,
-        }
     configure_logging(app)
     _recent_enough_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -77,6 +74,10 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no server to end the connection: only a server's are checked.
+        with app.app_context():
+            ping_when_idle(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     app.cli = Commands(app)
     csrf.init_app(app)
     htmx.init_app(app)

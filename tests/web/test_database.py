@@ -1,6 +1,7 @@
 """Issue 2: the health check, init-db, and what the database itself enforces and keeps."""
 
 import base64
+import time
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -31,6 +32,36 @@ def test_should_answer_503_when_the_database_is_unreachable(make_app, database):
         assert response.get_json()["status"] != "ok"
 
     assert client.get("/healthz").status_code == 200, "healthy again once the database answers"
+
+
+def test_should_replace_a_pooled_connection_the_database_server_ended(make_app, database):
+    if database.backend == "sqlite":
+        pytest.skip("a file has no server to end a connection")
+    app = make_app()
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200  # its connection now waits in the pool
+
+    database.ended(app.config["SQLALCHEMY_DATABASE_URI"])  # a restart, a failover
+    time.sleep(app.config["DATABASE_PING_IDLE_SECONDS"] + 0.1)
+
+    assert client.get("/healthz").status_code == 200, "checked, found ended, replaced"
+
+
+def test_should_not_check_a_connection_used_a_moment_ago(make_app, database, monkeypatch):
+    """A round trip saved on each request of a busy worker."""
+    if database.backend == "sqlite":
+        pytest.skip("a file has no server to end a connection")
+    app = make_app()
+    client = app.test_client()
+    client.get("/healthz")
+    with app.app_context():
+        dialect = db.engine.dialect
+    pings = []
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda c: pings.append(c) or real_ping(c))
+
+    assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
+    assert pings == []
 
 
 def test_should_start_and_answer_503_when_the_database_is_unreachable_from_the_start(
