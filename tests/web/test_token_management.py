@@ -18,9 +18,11 @@ from signing import (
     token_row,
     tokens_with,
 )
+from sqlalchemy import event
 from support.csrf import csrf_token
 from support.pages import page_text
 
+from wizard.extensions import db
 from wizard.services import sandbox
 
 HTMX = {"HX-Request": "true"}
@@ -541,6 +543,42 @@ def test_deleting_a_token_at_the_limit_brings_the_add_button_back(client, signed
     account = signed_in(("Active", "Active", "Active", "Active", "Active"))
     post(client, f"/tokens/{account.tokens[4].id}/delete", {})
     assert ">Add a token</a>" in client.get("/tokens").get_data(as_text=True)
+
+
+def test_the_table_redrawn_after_a_delete_counts_the_tokens_again(client, signed_in):
+    """The count read with the prescriber at the request's start is stale once the delete
+    is committed: the table htmx gets back must not still say the account is full."""
+    account = signed_in(("Active", "Active", "Active", "Active", "Active"))
+    assert "the most an account can hold" in page_text(client.get("/tokens"))
+
+    swapped = post(
+        client,
+        f"/tokens/{account.tokens[4].id}/delete",
+        {},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/tokens"},
+    )
+
+    assert swapped.status_code == 200
+    assert ">Add a token</a>" in swapped.get_data(as_text=True)
+    assert "the most an account can hold" not in page_text(swapped)
+
+
+def test_a_step_reads_the_prescriber_and_the_token_count_in_one_statement(app, client, signed_in):
+    signed_in(("Active",))
+    client.get("/enroll/get-app")
+    statements = []
+
+    def note(_connection, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert client.get("/enroll/get-app").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+    counting = [s for s in statements if "count(tokens.id)" in s]
+    assert len(counting) == 1 and "FROM prescribers" in counting[0], statements
 
 
 # --- htmx ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import with_expression
 
 from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import codes, passphrase
@@ -19,7 +20,7 @@ from wizard.domain.tokens import Status, active, suspension_over
 from wizard.extensions import db
 from wizard.services import audit, lockout, notices, outages
 from wizard.services.lockout import PRESCRIBER, Lock
-from wizard.store.models import AuditEvent, Prescriber, Token
+from wizard.store.models import AuditEvent, Prescriber, Token, held_tokens
 
 RESET_CODE_VALID = timedelta(hours=24)
 
@@ -87,8 +88,13 @@ def by_id(prescriber_id: int | None) -> Prescriber | None:
     return db.session.scalar(_BY_ID, {"id": prescriber_id})
 
 
-# Built once: every signed-in request loads its prescriber (cheaper than Session.get).
-_BY_ID = select(Prescriber).where(Prescriber.id == bindparam("id"))
+# Built once: every signed-in request loads its prescriber (cheaper than Session.get), with
+# the count every step of the wizard asks for (one round trip, not two).
+_BY_ID = (
+    select(Prescriber)
+    .options(with_expression(Prescriber.held_tokens, held_tokens()))
+    .where(Prescriber.id == bindparam("id"))
+)
 
 
 @dataclass(frozen=True)

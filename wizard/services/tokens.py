@@ -57,9 +57,12 @@ def not_deleted(prescriber: Prescriber) -> list[Token]:
 
 def at_limit(prescriber: Prescriber) -> bool:
     """True when no more tokens may be added (deleted ones do not count). A count: every
-    step of the wizard asks, and needs none of the tokens themselves. Read on the session's
-    connection without autoflush: asked before the request changes anything."""
-    held = db.session.connection().scalar(_HELD, {"prescriber": prescriber.id})
+    step of the wizard asks, and needs none of the tokens themselves. The one read with the
+    prescriber at the request's start, unless a commit since has expired it; else read on
+    the session's connection without autoflush: asked before the request changes anything."""
+    held = prescriber.held_tokens
+    if held is None:
+        held = db.session.connection().scalar(_HELD, {"prescriber": prescriber.id})
     return held >= current_app.config["MAX_TOKENS"]
 
 

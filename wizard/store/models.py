@@ -16,9 +16,12 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    func,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from wizard.domain.tokens import ISSUER, Status
 from wizard.extensions import db
@@ -78,6 +81,9 @@ class Prescriber(db.Model):
         back_populates="prescriber", order_by="OrganisationGrant.id"
     )
     tokens: Mapped[list[Token]] = relationship(back_populates="prescriber", order_by="Token.id")
+    # Tokens not deleted, read with the row by accounts.by_id (every step asks, the limit);
+    # None when the row was read otherwise, or read again after a commit.
+    held_tokens: Mapped[int | None] = query_expression()
 
 
 class OrganisationGrant(db.Model):
@@ -340,3 +346,13 @@ class SandboxAccount(db.Model):
     prescriber_id: Mapped[int | None] = mapped_column(ForeignKey("prescribers.id"), unique=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("helpdesk_agents.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+def held_tokens() -> ScalarSelect:
+    """Prescriber.held_tokens' expression: the prescriber's tokens not deleted."""
+    return (
+        select(func.count(Token.id))
+        .where(Token.prescriber_id == Prescriber.id, Token.status != Status.DELETED)
+        .correlate(Prescriber)
+        .scalar_subquery()
+    )
