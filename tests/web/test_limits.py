@@ -16,6 +16,7 @@ from signing import audit_events, post, prescriber, sign_in
 from support.pages import page_text
 
 from wizard.services import sandbox
+from wizard.web.limits import no_limit_applies
 
 HOME = "198.51.100.20"
 ELSEWHERE = "198.51.100.99"
@@ -209,3 +210,20 @@ def test_support_code_lookups_are_limited_per_agent_but_polls_are_not(app, conso
     assert console.get("/helpdesk").status_code == 200  # the empty console is no lookup
     for _ in range(5):
         assert console.get(f"/helpdesk/live/{code}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "counted"),
+    [
+        ("GET", "/enroll/credential-id", False),
+        ("HEAD", "/tokens", False),
+        ("GET", "/sign-in", False),
+        ("POST", "/sign-in", True),
+        ("POST", "/enroll/security-code", True),
+        ("GET", "/helpdesk?code=ABC-DEF", True),
+    ],
+)
+def test_only_requests_some_limit_counts_go_through_the_limiter(app, method, path, counted):
+    """Every limit counts POSTs but the help desk's lookup, a GET: other GETs skip it."""
+    with app.test_request_context(path, method=method):
+        assert no_limit_applies() is not counted

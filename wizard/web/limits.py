@@ -11,7 +11,9 @@ from one form to another:
   WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT);
 - support_lookup_limit: a help-desk agent looking up a support code, per agent
   (WIZARD_HELPDESK_LOOKUP_RATE_LIMIT).
-Limits count POSTs (GET for the help-desk lookup) and are read from the config on each request.
+Limits count POSTs (GET for the help-desk lookup) and are read from the config on each request;
+a GET elsewhere skips Flask-Limiter's work altogether (no_limit_applies). A new limit on a GET
+outside the help desk must change that filter.
 A client address is an IPv4 address or an IPv6 /64, as for the sign-in pauses.
 """
 
@@ -39,6 +41,14 @@ def exempt() -> bool:
     """True when this request is exempt from the limits. The one place to add an exemption
     (none today)."""
     return False
+
+
+@limiter.request_filter
+def no_limit_applies() -> bool:
+    """True for a request no limit counts: a GET or HEAD outside the help desk (whose console
+    lookup is the one limited GET). Flask-Limiter would otherwise resolve the route's limits
+    at every page read, only to find none."""
+    return request.method in ("GET", "HEAD") and request.blueprint != "helpdesk"
 
 
 def _setting(name: str) -> Callable[[], str]:
