@@ -425,19 +425,48 @@ def test_should_count_purged_rows_only_once_expired(app, runner, clock):
 def test_should_save_sessions_without_waiting_for_the_disk_and_records_waiting(
     app, client, account, clock
 ):
-    """On SQLite a session is committed with synchronous=NORMAL (a power cut may lose the
-    last ones, as Redis may); records keep FULL, and their commit carries every earlier
-    frame of the log to the disk."""
+    """On SQLite a session is saved with synchronous=NORMAL (a power cut may lose the last
+    ones, as Redis may); records and a session's end keep FULL, and their commit carries every
+    earlier frame of the log to the disk. The connection goes back to the pool at FULL."""
     if uses_redis(app) or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite's synchronous setting")
-    written = []
-    with app.app_context():
-        writer = app.session_interface.store._writer()
-        event.listen(writer, "before_cursor_execute", lambda *a: written.append(a[2]))
-        sign_in(client, account, clock())
-        with writer.connect() as connection:
-            session_sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
-        record_sync = db.session.connection().exec_driver_sql("PRAGMA synchronous").scalar()
+    levels = {}
 
-    assert any("server_sessions" in statement for statement in written)
-    assert (session_sync, record_sync) == (1, 2)  # NORMAL, FULL
+    def note(connection, _cursor, statement, *_rest):
+        verb = statement.lstrip().split(" ", 1)[0].upper()
+        kind = f"session {verb}" if "server_sessions" in statement else "record"
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            driver = connection.connection.driver_connection
+            levels.setdefault(kind, set()).add(driver.execute("PRAGMA synchronous").fetchone()[0])
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            sign_in(client, account, clock())
+            assert client.get("/enroll/get-app").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        pooled = [db.engine.connect() for _ in range(3)]
+        after = {c.exec_driver_sql("PRAGMA synchronous").scalar() for c in pooled}
+        for c in pooled:
+            c.close()
+
+    # A save goes without waiting (NORMAL); ending a session (here the id replaced at sign-in)
+    # and every record wait (FULL).
+    assert levels == {"session INSERT": {1}, "session DELETE": {2}, "record": {2}}
+    assert after == {2}
+
+
+def test_should_put_the_connection_back_waiting_for_the_disk_when_a_save_fails(app, clock):
+    if uses_redis(app) or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite's synchronous setting")
+    store = app.session_interface.store
+    with app.app_context():
+        with pytest.raises(Exception, match="bytes-like object is required"):
+            store.save("key", object(), clock(), timedelta(minutes=5))  # refused mid-transaction
+        pooled = [db.engine.connect() for _ in range(3)]
+        after = {c.exec_driver_sql("PRAGMA synchronous").scalar() for c in pooled}
+        for c in pooled:
+            c.close()
+
+    assert after == {2}

@@ -8,12 +8,14 @@ holds and when it ends is decided above this layer (wizard.web.server_session).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import bindparam, create_engine, delete, event, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection
 
 from wizard.extensions import db
 from wizard.store.models import StoredSession
@@ -43,10 +45,22 @@ class SessionStore(Protocol):
     def ping(self) -> None: ...
 
 
-def _commit_without_waiting(dbapi_connection, connection_record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+@contextmanager
+def _without_waiting_for_the_disk(connection: Connection) -> Iterator[None]:
+    """On SQLite, the transaction inside commits with synchronous=NORMAL: a power cut may lose
+    the last sessions written (their holders sign in again), as a Redis store may, but never
+    a record, whose commit still waits and carries every earlier WAL frame to the disk with
+    it. Set on the driver's connection outside any transaction, and put back before the
+    connection returns to the pool, whatever happened."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA synchronous=FULL")
 
 
 class DatabaseSessionStore:
@@ -71,43 +85,29 @@ class DatabaseSessionStore:
         What the request left uncommitted is dropped at its teardown anyway."""
         db.session.close()
 
-    def __init__(self) -> None:
-        self._writers: dict[Engine, Engine] = {}
-
-    def _writer(self) -> Engine:
-        """Where a session is written. On SQLite, connections of their own that commit without
-        waiting for the disk (synchronous=NORMAL): a power cut may lose the last sessions
-        written (their holders sign in again), as a Redis store may, but never a record, whose
-        commit still waits and carries every earlier WAL frame to the disk with it."""
-        engine = db.engine
-        if engine.dialect.name != "sqlite":
-            return engine
-        writer = self._writers.get(engine)
-        if writer is None:
-            writer = create_engine(engine.url, hide_parameters=True)
-            event.listen(writer, "connect", _commit_without_waiting)
-            self._writers[engine] = writer
-        return writer
-
     def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None:
         values = {"session_id": key, "data": data, "expiry": _naive(now + lifetime)}
         self._release_request_connection()
-        with self._writer().begin() as connection:
-            dialect = connection.dialect.name
-            if dialect in ("sqlite", "postgresql"):
-                insert = (sqlite if dialect == "sqlite" else postgresql).insert(self.table)
-                connection.execute(
-                    insert.values(values).on_conflict_do_update(
-                        index_elements=["session_id"],
-                        set_={"data": data, "expiry": values["expiry"]},
-                    )
+        with db.engine.connect() as connection, _without_waiting_for_the_disk(connection):
+            with connection.begin():
+                self._upsert(connection, key, data, values)
+
+    def _upsert(self, connection: Connection, key: str, data: bytes, values: dict) -> None:
+        dialect = connection.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert = (sqlite if dialect == "sqlite" else postgresql).insert(self.table)
+            connection.execute(
+                insert.values(values).on_conflict_do_update(
+                    index_elements=["session_id"],
+                    set_={"data": data, "expiry": values["expiry"]},
                 )
-                return
-            found = connection.execute(
-                update(self.table).where(self.table.c.session_id == key).values(values)
             )
-            if found.rowcount == 0:
-                connection.execute(self.table.insert().values(values))
+            return
+        found = connection.execute(
+            update(self.table).where(self.table.c.session_id == key).values(values)
+        )
+        if found.rowcount == 0:
+            connection.execute(self.table.insert().values(values))
 
     def delete(self, *keys: str) -> None:
         self._release_request_connection()
