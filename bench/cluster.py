@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bench.client import Client, at_step_two, sign_in_all
-from bench.common import BENCH, CONCURRENCY, ROOT, log
+from bench.common import BENCH, CODE_SESSIONS, CONCURRENCY, ROOT, log
 from bench.data import prepare_database
 from bench.load import Load, alternate, code_posts, get_load, median_load, retarget
 from bench.report import GOALS, target
@@ -43,7 +43,7 @@ def measure(r: dict, workdir: Path) -> dict:
     log("the cluster: PostgreSQL, Redis, two nodes and nginx (scripts/cluster)")
     with Cluster(port=0, sandbox=True, settings=settings) as cluster:
         app = build_app(cluster.settings)
-        accounts, pool = prepare_database(app, 2 * CONCURRENCY + 12, credentials=3000)
+        accounts, pool = prepare_database(app, 2 * CONCURRENCY + CODE_SESSIONS, credentials=4000)
         node = cluster.nodes[0]
         clients = sign_in_all(cluster.port, accounts)
         getters = [at_step_two(c) for c in clients[: 2 * CONCURRENCY]]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench import browser, hooks, peer
 from bench.client import SIGN_IN_LATENCIES, Client, at_step_two, expect, sign_in, sign_in_all
-from bench.common import BENCH, CONCURRENCY, ROOT, log
+from bench.common import BENCH, CODE_SESSIONS, CONCURRENCY, ROOT, log
 from bench.data import add_tokens, count_tokens, prepare_database, side_database
 from bench.load import (
     Load,
@@ -65,7 +65,7 @@ class Plan:
     clicks: int
     slow_loads: int
     step_sessions: int = CONCURRENCY
-    code_sessions: int = 12
+    code_sessions: int = CODE_SESSIONS
     enrol_sessions: int = 25
     spare: int = 2
     refusal_samples: int = 40  # posts of each kind of refused sign-in (bench/refusal_timing.py)

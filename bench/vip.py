@@ -27,14 +27,14 @@ from pathlib import Path
 import pyotp
 
 from bench.client import at_step_two, sign_in_all
-from bench.common import ROOT, log
+from bench.common import CODE_SESSIONS, ROOT, log
 from bench.data import Pool, prepare_database
 from bench.load import Load, alternate, code_posts, median_load, retarget
 from bench.profiling import profile_code_post, signed_in
 from bench.servers import Server, build_app, free_port, start_gunicorn, wizard_environ
 
 FLASK = [sys.executable, "-m", "flask", "--app", "wizard"]
-SESSIONS = 12
+SESSIONS = CODE_SESSIONS
 
 
 def measure(r: dict, workdir: Path) -> dict:
