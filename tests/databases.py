@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -131,12 +132,23 @@ class PostgresDatabases:
 
     def ended(self, url: str) -> None:
         """Every open connection to the database at url ended by the server, as a restart or
-        a failover ends them; new ones are welcome."""
+        a failover ends them, and gone by the time this returns; new ones are welcome."""
+        import psycopg
+
         name = url.rsplit("/", 1)[1]
-        self.server.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
-            f"WHERE datname = '{name}'"
-        )
+        with psycopg.connect(self.server.conninfo("postgres"), autocommit=True) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
+                f"WHERE datname = '{name}'"
+            )
+            for _ in range(200):  # the backends exit, closing their sockets, a moment later
+                left = connection.execute(
+                    f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}'"  # noqa: S608
+                ).fetchone()[0]
+                if left == 0:
+                    return
+                time.sleep(0.025)
+        raise AssertionError(f"connections to {name} still open after 5 s")
 
     def stored_bytes(self, url: str) -> bytes:
         """What the server has written to disk for the database at url (its files and the

@@ -22,9 +22,9 @@ from wizard.authority.router import Authorities
 from wizard.config import ConfigError, from_environment
 from wizard.domain import hashing
 from wizard.extensions import csrf, db, htmx, limiter
-from wizard.store.connections import ping_when_idle
+from wizard.store.connections import check_when_spoken_to
 from wizard.store.crypto import SeedCipher
-from wizard.store.sessions import DatabaseSessionStore, RedisSessionStore
+from wizard.store.sessions import WAL, DatabaseSessionStore, RedisSessionStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,9 +57,8 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         # another request made meanwhile (a lost update: wizard progress gone).
         SESSION_REFRESH_EACH_REQUEST=False,
         # hide_parameters: SQL logs and errors never show values (session ids, hashes).
-        # Connections are checked before use only after standing idle (store/connections.py).
+        # Connections are checked before use only when the server has spoken (store/connections.py).
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": False, "hide_parameters": True},
-        DATABASE_PING_IDLE_SECONDS=1.0,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server session
         CLOCK=utcnow,
     )
@@ -77,7 +76,7 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A file has no server to end the connection: only a server's are checked.
         with app.app_context():
-            ping_when_idle(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
+            check_when_spoken_to(db.engine)
     app.cli = Commands(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -256,5 +255,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # Whether WAL took (a file system without shared memory refuses it): only in WAL mode may
+    # a session be saved without waiting for the disk (wizard/store/sessions.py).
+    mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    connection_record.info[WAL] = str(mode).lower() == "wal"
     cursor.close()

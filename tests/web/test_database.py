@@ -1,7 +1,6 @@
 """Issue 2: the health check, init-db, and what the database itself enforces and keeps."""
 
 import base64
-import time
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -35,20 +34,23 @@ def test_should_answer_503_when_the_database_is_unreachable(make_app, database):
 
 
 def test_should_replace_a_pooled_connection_the_database_server_ended(make_app, database):
+    """Even one used a moment ago: a restart, a failover or pg_terminate_backend."""
     if database.backend == "sqlite":
         pytest.skip("a file has no server to end a connection")
     app = make_app()
     client = app.test_client()
     assert client.get("/healthz").status_code == 200  # its connection now waits in the pool
 
-    database.ended(app.config["SQLALCHEMY_DATABASE_URI"])  # a restart, a failover
-    time.sleep(app.config["DATABASE_PING_IDLE_SECONDS"] + 0.1)
+    database.ended(app.config["SQLALCHEMY_DATABASE_URI"])
 
     assert client.get("/healthz").status_code == 200, "checked, found ended, replaced"
+    assert client.get("/healthz").status_code == 200
 
 
-def test_should_not_check_a_connection_used_a_moment_ago(make_app, database, monkeypatch):
-    """A round trip saved on each request of a busy worker."""
+def test_should_not_check_a_connection_the_server_has_said_nothing_on(
+    make_app, database, monkeypatch
+):
+    """A round trip saved on each request: a silent socket is a live connection."""
     if database.backend == "sqlite":
         pytest.skip("a file has no server to end a connection")
     app = make_app()

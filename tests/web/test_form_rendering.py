@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from markupsafe import Markup
 from wtforms.widgets import PasswordInput, TextInput
 
 import wizard.web.auth.forms
@@ -31,6 +32,7 @@ ATTRIBUTES = {
     "autocomplete": "off",
     "spellcheck": "false",
     "data_note": TRICKY,
+    "data_markup": Markup('x" onfocus="alert(1)'),  # "safe" text with a quote: still escaped
     "autofocus": True,
     "readonly": False,
 }

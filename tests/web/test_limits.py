@@ -221,9 +221,31 @@ def test_support_code_lookups_are_limited_per_agent_but_polls_are_not(app, conso
         ("POST", "/sign-in", True),
         ("POST", "/enroll/security-code", True),
         ("GET", "/helpdesk?code=ABC-DEF", True),
+        ("HEAD", "/helpdesk?code=ABC-DEF", True),
     ],
 )
 def test_only_requests_some_limit_counts_go_through_the_limiter(app, method, path, counted):
     """Every limit counts POSTs but the help desk's lookup, a GET: other GETs skip it."""
     with app.test_request_context(path, method=method):
         assert no_limit_applies() is not counted
+
+
+def test_cant_look_up_support_codes_past_the_limit_with_head(app, console):
+    """HEAD runs the console's GET view, lookup included: it counts as one."""
+    app.config["HELPDESK_LOOKUP_RATE_LIMIT"] = "3 per minute"
+    code = footer_code(app.test_client().get("/sign-in"))
+    for typed in ("ZZZ-ZZZ", "ZZZ-ZZY", "ZZZ-ZZX"):
+        assert console.get(f"/helpdesk?code={typed}").status_code == 200
+
+    head = console.head(f"/helpdesk?code={code}")
+
+    assert head.status_code == 429
+    assert console.get(f"/helpdesk/live/{code}").status_code == 404, "never looked up"
+    assert len(audit_events(app, "helpdesk.view")) == 3
+
+
+def test_a_head_lookup_counts_toward_the_limit(app, console):
+    app.config["HELPDESK_LOOKUP_RATE_LIMIT"] = "3 per minute"
+    for typed in ("ZZZ-ZZZ", "ZZZ-ZZY", "ZZZ-ZZX"):
+        assert console.head(f"/helpdesk?code={typed}").status_code == 200
+    assert console.get("/helpdesk?code=ZZZ-ZZW").status_code == 429

@@ -26,7 +26,7 @@ from support.pages import page_text
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import StoredSession
-from wizard.store.sessions import store_key
+from wizard.store.sessions import WAL, _without_waiting_for_the_disk, store_key
 
 STORES = ["database", "redis"]
 
@@ -470,3 +470,18 @@ def test_should_put_the_connection_back_waiting_for_the_disk_when_a_save_fails(a
             c.close()
 
     assert after == {2}
+
+
+def test_should_wait_for_the_disk_on_a_connection_not_in_wal_mode(app):
+    """Outside WAL mode NORMAL could corrupt the file on a power cut: a connection whose WAL
+    did not take (a file system without shared memory) saves sessions waiting."""
+    if uses_redis(app) or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite's synchronous setting")
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.info[WAL] is True  # what the app's connections report
+        connection.info[WAL] = False  # as one whose PRAGMA journal_mode=WAL was refused
+        with _without_waiting_for_the_disk(connection):
+            inside = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        connection.info[WAL] = True
+
+    assert inside == 2  # FULL

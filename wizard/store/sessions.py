@@ -8,6 +8,7 @@ holds and when it ends is decided above this layer (wizard.web.server_session).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from wizard.extensions import db
 from wizard.store.models import StoredSession
 
 KEY_PREFIX = "session:"
+WAL = "wal"  # a pooled SQLite connection's info: whether it runs in WAL mode
 PURGE_BATCH = 500
 
 
@@ -47,12 +49,13 @@ class SessionStore(Protocol):
 
 @contextmanager
 def _without_waiting_for_the_disk(connection: Connection) -> Iterator[None]:
-    """On SQLite, the transaction inside commits with synchronous=NORMAL: a power cut may lose
-    the last sessions written (their holders sign in again), as a Redis store may, but never
-    a record, whose commit still waits and carries every earlier WAL frame to the disk with
-    it. Set on the driver's connection outside any transaction, and put back before the
-    connection returns to the pool, whatever happened."""
-    if connection.dialect.name != "sqlite":
+    """On SQLite in WAL mode, the transaction inside commits with synchronous=NORMAL: a power
+    cut may lose the last sessions written (their holders sign in again), as a Redis store
+    may, but never a record, whose commit still waits and carries every earlier frame of the
+    log to the disk with it. (Outside WAL mode NORMAL could corrupt: left as it is.) Set on the
+    driver's connection outside any transaction, and put back before the connection returns
+    to the pool; a connection that cannot be put back is dropped, never pooled."""
+    if connection.dialect.name != "sqlite" or not connection.info.get(WAL):
         yield
         return
     driver = connection.connection.driver_connection
@@ -60,7 +63,10 @@ def _without_waiting_for_the_disk(connection: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        driver.execute("PRAGMA synchronous=FULL")
+        try:
+            driver.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error:
+            connection.invalidate()
 
 
 class DatabaseSessionStore:

@@ -48,7 +48,9 @@ def html_attributes(**attributes) -> Markup:
         if value is True:
             out.append(escape(clean_key(key)))
         elif value is not False:
-            out.append(f'{escape(clean_key(key))}="{escape(value)}"')
+            # escape() leaves a Markup value as it is: its quotes too, as WTForms does not.
+            value = str(escape(value)).replace('"', "&quot;")
+            out.append(f'{escape(clean_key(key))}="{value}"')
     return Markup(" ".join(out))  # noqa: S704 - every name and value escaped above
 
 

@@ -11,9 +11,9 @@ from one form to another:
   WIZARD_CREDENTIAL_ID_ACCOUNT_RATE_LIMIT);
 - support_lookup_limit: a help-desk agent looking up a support code, per agent
   (WIZARD_HELPDESK_LOOKUP_RATE_LIMIT).
-Limits count POSTs (GET for the help-desk lookup) and are read from the config on each request;
-a GET elsewhere skips Flask-Limiter's work altogether (no_limit_applies). A new limit on a GET
-outside the help desk must change that filter.
+Limits count POSTs (GET and HEAD for the help-desk lookup) and are read from the config on each
+request; a GET elsewhere skips Flask-Limiter's work altogether (no_limit_applies). A new limit
+on a GET outside the help desk must change that filter.
 A client address is an IPv4 address or an IPv6 /64, as for the sign-in pauses.
 """
 
@@ -87,10 +87,11 @@ def credential_lookup_limit(view):
 
 
 def support_lookup_limit(view):
-    """Only a lookup counts (a console GET with ?code=), never the live panel's polling."""
+    """Only a lookup counts (a console GET or HEAD with ?code=), never the live panel's
+    polling."""
     return limiter.limit(
         _setting("HELPDESK_LOOKUP_RATE_LIMIT"),
         key_func=_agent,
-        methods=["GET"],
+        methods=["GET", "HEAD"],  # Flask answers HEAD with the GET view: the lookup runs too
         exempt_when=lambda: exempt() or "code" not in request.args,
     )(view)
