@@ -7,6 +7,7 @@ its own server thread and database connection. Every session is a separate plain
   session ends on the done step (a second save of one token is the first, as designed);
 - 10 sessions each of two prescribers save the same Credential ID: exactly one token, the
   owner's sessions done, the other's told the ID is registered;
+- 6 sessions of a prescriber with room for two more tokens each save one: two saved;
 - 20 wrong codes at once: every one counted (code_failures, audit), the lock audited; with
   the lock at 5, exactly 5 checked, whatever the concurrency;
 - 20 wrong passphrases, and 20 wrong sign-in codes, at once: exactly 5 checked (argon2
@@ -144,6 +145,37 @@ def test_one_prescriber_saving_a_credential_in_20_sessions_at_once_gets_one_toke
     assert {r.location for r in replies} == {"/enroll/done"}
     added = [e for e in audit_events(race_app, "token.add") if issued.credential_id in e.detail]
     assert len(added) == 1, f"{len(added)} token.add events for one token"
+
+
+def test_sessions_saving_tokens_at_once_stop_at_the_token_limit(world: World, race_app: Flask):
+    """Each session passed the limit's check when its request began; the save counts again."""
+    race_app.config["MAX_TOKENS"] = 3
+    account = world.account()  # one Active token: room for two more
+    sessions_count = 6
+    clients, issued = [], []
+    for _ in range(sessions_count):
+        clients.append(signed_in(world, account))
+        issued.append(world.issue())
+        at_name_step(world, clients[-1], issued[-1])
+
+    with serve(race_app) as base_url:
+        sessions = browsers(base_url, clients, "/enroll/name")
+        replies = at_once(
+            sessions_count,
+            lambda i: sessions[i].post("/enroll/name", {"nickname": f"Phone {i + 2}"}),
+        )
+
+    no_server_errors(replies)
+    saved = [t for i in issued for t in tokens_with(race_app, i.credential_id)]
+    assert len(saved) == 2, f"{len(saved)} saved past a limit of 3: {statuses(replies)}"
+    assert statuses(replies) == {303: 2, 422: sessions_count - 2}
+    refused = {_error_text(r.text) for r in replies if r.status_code == 422}
+    assert refused == {
+        "Your account already holds 3 tokens, the most it can, so this one was not saved. "
+        "Delete a token you no longer use on the Tokens page, then add this one again."
+    }
+    added = [e for e in audit_events(race_app, "token.add")]
+    assert len(added) == 2
 
 
 def test_two_prescribers_saving_one_credential_in_20_sessions_at_once_get_one_token(

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from wizard.authority import AuthorityUnavailable, BindingRefused, authority
@@ -219,6 +220,11 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
             return again
         raise SaveError(NAME_TAKEN)
     bound = _bind(prescriber, new, now)
+    # The limit, counted again with this token in: the wizard's guard counted at the request's
+    # start, and another session may have saved since. The prescriber's row first, so that on
+    # PostgreSQL a second save waits for this one's commit (on SQLite the insert's write lock
+    # does); then the insert, then the count, which sees both.
+    lockout.hold_account(prescriber.id)
     token = Token(
         prescriber_id=prescriber.id,
         nickname=new.nickname,
@@ -242,6 +248,10 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
         db.session.rollback()
         _unbind(prescriber, new, bound, now)
         raise
+    if held_tokens(prescriber.id) > current_app.config["MAX_TOKENS"]:
+        db.session.rollback()
+        _unbind(prescriber, new, bound, now)
+        raise SaveError(AT_LIMIT.format(limit=current_app.config["MAX_TOKENS"]))
     audit.record(
         "token.add",
         "success",
@@ -263,6 +273,10 @@ def register_token(prescriber: Prescriber, new: NewToken, now: datetime) -> Toke
 
 
 TAKEN = "This Credential ID is already registered. Check the ID in the app."
+AT_LIMIT = (
+    "Your account already holds {limit} tokens, the most it can, so this one was not saved. "
+    "Delete a token you no longer use on the Tokens page, then add this one again."
+)
 NAME_TAKEN = "You already have a token with this name. Choose another name."
 REFUSED = (
     "Symantec VIP would not register this Credential ID. Check the ID in the VIP Access app, "
@@ -314,6 +328,18 @@ def _after_conflict(prescriber: Prescriber, new: NewToken, bound: bool, now: dat
     if nickname_taken(prescriber, new.nickname):
         raise SaveError(NAME_TAKEN)
     raise SaveError("Your token could not be saved. Nothing was saved: try again.")
+
+
+def held_tokens(prescriber_id: int) -> int:
+    """The prescriber's tokens that count toward the limit (all but deleted ones), read on
+    the session's connection: this transaction's own unflushed changes are not in it."""
+    return db.session.connection().scalar(_HELD, {"prescriber": prescriber_id})
+
+
+# Built once: building this statement costs more than SQLite takes to run it.
+_HELD = select(func.count(Token.id)).where(
+    Token.prescriber_id == bindparam("prescriber"), Token.status != Status.DELETED
+)
 
 
 def own_live_token(prescriber: Prescriber, credential_id: str) -> Token | None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import select, update
 
 from wizard.authority import AuthorityUnavailable, authority
 from wizard.domain import tokens as token_rules
@@ -62,14 +62,8 @@ def at_limit(prescriber: Prescriber) -> bool:
     the session's connection without autoflush: asked before the request changes anything."""
     held = prescriber.held_tokens
     if held is None:
-        held = db.session.connection().scalar(_HELD, {"prescriber": prescriber.id})
+        held = enrollment.held_tokens(prescriber.id)
     return held >= current_app.config["MAX_TOKENS"]
-
-
-# Built once: building this statement costs more than SQLite takes to run it.
-_HELD = select(func.count(Token.id)).where(
-    Token.prescriber_id == bindparam("prescriber"), Token.status != Status.DELETED
-)
 
 
 def is_last_active(prescriber: Prescriber, token: Token) -> bool:
