@@ -15,6 +15,7 @@ from helpdesk_helpers import footer_code, make_agent, sign_in_agent
 from signing import audit_events, post, prescriber, sign_in
 from support.pages import page_text
 
+from wizard.extensions import limiter
 from wizard.services import sandbox
 from wizard.web.limits import no_limit_applies
 
@@ -249,3 +250,18 @@ def test_a_head_lookup_counts_toward_the_limit(app, console):
     for typed in ("ZZZ-ZZZ", "ZZZ-ZZY", "ZZZ-ZZX"):
         assert console.head(f"/helpdesk?code={typed}").status_code == 200
     assert console.get("/helpdesk?code=ZZZ-ZZW").status_code == 429
+
+
+def test_every_limit_that_counts_a_get_is_on_a_help_desk_view(app):
+    """no_limit_applies lets GETs and HEADs outside the help desk skip the limiter: it holds
+    only while no other view has a limit that counts them (read from Flask-Limiter's table
+    of decorated views)."""
+    decorated = limiter.limit_manager._decorated_limits
+    counting_reads = {
+        view
+        for view, limits in decorated.items()
+        for limit in limits
+        if not limit.methods or {"get", "head"} & set(limit.methods)
+    }
+    assert decorated, "Flask-Limiter's table of decorated views has moved: read it anew"
+    assert counting_reads == {"wizard.web.helpdesk.routes.console.console"}

@@ -20,7 +20,7 @@ from wizard.domain.tokens import Status, active, suspension_over
 from wizard.extensions import db
 from wizard.services import audit, lockout, notices, outages
 from wizard.services.lockout import PRESCRIBER, Lock
-from wizard.store.models import AuditEvent, Prescriber, Token, held_tokens
+from wizard.store.models import AuditEvent, Prescriber, Token, held_tokens_expression
 
 RESET_CODE_VALID = timedelta(hours=24)
 
@@ -92,7 +92,7 @@ def by_id(prescriber_id: int | None) -> Prescriber | None:
 # the count every step of the wizard asks for (one round trip, not two).
 _BY_ID = (
     select(Prescriber)
-    .options(with_expression(Prescriber.held_tokens, held_tokens()))
+    .options(with_expression(Prescriber.held_tokens, held_tokens_expression()))
     .where(Prescriber.id == bindparam("id"))
 )
 

@@ -18,7 +18,7 @@ from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
 from wizard.services import accounts, audit, lockout, notices, outages
 from wizard.services.lockout import Counter, Lock, Ticket
-from wizard.store.models import Prescriber, Token
+from wizard.store.models import Prescriber, Token, count_held_tokens
 
 
 class Availability(StrEnum):
@@ -337,9 +337,7 @@ def held_tokens(prescriber_id: int) -> int:
 
 
 # Built once: building this statement costs more than SQLite takes to run it.
-_HELD = select(func.count(Token.id)).where(
-    Token.prescriber_id == bindparam("prescriber"), Token.status != Status.DELETED
-)
+_HELD = count_held_tokens(bindparam("prescriber"))
 
 
 def own_live_token(prescriber: Prescriber, credential_id: str) -> Token | None:

@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
-from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy.sql.selectable import ScalarSelect, Select
 
 from wizard.domain.tokens import ISSUER, Status
 from wizard.extensions import db
@@ -348,11 +348,13 @@ class SandboxAccount(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
 
-def held_tokens() -> ScalarSelect:
-    """Prescriber.held_tokens' expression: the prescriber's tokens not deleted."""
-    return (
-        select(func.count(Token.id))
-        .where(Token.prescriber_id == Prescriber.id, Token.status != Status.DELETED)
-        .correlate(Prescriber)
-        .scalar_subquery()
+def count_held_tokens(prescriber_id) -> Select:
+    """The count of a prescriber's tokens that the limit counts: all but deleted ones."""
+    return select(func.count(Token.id)).where(
+        Token.prescriber_id == prescriber_id, Token.status != Status.DELETED
     )
+
+
+def held_tokens_expression() -> ScalarSelect:
+    """Prescriber.held_tokens' expression, read with the prescriber's row."""
+    return count_held_tokens(Prescriber.id).correlate(Prescriber).scalar_subquery()
