@@ -148,7 +148,8 @@ def test_one_prescriber_saving_a_credential_in_20_sessions_at_once_gets_one_toke
 
 
 def test_sessions_saving_tokens_at_once_stop_at_the_token_limit(world: World, race_app: Flask):
-    """Each session passed the limit's check when its request began; the save counts again."""
+    """The limit is checked when a request begins, and the save counts again: however the
+    six interleave, two are saved."""
     race_app.config["MAX_TOKENS"] = 3
     account = world.account()  # one Active token: room for two more
     sessions_count = 6
@@ -168,9 +169,12 @@ def test_sessions_saving_tokens_at_once_stop_at_the_token_limit(world: World, ra
     no_server_errors(replies)
     saved = [t for i in issued for t in tokens_with(race_app, i.credential_id)]
     assert len(saved) == 2, f"{len(saved)} saved past a limit of 3: {statuses(replies)}"
-    assert statuses(replies) == {303: 2, 422: sessions_count - 2}
+    # Refused at the save (422, it counted again), or, for a request begun after two saves
+    # were committed, already by the limit's check (409, the limit page).
+    assert statuses(replies)[303] == 2
+    assert set(statuses(replies)) <= {303, 409, 422}, statuses(replies)
     refused = {_error_text(r.text) for r in replies if r.status_code == 422}
-    assert refused == {
+    assert refused <= {
         "Your account already holds 3 tokens, the most it can, so this one was not saved. "
         "Delete a token you no longer use on the Tokens page, then add this one again."
     }
