@@ -563,22 +563,41 @@ def test_the_table_redrawn_after_a_delete_counts_the_tokens_again(client, signed
     assert "the most an account can hold" not in page_text(swapped)
 
 
-def test_a_step_reads_the_prescriber_and_the_token_count_in_one_statement(app, client, signed_in):
+def test_a_step_reads_its_session_and_prescriber_directly_and_nothing_more(
+    app, client, signed_in, database
+):
+    """Two pooled connections taken and given back (the session, then the prescriber with
+    the token count); no statement through SQLAlchemy's Connection or ORM."""
     signed_in(("Active",))
     client.get("/enroll/get-app")
-    statements = []
+    statements, checkouts, traced = [], [], []
 
     def note(_connection, _cursor, statement, *_rest):
         statements.append(statement)
 
+    def taken(dbapi_connection, *_rest):
+        checkouts.append(dbapi_connection)
+        if database.backend == "sqlite":
+            dbapi_connection.set_trace_callback(traced.append)
+
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", note)
+        event.listen(db.engine, "checkout", taken)
         try:
             assert client.get("/enroll/get-app").status_code == 200
         finally:
             event.remove(db.engine, "before_cursor_execute", note)
-    counting = [s for s in statements if "count(tokens.id)" in s]
-    assert len(counting) == 1 and "FROM prescribers" in counting[0], statements
+            event.remove(db.engine, "checkout", taken)
+            for connection in checkouts:
+                if database.backend == "sqlite":
+                    connection.set_trace_callback(None)
+    assert statements == []
+    assert len(checkouts) == 2
+    if database.backend == "sqlite":
+        reads = [s for s in traced if s.lstrip().upper().startswith("SELECT")]
+        assert len(reads) == 2, traced
+        assert "FROM server_sessions" in reads[0]
+        assert "FROM prescribers" in reads[1] and "count(tokens.id)" in reads[1]
 
 
 # --- htmx ------------------------------------------------------------------------------------

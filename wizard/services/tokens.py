@@ -63,6 +63,11 @@ def at_limit(prescriber: Prescriber) -> bool:
     held = prescriber.held_tokens
     if held is None:
         held = enrollment.held_tokens(prescriber.id)
+    return limit_reached(held)
+
+
+def limit_reached(held: int) -> bool:
+    """True when a prescriber holding `held` tokens (deleted ones not counted) may add none."""
     return held >= current_app.config["MAX_TOKENS"]
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wizard.extensions import db
+from wizard.store.direct import DirectRead
 from wizard.store.models import StoredSession
 
 KEY_PREFIX = "session:"
@@ -70,19 +71,21 @@ def _without_waiting_for_the_disk(connection: Connection) -> Iterator[None]:
 
 
 class DatabaseSessionStore:
-    """The `server_sessions` table. Reading shares the request's connection (the first query
-    of most requests); writing takes a short transaction of its own, so that saving a session
-    never commits the request's unit of work."""
+    """The `server_sessions` table. Reading is a direct read (wizard.store.direct); writing
+    takes a short transaction of its own, so that saving a session never commits the
+    request's unit of work."""
 
     table = StoredSession.__table__
-    by_key = select(table.c.data).where(
-        table.c.session_id == bindparam("key"), table.c.expiry > bindparam("now")
+    by_key = DirectRead(
+        select(table.c.data).where(
+            table.c.session_id == bindparam("key"), table.c.expiry > bindparam("now")
+        )
     )
 
     def load(self, key: str, now: datetime) -> bytes | None:
-        # On the ORM session's connection, without the ORM: a plain row, read on every request.
-        connection = db.session.connection()
-        return connection.scalar(self.by_key, {"key": key, "now": _naive(now)})
+        # Read on every request, before anything else: straight on a pooled connection.
+        found = self.by_key.row(db.engine, key=key, now=_naive(now))
+        return None if found is None else found[0]
 
     @staticmethod
     def _release_request_connection() -> None:

@@ -9,6 +9,7 @@ from wizard.domain.mail import us_time
 from wizard.domain.tokens import SUSPENSION, allowed_actions, needs_backup
 from wizard.services import accounts, lockout
 from wizard.services.lockout import Counter
+from wizard.web.session import current_prescriber, signed_in
 
 
 def init_app(app: Flask) -> None:
@@ -51,13 +52,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def page_context():
-        prescriber = g.get("prescriber")
         return {
             "sandbox": app.config.get("SANDBOX"),
-            "prescriber": prescriber,
+            "prescriber": signed_in(),
             "agent": g.get("agent"),
             # Called by the page frame only: a partial never counts the tokens.
-            "backup_reminder": lambda: _needs_backup_reminder(prescriber),
+            "backup_reminder": _needs_backup_reminder,
             "navigation": navigation,
             "csrf_token": csrf_token,
         }
@@ -72,5 +72,5 @@ def csrf_token() -> str:
     return token
 
 
-def _needs_backup_reminder(prescriber) -> bool:
-    return prescriber is not None and needs_backup(accounts.active_count(prescriber))
+def _needs_backup_reminder() -> bool:
+    return signed_in() is not None and needs_backup(accounts.active_count(current_prescriber()))

@@ -28,7 +28,7 @@ from wizard.extensions import limiter
 
 
 def _prescriber() -> str:
-    prescriber = g.get("prescriber")
+    prescriber = g.get("signed_in")
     return f"prescriber:{prescriber.id}" if prescriber else f"address:{address()}"
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import (
     Flask,
+    abort,
     current_app,
     flash,
     g,
@@ -73,11 +74,11 @@ def signed_in_with() -> int | None:
 
 def keep_session() -> None:
     """After a change that ended the prescriber's other sessions: this one stays signed in."""
-    if g.get("prescriber") is not None and "prescriber_id" in session:
-        session["generation"] = g.prescriber.session_generation
+    if signed_in() is not None and "prescriber_id" in session:
+        session["generation"] = current_prescriber().session_generation
 
 
-def current(prescriber: Prescriber | None, record: dict | None) -> bool:
+def current(prescriber: Prescriber | accounts.SignedIn | None, record: dict | None) -> bool:
     """True when a flow's record (or a session) began after the prescriber's last
     end-every-session change (a lost report, a new passphrase...)."""
     return (
@@ -146,7 +147,7 @@ def _seen_minute() -> int:
 
 
 def _load_prescriber() -> None:
-    g.prescriber = None
+    g.signed_in = None
     g.agent = None
     prescriber_id = session.get("prescriber_id")
     agent_id = session.get("agent_id")
@@ -163,13 +164,13 @@ def _load_prescriber() -> None:
     if agent_id is not None:
         g.agent = helpdesk.by_id(agent_id)
     else:
-        g.prescriber = accounts.by_id(prescriber_id)
-        if g.prescriber is not None and not current(g.prescriber, session):
-            g.prescriber = None
+        g.signed_in = accounts.signed_in(prescriber_id)
+        if g.signed_in is not None and not current(g.signed_in, session):
+            g.signed_in = None
             sign_out()
             flash(ENDED_ELSEWHERE, "info")
             return
-    if g.prescriber is None and g.agent is None:
+    if g.signed_in is None and g.agent is None:
         sign_out()
         return
     seen = minute(now())
@@ -177,10 +178,26 @@ def _load_prescriber() -> None:
         session[SEEN] = seen  # at most one write a minute for the idle timeout
 
 
+def signed_in() -> accounts.SignedIn | None:
+    """The signed-in prescriber as read at the request's start (name, NPI, token count)."""
+    return g.get("signed_in")
+
+
+def current_prescriber() -> Prescriber:
+    """The signed-in prescriber's row, loaded when a view first asks: most pages need only
+    signed_in(). Only for a view behind login_required."""
+    row = g.get("prescriber")
+    if row is None:
+        row = g.prescriber = accounts.by_id(g.signed_in.id)
+    if row is None:  # removed since the request began
+        abort(403)
+    return row
+
+
 def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if g.get("prescriber") is None:
+        if signed_in() is None:
             return redirect(url_for("auth.sign_in_page", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 

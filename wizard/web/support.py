@@ -7,7 +7,7 @@ from flask import Flask, Response, g, request, session
 from wizard.domain.steps import Progress
 from wizard.domain.support import new_support_code
 from wizard.services import support
-from wizard.web.session import now, session_ready
+from wizard.web.session import now, session_ready, signed_in
 
 # Every page of these blueprints is a prescriber's and shows the support code: a new route
 # cannot be forgotten. The help desk's own pages and the sandbox's are not.
@@ -94,7 +94,7 @@ def record_backup_accepted() -> None:
 
 def _welcome() -> bool:
     """The public welcome page: nothing there to follow, and no session to start."""
-    return request.endpoint == "main.home" and g.get("prescriber") is None
+    return request.endpoint == "main.home" and signed_in() is None
 
 
 def _tracked() -> bool:
@@ -132,7 +132,7 @@ def _record(response: Response) -> Response:
     if page == "dashboard" and _welcome():
         return response
     progress = Progress.from_dict(session.get("enrol"))
-    prescriber = g.get("prescriber")
+    prescriber = signed_in()
     name, npi = g.get("support_person") or (
         (prescriber.name, prescriber.npi) if prescriber else ("", "")
     )

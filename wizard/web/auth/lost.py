@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from wizard.domain.tokens import Action
@@ -19,11 +19,13 @@ from wizard.web.forms import add_error
 from wizard.web.limits import sign_in_limit
 from wizard.web.session import (
     current,
+    current_prescriber,
     flow,
     flow_start,
     flow_update,
     keep_session,
     now,
+    signed_in,
 )
 from wizard.web.support import note_change
 from wizard.web.tokens.forms import ReactivateForm, ReportLostForm
@@ -38,8 +40,8 @@ def _reporter() -> tuple[Prescriber | None, dict]:
     """The signed-in prescriber, or the one who gave NPI and passphrase on this flow (unless
     every session of theirs was ended since, by a passphrase reset for instance)."""
     record = flow("lost", FLOW_SECONDS) or {}
-    if g.get("prescriber"):
-        prescriber = g.prescriber
+    if signed_in():
+        prescriber = current_prescriber()
     else:
         prescriber = accounts.by_id(record["prescriber_id"]) if record else None
         if not current(prescriber, record):
@@ -61,7 +63,7 @@ def _start_again():
 
 @bp.get("/lost-token")
 def lost_token():
-    if g.get("prescriber"):
+    if signed_in():
         return redirect(url_for("auth.lost_token_choose"))
     return render_template(
         "auth/lost-token.html",
@@ -242,11 +244,11 @@ def lost_token_reactivate_post(token_id: int):
     form = ReactivateForm()
     if not (form.validate_on_submit() and valid_code(form.code)):
         return _reactivate_page(token, form, 422)
-    signed_in = g.get("prescriber") is not None
-    confirm = tokens.confirm_with_code if signed_in else tokens.confirm_signed_out
+    by_owner = signed_in() is not None
+    confirm = tokens.confirm_with_code if by_owner else tokens.confirm_signed_out
     check = confirm(prescriber, token, form.code.data, now(), "token.reactivate-code")
     if not check.accepted:
-        kind = "" if signed_in else "sign-in"
+        kind = "" if by_owner else "sign-in"
         add_error(form.code, code_message(check.lock, check.outcome, kind))
         return _reactivate_page(token, form, code_status(check.outcome, check.reason))
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from wizard.domain.otp import Outcome
@@ -15,7 +15,16 @@ from wizard.web.auth.forms import SignInForm, TokenCodeForm, check_npi_shape
 from wizard.web.codes import code_message, code_status, valid_code
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.limits import sign_in_limit
-from wizard.web.session import current, flow, flow_end, flow_start, now, sign_in, sign_out
+from wizard.web.session import (
+    current,
+    flow,
+    flow_end,
+    flow_start,
+    now,
+    sign_in,
+    sign_out,
+    signed_in,
+)
 from wizard.web.support import note_error, note_person, note_sign_in_token
 
 if TYPE_CHECKING:
@@ -38,7 +47,7 @@ def errors_of(form) -> list[tuple[str, str]]:
 
 @bp.get("/sign-in")
 def sign_in_page():
-    if g.get("prescriber"):
+    if signed_in():
         return redirect(url_for("main.home"))
     form = SignInForm(formdata=None)
     return render_template("auth/sign-in.html", title="Sign in", form=form, errors=[])

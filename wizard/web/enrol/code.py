@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, request, session
+from flask import request, session
 
 from wizard.domain import steps
 from wizard.domain.otp import Outcome
@@ -15,12 +15,12 @@ from wizard.web.enrol.forms import CodeForm
 from wizard.web.enrol.routes import go_to, guarded, platform_of, render_step, store_progress
 from wizard.web.forms import add_error
 from wizard.web.limits import code_limit
-from wizard.web.session import now
+from wizard.web.session import current_prescriber, now
 from wizard.web.support import note_error
 
 
 def _code_page(progress: Progress, form: CodeForm, status: int = 200, **context):
-    lock = enrollment.code_lock(g.prescriber, now())
+    lock = enrollment.code_lock(current_prescriber(), now())
     if progress.resync:
         form.code.label.text = "First code"
     if lock.locked and form.code.errors:
@@ -59,7 +59,7 @@ def save_security_code(progress: Progress):
         note_error("code-format")
         return _code_page(progress, form, 422)
     check = enrollment.check_code(
-        g.prescriber,
+        current_prescriber(),
         progress.credential_id,
         form.code.data,
         now(),

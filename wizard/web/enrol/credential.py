@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, session
+from flask import session
 
 from wizard.authority import AuthorityUnavailable
 from wizard.domain import steps
@@ -28,7 +28,7 @@ from wizard.web.enrol.routes import (
 )
 from wizard.web.forms import add_error
 from wizard.web.limits import credential_lookup_limit
-from wizard.web.session import now
+from wizard.web.session import current_prescriber, now
 from wizard.web.support import note_error
 
 UNKNOWN_SERIAL = "This token is not known to your organization yet. Contact the help desk."
@@ -104,14 +104,14 @@ def save_credential_id(progress: Progress):
 
 def _credential_problem(credential_id: str, hard: bool) -> tuple[str, str] | None:
     """(support error kind, message) when the credential cannot be added; None when it can."""
-    state = enrollment.availability(credential_id, g.prescriber, now())
+    state = enrollment.availability(credential_id, current_prescriber(), now())
     if state is Availability.LOST:
         return "credential-lost", (
             "This token was reported lost, so it cannot be registered again. Reinstall the "
             "VIP Access app to get a new Credential ID, then enter the new one."
         )
     if state is Availability.MINE:
-        mine = enrollment.own_live_token(g.prescriber, credential_id)
+        mine = enrollment.own_live_token(current_prescriber(), credential_id)
         named = f" as \u201c{mine.nickname}\u201d" if mine else ""  # unless deleted just now
         return "credential-mine", f"This token is already on your account{named}."
     if state is Availability.TAKEN:

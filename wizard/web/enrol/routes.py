@@ -9,7 +9,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -24,13 +23,13 @@ from wizard.domain.steps import CODE_FRESH_FOR, Progress, Step
 from wizard.domain.tokens import PLATFORMS, Platform
 from wizard.domain.urls import allowed_return
 from wizard.services import enrollment
-from wizard.services.tokens import at_limit
+from wizard.services.tokens import limit_reached
 from wizard.web.enrol import bp
 from wizard.web.enrol.forms import DeviceForm, GetAppForm
 from wizard.web.forms import EmptyForm, add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.qr import qr_svg
-from wizard.web.session import login_required, now
+from wizard.web.session import current_prescriber, login_required, now, signed_in
 from wizard.web.support import note_error, note_page
 from wizard.web.urls import fixed_url
 
@@ -63,7 +62,8 @@ def guarded(step: Step):
         @wraps(view)
         def wrapped(*args, **kwargs):
             progress = load_progress()
-            if step is not Step.DONE and progress.token_id is None and at_limit(g.prescriber):
+            held = signed_in().held_tokens
+            if step is not Step.DONE and progress.token_id is None and limit_reached(held):
                 return render_template("enrol/limit.html", title="You have the most tokens"), (
                     200 if request.method == "GET" else 409
                 )
@@ -128,7 +128,7 @@ def start():
         if allowed:
             session["return_to"] = allowed
         else:
-            enrollment.refuse_return(g.prescriber, target, now())
+            enrollment.refuse_return(current_prescriber(), target, now())
     if load_progress().token_id is not None:
         session.pop("enrol", None)  # the last run ended with a saved token: a new run begins
     return redirect(url_for(ENDPOINTS[steps.allowed(load_progress(), now())]))

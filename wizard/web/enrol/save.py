@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, g, request, session, url_for
+from flask import abort, request, session, url_for
 
 from wizard.authority import AuthorityUnavailable
 from wizard.domain import backup, steps
@@ -19,7 +19,7 @@ from wizard.web.enrol import bp
 from wizard.web.enrol.forms import NameForm
 from wizard.web.enrol.routes import go_to, guarded, platform_of, render_step, store_progress
 from wizard.web.forms import EmptyForm, add_error
-from wizard.web.session import now
+from wizard.web.session import current_prescriber, now
 from wizard.web.support import note_error, record_backup_accepted
 
 SAVE_UNAVAILABLE = (
@@ -58,7 +58,7 @@ def _name_page(progress: Progress, form: NameForm, status: int = 200):
 @guarded(Step.NAME)
 def name(progress: Progress):
     nickname = progress.nickname or suggest_nickname(
-        progress.platform, enrollment.live_nicknames(g.prescriber)
+        progress.platform, enrollment.live_nicknames(current_prescriber())
     )
     return _name_page(progress, NameForm(formdata=None, nickname=nickname))
 
@@ -81,7 +81,7 @@ def save_name(progress: Progress):
             platform.token_type,
             platform.model,
         )
-        token = enrollment.register_token(g.prescriber, new, now())
+        token = enrollment.register_token(current_prescriber(), new, now())
     except SaveError as error:
         add_error(form.nickname, str(error))
         return _name_page(progress, form, 422)
@@ -90,7 +90,7 @@ def save_name(progress: Progress):
         note_error("vip-unavailable")
         return _name_page(progress, form, outage_status(error.reason))
     progress.token_id = token.id
-    progress.backup = enrollment.recommend_backup(g.prescriber)
+    progress.backup = enrollment.recommend_backup(current_prescriber())
     steps.advance(progress, Step.DONE)
     store_progress(progress)
     return go_to(Step.DONE)
@@ -108,9 +108,9 @@ def done(progress: Progress):
         progress,
         return_to=return_to,
         return_host=urlsplit(return_to).netloc if return_to else None,
-        token=tokens.own_token(g.prescriber, progress.token_id),
+        token=tokens.own_token(current_prescriber(), progress.token_id),
         form=EmptyForm(formdata=None),
-        active=accounts.active_count(g.prescriber),
+        active=accounts.active_count(current_prescriber()),
         backup_open=backup.is_open(progress.backup),
     )
 
@@ -121,7 +121,7 @@ def answer_backup(progress: Progress):
     if not EmptyForm().validate_on_submit():
         abort(400)
     choice = request.form.get("choice", "")
-    answer = enrollment.answer_backup(g.prescriber, progress.backup, choice, now())
+    answer = enrollment.answer_backup(current_prescriber(), progress.backup, choice, now())
     if answer.state is Backup.ACCEPTED:
         record_backup_accepted()
     if answer.new_run:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, render_template
+from flask import current_app, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -10,18 +10,18 @@ from wizard.extensions import db, limiter
 from wizard.services import accounts, sandbox, tokens
 from wizard.web.forms import EmptyForm
 from wizard.web.main import bp
-from wizard.web.session import now
+from wizard.web.session import current_prescriber, now, signed_in
 
 
 @bp.get("/")
 def home():
-    prescriber = g.get("prescriber")
-    if prescriber is None:
+    if signed_in() is None:
         return render_template(
             "main/welcome.html",
             title="Add a token for EPCS",
             demo=sandbox.demo_summary() if current_app.config.get("SANDBOX") else None,
         )
+    prescriber = current_prescriber()
     tokens.settle(prescriber, now())  # a suspension past 30 days shows as Lost
     return render_template(
         "main/dashboard.html",

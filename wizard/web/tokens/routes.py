@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from htmx_flask import make_response as htmx_response
 
 from wizard.authority import AuthorityUnavailable
@@ -16,7 +16,13 @@ from wizard.web.codes import code_message, code_status, outage_status, valid_cod
 from wizard.web.forms import add_error
 from wizard.web.htmx import render_page, wants_partial
 from wizard.web.limits import code_limit
-from wizard.web.session import keep_session, login_required, now, signed_in_with
+from wizard.web.session import (
+    current_prescriber,
+    keep_session,
+    login_required,
+    now,
+    signed_in_with,
+)
 from wizard.web.support import note_change
 from wizard.web.tokens import bp
 from wizard.web.tokens.forms import (
@@ -45,8 +51,8 @@ EVENT_NAMES = {
 
 def _token(token_id: int) -> Token:
     """The signed-in prescriber's token, or 404 (never another account's)."""
-    tokens.settle(g.prescriber, now())
-    token = tokens.own_token(g.prescriber, token_id)
+    tokens.settle(current_prescriber(), now())
+    token = tokens.own_token(current_prescriber(), token_id)
     if token is None:
         abort(404)
     return token
@@ -54,9 +60,10 @@ def _token(token_id: int) -> Token:
 
 def _table(show_deleted: bool) -> dict:
     """What the token table and its tools show (suspensions past 30 days made Lost first)."""
-    tokens.settle(g.prescriber, now())
-    rows = g.prescriber.tokens if show_deleted else tokens.not_deleted(g.prescriber)
-    return {"rows": rows, "show_deleted": show_deleted, "at_limit": tokens.at_limit(g.prescriber)}
+    prescriber = current_prescriber()
+    tokens.settle(prescriber, now())
+    rows = prescriber.tokens if show_deleted else tokens.not_deleted(prescriber)
+    return {"rows": rows, "show_deleted": show_deleted, "at_limit": tokens.at_limit(prescriber)}
 
 
 @bp.get("")
@@ -100,7 +107,7 @@ def _action_page(name: str, token: Token, form, status: int = 200, **context):
         token=token,
         form=form,
         errors=context.pop("errors", None) or form.error_summary(),
-        last=tokens.is_last_active(g.prescriber, token),
+        last=tokens.is_last_active(current_prescriber(), token),
         reactivate_by=tokens.reactivate_by(token),
         clear=request.args.get("clear") == "1",
         title=context.pop("title", ""),
@@ -130,7 +137,7 @@ def _done(token: Token, message: str):
 def _last_token_refusal(form, token: Token, needs_code: bool) -> int | None:
     """For the last Active token: the stated consequence accepted, and a code from it.
     None when confirmed; else the status of the page that says what is missing."""
-    if not tokens.is_last_active(g.prescriber, token):
+    if not tokens.is_last_active(current_prescriber(), token):
         return None
     if not form.acknowledge.data:
         add_error(form.acknowledge, "Confirm that you understand the consequence")
@@ -139,7 +146,9 @@ def _last_token_refusal(form, token: Token, needs_code: bool) -> int | None:
         return None
     if not valid_code(form.code):
         return 422
-    check = tokens.confirm_with_code(g.prescriber, token, form.code.data, now(), "token.confirm")
+    check = tokens.confirm_with_code(
+        current_prescriber(), token, form.code.data, now(), "token.confirm"
+    )
     if not check.accepted:
         add_error(form.code, code_message(check.lock, check.outcome))
         return code_status(check.outcome, check.reason)
@@ -154,14 +163,14 @@ def _proved_then(name: str, title: str, token: Token, form, change):
     if not (form.validate_on_submit() and valid_code(form.code)):
         return _action_page(name, token, form, 422, title=title)
     check = tokens.confirm_with_code(
-        g.prescriber, token, form.code.data, now(), f"token.{name}-code"
+        current_prescriber(), token, form.code.data, now(), f"token.{name}-code"
     )
     if not check.accepted:
         add_error(form.code, code_message(check.lock, check.outcome))
         status = code_status(check.outcome, check.reason)
         return _action_page(name, token, form, status, title=title)
     try:
-        change(g.prescriber, token, now())
+        change(current_prescriber(), token, now())
     except TokenError as error:
         return _refuse(name, token, form, error, title)
     return None
@@ -199,7 +208,7 @@ def disable_post(token_id: int):
         return _action_page("disable", token, form, refused, title="Disable a token")
     change = tokens.suspend if reason is Reason.LOST else tokens.disable
     try:
-        change(g.prescriber, token, now())
+        change(current_prescriber(), token, now())
     except TokenError as error:
         return _refuse("disable", token, form, error, "Disable a token")
     keep_session()
@@ -252,7 +261,7 @@ def confirm_lost_post(token_id: int):
         add_error(form.acknowledge, "Confirm that you understand the token can never be used again")
         return _action_page("confirm-lost", token, form, 422, title=title)
     try:
-        tokens.confirm_lost(g.prescriber, token, now(), signed_in_with())
+        tokens.confirm_lost(current_prescriber(), token, now(), signed_in_with())
     except TokenError as error:
         return _refuse("confirm-lost", token, form, error, title)
     note_change("token-lost")
@@ -294,7 +303,7 @@ def delete_post(token_id: int):
     if refused:
         return _action_page("delete", token, form, refused, title="Delete a token")
     try:
-        tokens.delete(g.prescriber, token, now())
+        tokens.delete(current_prescriber(), token, now())
     except TokenError as error:
         return _refuse("delete", token, form, error, "Delete a token")
     except AuthorityUnavailable as error:
@@ -319,7 +328,7 @@ def rename_post(token_id: int):
     if not form.validate_on_submit():
         return _action_page("rename", token, form, 422, title="Rename a token")
     try:
-        tokens.rename(g.prescriber, token, form.nickname.data, now())
+        tokens.rename(current_prescriber(), token, form.nickname.data, now())
     except TokenError as error:
         add_error(form.nickname, str(error))
         return _action_page("rename", token, form, 422, title="Rename a token")
