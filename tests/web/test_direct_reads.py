@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from signing import sign_in
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.exc import OperationalError
 from support.accounts import account_maker
 
 from wizard.extensions import db
 from wizard.services import accounts
 from wizard.store.direct import DirectRead
-from wizard.store.models import Prescriber, Token
+from wizard.store.models import Prescriber, Token, count_held_tokens
 from wizard.store.sessions import DatabaseSessionStore
 
 
@@ -118,3 +118,13 @@ def test_should_run_on_the_driver_not_through_sqlalchemy(app, make_account):
         assert mine.row(db.engine) == ("Token 1",)
         assert mine.row(db.engine) == ("Token 1",), "compiled once, run again"
     assert ran == []
+
+
+def test_should_write_the_deleted_status_into_the_statement_not_bind_it(app):
+    """SQLite plans a statement again at each run when a bound value decides whether a
+    partial index applies; the token count is read before nearly every page."""
+    with app.app_context():
+        dialect = db.engine.dialect
+    compiled = count_held_tokens(bindparam("id")).compile(dialect=dialect)
+    assert "tokens.status != 'Deleted'" in compiled.string
+    assert list(compiled.binds) == ["id"]

@@ -18,7 +18,7 @@ from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
 from wizard.services import accounts, audit, lockout, notices, outages
 from wizard.services.lockout import Counter, Lock, Ticket
-from wizard.store.models import Prescriber, Token, count_held_tokens
+from wizard.store.models import Prescriber, Token, count_held_tokens, not_deleted
 
 
 class Availability(StrEnum):
@@ -170,7 +170,7 @@ def nickname_taken(prescriber: Prescriber, nickname: str, except_id: int | None 
     query = select(func.count(Token.id)).where(
         Token.prescriber_id == prescriber.id,
         Token.nickname_key == nickname.casefold(),
-        Token.status != Status.DELETED,
+        not_deleted(),
     )
     if except_id is not None:
         query = query.where(Token.id != except_id)
@@ -180,9 +180,7 @@ def nickname_taken(prescriber: Prescriber, nickname: str, except_id: int | None 
 def live_nicknames(prescriber: Prescriber) -> set[str]:
     return set(
         db.session.scalars(
-            select(Token.nickname).where(
-                Token.prescriber_id == prescriber.id, Token.status != Status.DELETED
-            )
+            select(Token.nickname).where(Token.prescriber_id == prescriber.id, not_deleted())
         )
     )
 
@@ -348,7 +346,7 @@ def own_live_token(prescriber: Prescriber, credential_id: str) -> Token | None:
 
 def _live_token(credential_id: str) -> Token | None:
     return db.session.scalar(
-        select(Token).where(Token.credential_id == credential_id, Token.status != Status.DELETED)
+        select(Token).where(Token.credential_id == credential_id, not_deleted())
     )
 
 

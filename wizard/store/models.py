@@ -17,10 +17,12 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    literal_column,
     select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect, Select
 
 from wizard.domain.tokens import ISSUER, Status
@@ -348,11 +350,17 @@ class SandboxAccount(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
 
+def not_deleted() -> ColumnElement[bool]:
+    """Tokens not deleted, with 'Deleted' written into the statement rather than bound: a
+    bound value that decides whether a partial index (ours hold only such tokens) may serve
+    makes SQLite plan the statement again at every run, which tripled the cost of reading
+    the prescriber with their token count (34 µs against 12)."""
+    return Token.status != literal_column(f"'{Status.DELETED}'")
+
+
 def count_held_tokens(prescriber_id) -> Select:
     """The count of a prescriber's tokens that the limit counts: all but deleted ones."""
-    return select(func.count(Token.id)).where(
-        Token.prescriber_id == prescriber_id, Token.status != Status.DELETED
-    )
+    return select(func.count(Token.id)).where(Token.prescriber_id == prescriber_id, not_deleted())
 
 
 def held_tokens_expression() -> ScalarSelect:
