@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None, environ: dict | None = None) -> 
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    from wizard.web.jinja import PageEnvironment
+
+    app.jinja_environment = PageEnvironment
     app.config.update(from_environment(app.instance_path, environ))
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
