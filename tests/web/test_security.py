@@ -6,11 +6,12 @@ import logging
 import re
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from sqlalchemy import text
 
 from wizard.extensions import db
 from wizard.store.models import Token
+from wizard.web.security import CSP, add_security_headers
 
 EXPIRED = "This form has expired"
 
@@ -155,6 +156,17 @@ def test_should_keep_pages_that_show_credential_ids_out_of_caches(client, demo, 
     enrol.reach("security-code")
     response = client.get("/enroll/security-code")
     assert "no-store" in response.headers.get("Cache-Control", "")
+
+
+def test_should_keep_a_header_a_view_set_itself_and_add_the_rest(app):
+    with app.test_request_context("/"):
+        response = add_security_headers(
+            Response(headers={"X-Frame-Options": "SAMEORIGIN", "cache-control": "max-age=60"})
+        )
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("Cache-Control") == ["max-age=60"]
+    assert response.headers.getlist("Referrer-Policy") == ["same-origin"]
+    assert response.headers.getlist("Content-Security-Policy") == [CSP]
 
 
 # --- The session cookie -----------------------------------------------------------------------

@@ -72,3 +72,25 @@ def test_should_load_lxml_where_vip_checks_the_codes(vip_certs):
         "wizard.authority.vip",
     }
     assert packages_among(modules, ("wizard.vipsandbox", "wizard.cli", "stdnum")) == set()
+
+
+SERVING = """
+import json, sys
+import wizard
+app = wizard.create_app()
+client = app.test_client()
+assert client.get("/sign-in").status_code == 200  # a session saved (an upsert)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_cant_find_the_postgresql_dialect_in_a_worker_on_sqlite(database, tmp_path):
+    """2 MB a worker on SQLite does without (docs/PERFORMANCE.md, memory)."""
+    if database.backend != "sqlite":
+        pytest.skip("on PostgreSQL it is the dialect in use")
+    environ = {**sandbox(tmp_path), "WIZARD_DATABASE_URL": database.main()}
+
+    modules = set(json.loads(run_probe(SERVING, environ)[-1]))
+
+    assert "wizard.store.sessions" in modules
+    assert packages_among(modules, ("sqlalchemy.dialects.postgresql",)) == set()

@@ -25,7 +25,6 @@ from enum import StrEnum
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import and_, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from wizard.domain.lockout import LockPolicy, client_key
@@ -39,6 +38,7 @@ from wizard.store.counters import (
     unlocked,
 )
 from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle
+from wizard.store.upsert import insert_for
 
 FORGET_AFTER = timedelta(days=30)  # an address's failures are dropped once this quiet
 
@@ -114,8 +114,7 @@ def client() -> str:
 
 
 def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+    return insert_for(db.session.get_bind().dialect.name, model)
 
 
 def _update(model, *where, **values):

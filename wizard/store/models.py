@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
     func,
     literal_column,
@@ -133,7 +134,6 @@ class Token(db.Model):
             "credential_id",
             unique=True,
             sqlite_where=text("status != 'Deleted'"),
-            postgresql_where=text("status != 'Deleted'"),
         ),
         Index(
             "uq_tokens_live_nickname",
@@ -141,9 +141,9 @@ class Token(db.Model):
             "nickname_key",
             unique=True,
             sqlite_where=text("status != 'Deleted'"),
-            postgresql_where=text("status != 'Deleted'"),
         ),
     )
+    # PostgreSQL's WHERE for both is set when the table is created there (_partial_on_postgresql).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     prescriber_id: Mapped[int] = mapped_column(ForeignKey("prescribers.id"), index=True)
@@ -348,6 +348,21 @@ class SandboxAccount(db.Model):
     prescriber_id: Mapped[int | None] = mapped_column(ForeignKey("prescribers.id"), unique=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("helpdesk_agents.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+LIVE_ONLY = ("uq_tokens_live_credential", "uq_tokens_live_nickname")
+
+
+@event.listens_for(Token.__table__, "before_create")
+def _partial_on_postgresql(table, connection, **_kw) -> None:
+    """The live-token indexes' WHERE on PostgreSQL, set only when the table is made there:
+    naming postgresql_where in the model would import SQLAlchemy's PostgreSQL dialect into
+    every process (2 MB) to check the argument, on SQLite too. The migrations name it."""
+    if connection.dialect.name != "postgresql":
+        return
+    for index in table.indexes:
+        if index.name in LIVE_ONLY:
+            index.dialect_options["postgresql"]["where"] = text("status != 'Deleted'")
 
 
 def not_deleted() -> ColumnElement[bool]:

@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from wizard.extensions import db
 from wizard.store.direct import DirectRead
 from wizard.store.models import StoredSession
+from wizard.store.upsert import insert_for
 
 KEY_PREFIX = "session:"
 WAL = "wal"  # a pooled SQLite connection's info: whether it runs in WAL mode
@@ -104,7 +104,7 @@ class DatabaseSessionStore:
     def _upsert(self, connection: Connection, key: str, data: bytes, values: dict) -> None:
         dialect = connection.dialect.name
         if dialect in ("sqlite", "postgresql"):
-            insert = (sqlite if dialect == "sqlite" else postgresql).insert(self.table)
+            insert = insert_for(dialect, self.table)
             connection.execute(
                 insert.values(values).on_conflict_do_update(
                     index_elements=["session_id"],
