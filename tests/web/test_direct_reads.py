@@ -128,3 +128,55 @@ def test_should_write_the_deleted_status_into_the_statement_not_bind_it(app):
     compiled = count_held_tokens(bindparam("id")).compile(dialect=dialect)
     assert "tokens.status != 'Deleted'" in compiled.string
     assert list(compiled.binds) == ["id"]
+
+
+def test_should_keep_sql_parameters_out_of_the_error(make_app, database):
+    """Errors reach the logs: a session id's hash or a prescriber id must not ride along."""
+    app = make_app()
+    with app.app_context():
+        db.engine.dispose()
+        with database.gone(app.config["SQLALCHEMY_DATABASE_URI"]):
+            with pytest.raises(OperationalError) as raised:
+                DatabaseSessionStore().load("s" * 64, datetime.now(UTC))
+        db.engine.dispose()
+    assert "s" * 64 not in str(raised.value)
+    assert "[SQL parameters hidden" in str(raised.value)
+
+
+def test_should_drop_a_connection_lost_during_the_read_and_report_why(make_app, database):
+    if database.backend == "sqlite":
+        pytest.skip("a file has no server to end a connection")
+    app = make_app()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    armed = []
+
+    def end_it(*_args):
+        if armed:
+            armed.clear()
+            database.ended(url)  # after the pool's own check: the read meets a dead socket
+
+    with app.app_context():
+        assert accounts.signed_in(987654) is None
+        event.listen(db.engine, "checkout", end_it)
+        armed.append(True)
+        with pytest.raises(OperationalError) as raised:
+            accounts.signed_in(987654)
+        event.remove(db.engine, "checkout", end_it)
+        assert raised.value.connection_invalidated
+        assert "the connection is lost" not in str(raised.value.orig), "the server's reason"
+        assert accounts.signed_in(987654) is None, "a new connection for the next read"
+
+
+def test_should_not_hand_one_prescribers_row_to_the_next_request_in_the_same_context(app, clock):
+    """Requests made inside an app context already pushed share flask.g."""
+    make = account_maker(app, clock)
+    alice, bob = make(), make()
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, alice, clock())
+    sign_in(second, bob, clock())
+    with app.app_context():
+        assert alice.npi in first.get("/").get_data(as_text=True)
+        page = second.get("/").get_data(as_text=True)
+        db.session.remove()
+    assert alice.npi not in page
+    assert bob.npi in page

@@ -82,7 +82,13 @@ class DirectRead:
             found = _fetch_one(engine, compiled.sql, bound)
         except dialect.loaded_dbapi.Error as error:
             raise exc.DBAPIError.instance(
-                compiled.sql, bound, error, dialect.loaded_dbapi.Error, dialect=dialect
+                compiled.sql,
+                bound,
+                error,
+                dialect.loaded_dbapi.Error,
+                hide_parameters=engine.hide_parameters,  # session ids and hashes stay out of logs
+                connection_invalidated=getattr(error, "invalidated", False),
+                dialect=dialect,
             ) from error
         if found is None:
             return None
@@ -107,11 +113,12 @@ def _fetch_one(engine: Engine, sql: str, bound) -> tuple | None:
             finally:
                 cursor.close()
         finally:
-            if postgresql:
-                driver.autocommit = False
+            if postgresql and not driver.closed:
+                driver.autocommit = False  # a lost connection is dropped below, not reset
     except engine.dialect.loaded_dbapi.Error as error:
         if engine.dialect.is_disconnect(error, driver, None):
             pooled.invalidate(error)  # never pooled again; the next request takes a new one
+            error.invalidated = True
         raise
     finally:
         pooled.close()

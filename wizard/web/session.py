@@ -149,6 +149,8 @@ def _seen_minute() -> int:
 def _load_prescriber() -> None:
     g.signed_in = None
     g.agent = None
+    # A request inside an app context already pushed (a test, a warm-up) shares its `g`.
+    g.pop("prescriber", None)
     prescriber_id = session.get("prescriber_id")
     agent_id = session.get("agent_id")
     if prescriber_id is None and agent_id is None:
@@ -187,7 +189,7 @@ def current_prescriber() -> Prescriber:
     """The signed-in prescriber's row, loaded when a view first asks: most pages need only
     signed_in(). Only for a view behind login_required."""
     row = g.get("prescriber")
-    if row is None:
+    if row is None or row.id != g.signed_in.id:
         row = g.prescriber = accounts.by_id(g.signed_in.id)
     if row is None:  # removed since the request began
         abort(403)
