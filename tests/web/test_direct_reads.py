@@ -3,6 +3,7 @@ the same values as through the ORM, the same errors, and connections given back 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -180,3 +181,26 @@ def test_should_not_hand_one_prescribers_row_to_the_next_request_in_the_same_con
         db.session.remove()
     assert alice.npi not in page
     assert bob.npi in page
+
+
+def test_should_read_the_prescriber_once_per_request(app, client, make_account, clock, monkeypatch):
+    """A GET reads the snapshot directly; a POST loads the row it works on and takes the
+    snapshot from it, never both."""
+    sign_in(client, make_account(("Active",)), clock())
+    client.get("/enroll/get-app")
+    direct, rows = [], []
+    real_direct, real_row = accounts.signed_in, accounts.by_id
+    monkeypatch.setattr(accounts, "signed_in", lambda i: direct.append(i) or real_direct(i))
+    monkeypatch.setattr(accounts, "by_id", lambda i: rows.append(i) or real_row(i))
+
+    assert client.get("/enroll/get-app").status_code == 200
+    assert (len(direct), len(rows)) == (1, 0)
+    direct.clear()
+    page = client.get("/enroll/get-app").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    direct.clear()
+    posted = client.post(
+        "/enroll/get-app", data={"csrf_token": token, "platform": "iphone", "different_device": "y"}
+    )
+    assert posted.status_code == 303
+    assert (len(direct), len(rows)) == (0, 1)

@@ -115,6 +115,17 @@ def signed_in(prescriber_id: int) -> SignedIn | None:
     return None if found is None else SignedIn(*found)
 
 
+def snapshot(prescriber: Prescriber) -> SignedIn:
+    """The same, from a row loaded by by_id (which reads the token count with it)."""
+    return SignedIn(
+        id=prescriber.id,
+        name=prescriber.name,
+        npi=prescriber.npi,
+        session_generation=prescriber.session_generation,
+        held_tokens=prescriber.held_tokens,
+    )
+
+
 _SIGNED_IN = DirectRead(
     select(
         Prescriber.id,
