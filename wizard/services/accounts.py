@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -117,22 +117,14 @@ def signed_in(prescriber_id: int) -> SignedIn | None:
 
 def snapshot(prescriber: Prescriber) -> SignedIn:
     """The same, from a row loaded by by_id (which reads the token count with it)."""
-    return SignedIn(
-        id=prescriber.id,
-        name=prescriber.name,
-        npi=prescriber.npi,
-        session_generation=prescriber.session_generation,
-        held_tokens=prescriber.held_tokens,
-    )
+    return SignedIn(*(getattr(prescriber, name) for name in _SNAPSHOT))
 
 
+_SNAPSHOT = [field.name for field in fields(SignedIn)]
 _SIGNED_IN = DirectRead(
     select(
-        Prescriber.id,
-        Prescriber.name,
-        Prescriber.npi,
-        Prescriber.session_generation,
-        held_tokens_expression(),
+        *(getattr(Prescriber, name) for name in _SNAPSHOT if name != "held_tokens"),
+        held_tokens_expression(),  # last, as in SignedIn
     ).where(Prescriber.id == bindparam("id"))
 )
 

@@ -70,26 +70,14 @@ class DirectRead:
 
     def row(self, engine: Engine, **params) -> tuple | None:
         """The row's values, converted as SQLAlchemy would; None when there is none. A driver
-        error is raised as SQLAlchemy's own (an OperationalError when the database is away),
-        so that callers handle it as any other."""
+        error is raised as SQLAlchemy's own."""
         dialect = engine.dialect
         compiled = self._compiled(dialect)
         values = {**compiled.defaults, **params}
         for name, convert in compiled.binds.items():
             values[name] = convert(values[name])
         bound = tuple(values[name] for name in compiled.names) if compiled.positional else values
-        try:
-            found = _fetch_one(engine, compiled.sql, bound)
-        except dialect.loaded_dbapi.Error as error:
-            raise exc.DBAPIError.instance(
-                compiled.sql,
-                bound,
-                error,
-                dialect.loaded_dbapi.Error,
-                hide_parameters=engine.hide_parameters,  # session ids and hashes stay out of logs
-                connection_invalidated=getattr(error, "invalidated", False),
-                dialect=dialect,
-            ) from error
+        found = _fetch_one(engine, compiled.sql, bound)
         if found is None:
             return None
         return tuple(
@@ -99,10 +87,14 @@ class DirectRead:
 
 
 def _fetch_one(engine: Engine, sql: str, bound) -> tuple | None:
-    pooled = engine.raw_connection()
+    dialect = engine.dialect
+    try:
+        pooled = engine.raw_connection()
+    except dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(engine, sql, bound, error, invalidated=False) from error
     try:
         driver = pooled.driver_connection
-        postgresql = engine.dialect.name == "postgresql"
+        postgresql = dialect.name == "postgresql"
         if postgresql:
             driver.autocommit = True  # no transaction opened, so none to end at the return
         try:
@@ -115,10 +107,24 @@ def _fetch_one(engine: Engine, sql: str, bound) -> tuple | None:
         finally:
             if postgresql and not driver.closed:
                 driver.autocommit = False  # a lost connection is dropped below, not reset
-    except engine.dialect.loaded_dbapi.Error as error:
-        if engine.dialect.is_disconnect(error, driver, None):
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, driver, None)
+        if lost:
             pooled.invalidate(error)  # never pooled again; the next request takes a new one
-            error.invalidated = True
-        raise
+        raise _as_sqlalchemy_error(engine, sql, bound, error, invalidated=lost) from error
     finally:
         pooled.close()
+
+
+def _as_sqlalchemy_error(engine: Engine, sql: str, bound, error, invalidated: bool):
+    """SQLAlchemy's own error for a driver's (an OperationalError when the database is away),
+    so that callers handle it as any other; its parameters hidden as the engine hides them."""
+    return exc.DBAPIError.instance(
+        sql,
+        bound,
+        error,
+        engine.dialect.loaded_dbapi.Error,
+        hide_parameters=engine.hide_parameters,  # session ids and hashes stay out of logs
+        connection_invalidated=invalidated,
+        dialect=engine.dialect,
+    )

@@ -124,6 +124,10 @@ class OathCredential(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
 
+# The live-token indexes' condition: they hold only tokens not deleted.
+LIVE = f"status != '{Status.DELETED}'"
+
+
 class Token(db.Model):
     __tablename__ = "tokens"
     __table_args__ = (
@@ -133,14 +137,14 @@ class Token(db.Model):
             "uq_tokens_live_credential",
             "credential_id",
             unique=True,
-            sqlite_where=text("status != 'Deleted'"),
+            sqlite_where=text(LIVE),
         ),
         Index(
             "uq_tokens_live_nickname",
             "prescriber_id",
             "nickname_key",
             unique=True,
-            sqlite_where=text("status != 'Deleted'"),
+            sqlite_where=text(LIVE),
         ),
     )
     # PostgreSQL's WHERE for both is set when the table is created there (_partial_on_postgresql).
@@ -362,7 +366,7 @@ def _partial_on_postgresql(table, connection, **_kw) -> None:
         return
     for index in table.indexes:
         if index.name in LIVE_ONLY:
-            index.dialect_options["postgresql"]["where"] = text("status != 'Deleted'")
+            index.dialect_options["postgresql"]["where"] = text(LIVE)
 
 
 def not_deleted() -> ColumnElement[bool]:
