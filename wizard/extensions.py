@@ -25,4 +25,6 @@ def client_address() -> str:
 
 
 # Per client address, on the forms that check a passphrase or a code (wizard/web/limits.py).
-limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
+# No X-RateLimit-* headers: each would be read back from the counts' store after every
+# counted request. A refusal carries Retry-After (web/errors.py).
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=False)

@@ -58,7 +58,27 @@ def assert_too_many(response) -> None:
     text = page_text(response)
     assert "Too many attempts" in text
     assert "Wait a minute, then try again." in text
-    assert int(response.headers["Retry-After"]) > 0
+    # Every limit here is per minute; the window's end is rounded up to a whole second.
+    assert 1 <= int(response.headers["Retry-After"]) <= 61
+
+
+def test_a_counted_post_only_counts_and_says_nothing_of_the_count(
+    app, client, signed_in, clock, monkeypatch
+):
+    """With several app servers the counts live in Redis: reading a count back after each
+    POST, to send X-RateLimit-* headers, would cost two more round trips a POST. Only a
+    refusal says when to try again."""
+    at_code_step(app, client, clock)
+    reads = []
+    strategy = limiter.limiter  # what reads a window's count back
+    real = strategy.get_window_stats
+    monkeypatch.setattr(strategy, "get_window_stats", lambda *a: reads.append(a) or real(*a))
+    response = post(client, "/enroll/security-code", {"code": "000000"})
+
+    assert response.status_code == 422
+    assert reads == []
+    assert not [h for h in response.headers.keys() if h.lower().startswith("x-ratelimit")]
+    assert "Retry-After" not in response.headers
 
 
 # --- Forms that check a code -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from flask import Flask, current_app, render_template
@@ -54,10 +55,14 @@ def render_error(status: int, title: str | None = None, message: str | None = No
     )
 
 
-def _wait() -> str:
-    """How long until the limit that was hit lets this address try again, in words."""
+def _seconds_left() -> int:
+    """Seconds until the limit that was hit lets this address try again (at least 1)."""
     limit = limiter.current_limit
     seconds = limit.reset_at - time.time() if limit is not None else 60
+    return max(math.ceil(seconds), 1)
+
+
+def _in_words(seconds: int) -> str:
     minutes = max(round(seconds / 60), 1)  # the window's end, to the nearest minute
     return "a minute" if minutes == 1 else f"{minutes} minutes"
 
@@ -102,13 +107,18 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def too_many(error):
         rollback()
-        return render_error(
+        seconds = _seconds_left()
+        body, status = render_error(
             429,
             message=(
                 "For your security, we pause a form after many attempts from one network in "
-                f"a short time. Wait {_wait()}, then try again. What you saved before is kept."
+                f"a short time. Wait {_in_words(seconds)}, then try again. What you saved "
+                "before is kept."
             ),
         )
+        # Only a refused request says when to come back: counting headers on every limited
+        # POST would cost the counts' store two more round trips each (extensions.limiter).
+        return body, status, {"Retry-After": str(seconds)}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
