@@ -130,13 +130,17 @@ class Cluster:
         if node.running:
             return
         node.launch().wait()
-        served = node.served()
+        served = self.served(index)
         deadline = time.monotonic() + 30
-        while node.served() == served:
+        while self.served(index) == served:
             if time.monotonic() > deadline:
                 raise ServiceError(f"the balancer sent nothing to {node.name} after its restart")
             urllib.request.urlopen(self.url + "/healthz", timeout=10).close()  # noqa: S310
             time.sleep(0.2)
+
+    def served(self, index: int) -> int:
+        """How many requests node `index` answered through the balancer."""
+        return self.balancer.served_by(self.nodes[index].port)
 
     def stop(self) -> None:
         """Stop everything started, last started first; safe to call more than once."""

@@ -21,7 +21,11 @@ events {{
 }}
 
 http {{
-    access_log {folder}/nginx-access.log;
+    # The one access log of the cluster: each request with the node that answered it last
+    # ($upstream_addr lists every node tried). The nodes keep no access log of their own.
+    log_format upstream '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+                        '$request_time upstream=$upstream_addr';
+    access_log {folder}/nginx-access.log upstream;
     client_body_temp_path {folder}/temp/body;
     proxy_temp_path {folder}/temp/proxy;
     fastcgi_temp_path {folder}/temp/fastcgi;
@@ -98,6 +102,22 @@ class Balancer:
         self.process = start(command, self.folder / "nginx.log")
         wait_for_port(self.port, self.process, "nginx")
         return self
+
+    @property
+    def access_log(self) -> Path:
+        return self.folder / "nginx-access.log"
+
+    def served_by(self, port: int) -> int:
+        """How many requests the node on this port answered, as this balancer logged them."""
+        if not self.access_log.exists():
+            return 0
+        node = f"127.0.0.1:{port}".encode()
+        with open(self.access_log, "rb") as log:
+            return sum(
+                1
+                for line in log
+                if line.rstrip().rpartition(b" upstream=")[2].split(b", ")[-1] == node
+            )
 
     def stop(self) -> None:
         stop(self.process)

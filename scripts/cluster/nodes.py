@@ -34,7 +34,8 @@ def flask(args: list[str], settings: dict[str, str]) -> str:
 
 
 class AppNode:
-    """gunicorn with `workers` workers; access and error logs in folder/NAME.log."""
+    """gunicorn with `workers` workers; its error log in folder/NAME.log. Requests are logged
+    once, by the balancer (Balancer.served_by)."""
 
     def __init__(self, name: str, settings: dict[str, str], folder: Path, workers: int = 2) -> None:
         self.name = name
@@ -48,10 +49,6 @@ class AppNode:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def access_log(self) -> Path:
-        return self.folder / f"{self.name}-access.log"
-
     def launch(self) -> AppNode:
         """Start gunicorn without waiting for it (see wait())."""
         command = [
@@ -60,7 +57,6 @@ class AppNode:
             "gunicorn",
             f"--workers={self.workers}",
             f"--bind=127.0.0.1:{self.port}",
-            f"--access-logfile={self.access_log}",
             "--graceful-timeout=10",
             "--timeout=60",
             # One control socket per user by default: two nodes on one machine would share it.
@@ -73,13 +69,6 @@ class AppNode:
     def wait(self) -> AppNode:
         wait_for_http(self.url + "/healthz", self.process, f"app node {self.name}")
         return self
-
-    def served(self) -> int:
-        """How many requests this node has logged."""
-        if not self.access_log.exists():
-            return 0
-        with open(self.access_log, "rb") as log:
-            return sum(1 for _ in log)
 
     def kill(self) -> None:
         """As a crash would: every process of the node gone at once (SIGKILL)."""
