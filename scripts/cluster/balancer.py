@@ -23,7 +23,12 @@ events {{
 http {{
     # The one access log of the cluster: each request with the node that answered it last
     # ($upstream_addr lists every node tried). The nodes keep no access log of their own.
-    log_format upstream '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+    # A help-desk setup link's path holds a one-time token: never logged.
+    map $request $logged_request {{
+        "~^(?<before>\\S+ /helpdesk/setup/)[^\\s?]+(?<after>.*)$" "${{before}}[redacted]${{after}}";
+        default $request;
+    }}
+    log_format upstream '$remote_addr [$time_local] "$logged_request" $status $body_bytes_sent '
                         '$request_time upstream=$upstream_addr';
     access_log {folder}/nginx-access.log upstream;
     client_body_temp_path {folder}/temp/body;
