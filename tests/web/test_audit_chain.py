@@ -22,10 +22,11 @@ import pytest
 from flask import Flask
 from scenarios import World
 from signing import audit_events
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from support.http import HttpClient, at_once, serve
 
 from wizard.extensions import db
+from wizard.services import audit
 from wizard.services.audit import chain_hash
 from wizard.store.models import AuditEvent, AuditHead
 
@@ -77,6 +78,35 @@ def test_a_clean_log_verifies_and_says_how_many_events_it_checked(app, flask_cli
     assert result.exit_code == 0, result.output
     said = f"Checked {len(logged)} events in the audit log: none edited or missing."
     assert said in result.output
+
+
+def test_an_event_is_two_statements_on_postgresql(app, flask_cli, clock):
+    """Each audited change waits on the database for the head's hash, then for the event and
+    the head's move together (PostgreSQL: one statement); SQLite, in this process, takes the
+    move as a third. Either way the head names the new event and the chain verifies."""
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()[:3]))
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            audit.record("test.event", "done", actor="test", now=clock())
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        head = db.session.get(AuditHead, 1).hash
+        newest = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        postgresql = db.engine.dialect.name == "postgresql"
+
+    assert head == newest.hash == chain_hash(newest.prev_hash, newest)
+    writes = [s for s in statements if not s.startswith(("BEGIN", "COMMIT"))]
+    if postgresql:
+        assert writes == ["UPDATE audit_head SET", "WITH moved_head AS"], writes
+    else:
+        assert len(writes) == 3, writes
+    assert verify(flask_cli, app).exit_code == 0
 
 
 def test_an_empty_log_verifies(app, flask_cli):

@@ -60,6 +60,9 @@ _TAKE_HEAD = (
 )
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 _ADD_EVENT = insert(AuditEvent.__table__)
+# PostgreSQL adds the event and moves the head in one statement, one round trip less for each
+# audited change; SQLite (no UPDATE in a WITH) takes the two statements one after the other.
+_ADD_EVENT_MOVING_HEAD = _ADD_EVENT.add_cte(_MOVE_HEAD.returning(_HEAD.c.id).cte("moved_head"))
 
 
 def record(
@@ -89,8 +92,11 @@ def record(
         prev_hash=prev,
     )
     event.hash = chain_hash(prev, event)
-    db.session.execute(_ADD_EVENT, vars(event))
-    db.session.execute(_MOVE_HEAD, {"new_hash": event.hash})
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_ADD_EVENT_MOVING_HEAD, {**vars(event), "new_hash": event.hash})
+    else:
+        db.session.execute(_ADD_EVENT, vars(event))
+        db.session.execute(_MOVE_HEAD, {"new_hash": event.hash})
     log.info(
         "audit action=%s outcome=%s actor=%s prescriber=%s token=%s",
         action,
