@@ -25,7 +25,7 @@ http {{
     # ($upstream_addr lists every node tried). The nodes keep no access log of their own.
     # A help-desk setup link's path holds a one-time token: never logged.
     map $request $logged_request {{
-        "~^(?<before>\\S+ /helpdesk/setup/)[^\\s?]+(?<after>.*)$" "${{before}}[redacted]${{after}}";
+        "~^(?<before>\\S+ \\S*?/helpdesk/setup/)[^\\s?]+(?<after>.*)$" "${{before}}[redacted]${{after}}";
         default $request;
     }}
     log_format upstream '$remote_addr [$time_local] "$logged_request" $status $body_bytes_sent '

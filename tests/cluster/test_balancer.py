@@ -59,8 +59,10 @@ def test_a_setup_links_token_never_reaches_the_log(balancer):
     nginx, _ = balancer
     get(nginx, "/helpdesk/setup/K7FQ-3QXM-ZP2D")
     get(nginx, "/helpdesk/setup/K7FQ-3QXM-ZP2D?step=2")
+    get(nginx, "//helpdesk/setup/K7FQ-3QXM-ZP2D")
 
     log = nginx.access_log.read_text()
     assert "K7FQ" not in log
     assert '"GET /helpdesk/setup/[redacted] HTTP/1.1"' in log
     assert '"GET /helpdesk/setup/[redacted]?step=2 HTTP/1.1"' in log
+    assert '"GET //helpdesk/setup/[redacted] HTTP/1.1"' in log
