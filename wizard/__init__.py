@@ -10,6 +10,7 @@ import sqlite3
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 from flask import Flask
 from flask.cli import AppGroup
@@ -175,9 +176,11 @@ def _session_interface(app: Flask):
 
 
 class RedactSetupLinks(logging.Filter):
-    """Request logs name the path; a help-desk setup link's path holds a one-time token."""
+    """Request logs name the path; a help-desk setup link's path holds a one-time token. Any
+    way of writing the path that still reaches the setup page (percent-encoded, doubled
+    slashes, another case) is caught: the value is matched decoded."""
 
-    PATTERN = re.compile(r"(/helpdesk/setup/)[^\s?\"]+")
+    PATTERN = re.compile(r"(/helpdesk/+setup/)[^\s?\"]+", re.IGNORECASE)
 
     def filter(self, record: logging.LogRecord) -> bool:
         # gunicorn's access log passes one mapping of fields (logging unpacks it into args).
@@ -189,7 +192,11 @@ class RedactSetupLinks(logging.Filter):
         return True
 
     def _redact(self, value):
-        return self.PATTERN.sub(r"\1[redacted]", value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        if "%" in value and self.PATTERN.search(unquote(value)):
+            value = unquote(value)
+        return self.PATTERN.sub(r"\1[redacted]", value)
 
 
 class DropResultRows(logging.Filter):

@@ -23,9 +23,14 @@ events {{
 http {{
     # The one access log of the cluster: each request with the node that answered it last
     # ($upstream_addr lists every node tried). The nodes keep no access log of their own.
-    # A help-desk setup link's path holds a one-time token: never logged.
-    map $request $logged_request {{
-        "~^(?<before>\\S+ \\S*?/helpdesk/setup/)[^\\s?]+(?<after>.*)$" "${{before}}[redacted]${{after}}";
+    # A help-desk setup link's path holds a one-time token: kept out of this log, however the
+    # path is written ($uri is nginx's decoded path, slashes merged), and no Referer logged.
+    map $uri $setup_link {{
+        "~*/helpdesk/+setup/" 1;
+        default 0;
+    }}
+    map $setup_link $logged_request {{
+        1 "$request_method /helpdesk/setup/[redacted] $server_protocol";
         default $request;
     }}
     log_format upstream '$remote_addr [$time_local] "$logged_request" $status $body_bytes_sent '

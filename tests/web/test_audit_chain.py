@@ -80,7 +80,7 @@ def test_a_clean_log_verifies_and_says_how_many_events_it_checked(app, flask_cli
     assert said in result.output
 
 
-def test_an_event_is_two_statements_on_postgresql(app, flask_cli, clock):
+def test_an_event_is_two_statements_on_postgresql_three_on_sqlite(app, flask_cli, clock):
     """Each audited change waits on the database for the head's hash, then for the event and
     the head's move together (PostgreSQL: one statement); SQLite, in this process, takes the
     move as a third. Either way the head names the new event and the chain verifies."""

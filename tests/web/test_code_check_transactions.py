@@ -128,7 +128,7 @@ def test_cant_leave_half_a_check_behind_when_a_statement_fails_mid_check(
         head = db.session.scalar(select(AuditHead.hash))
 
     def failing_audit(connection, cursor, statement, parameters, context, executemany):
-        if "INSERT INTO audit_events" in statement:  # on PostgreSQL, after the head's move
+        if "INSERT INTO audit_events" in statement:  # PostgreSQL: with the head's move
             raise DiskFull("no space left on the device")
 
     with watching(app, "before_cursor_execute", failing_audit), pytest.raises(Exception) as raised:

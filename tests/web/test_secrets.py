@@ -643,3 +643,26 @@ def test_gunicorn_access_lines_keep_their_fields_and_hide_setup_links(app_factor
 
     lines = [r.getMessage() for r in caplog.records if r.name == "gunicorn.access"]
     assert lines == ['203.0.113.5 "GET /helpdesk/setup/[redacted] HTTP/1.1" 200']
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/helpdesk/setup/K7FQ-3QXM-ZP2D",
+        "/helpdesk//setup/K7FQ-3QXM-ZP2D",  # Werkzeug merges the slashes: still the setup page
+        "/helpdesk/setup%2FK7FQ-3QXM-ZP2D",  # decoded before routing
+        "/helpdesk/%73etup/K7FQ-3QXM-ZP2D",
+        "/HELPDESK/setup/K7FQ-3QXM-ZP2D",  # a 404, but the token is still live
+        "/helpdesk/setup/K7FQ-3QXM-ZP2D?from=mail",
+    ],
+)
+def test_a_setup_links_token_is_hidden_however_its_path_is_written(app_factory, caplog, path):
+    app_factory({"TESTING": True}, {"WIZARD_DATABASE_URL": "sqlite://", "WIZARD_SANDBOX": "1"})
+    caplog.set_level(logging.INFO, logger="gunicorn.access")
+    fields = {"r": f"GET {path} HTTP/1.1", "f": f"https://epcs.example.org{path}"}
+
+    logging.getLogger("gunicorn.access").info('"%(r)s" "%(f)s"', fields)
+
+    line = next(r.getMessage() for r in caplog.records if r.name == "gunicorn.access")
+    assert "K7FQ" not in line
+    assert line.count("[redacted]") == 2
