@@ -194,8 +194,9 @@ class RedactSetupLinks(logging.Filter):
     def _redact(self, value):
         if not isinstance(value, str):
             return value
-        if "%" in value and self.PATTERN.search(unquote(value)):
-            value = unquote(value)
+        decoded = unquote(value) if "%" in value else value
+        if decoded != value and self.PATTERN.search(decoded):
+            value = decoded  # logged decoded, so that the token can be cut out
         return self.PATTERN.sub(r"\1[redacted]", value)
 
 
