@@ -26,6 +26,7 @@ from wizard.extensions import csrf, db, htmx, limiter
 from wizard.store.connections import check_when_spoken_to
 from wizard.store.crypto import SeedCipher
 from wizard.store.sessions import WAL, DatabaseSessionStore, RedisSessionStore
+from wizard.store.snapshots import SnapshotCache
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,7 +172,10 @@ def _session_interface(app: Flask):
     from wizard.web.server_session import ServerSessionInterface
 
     redis_url = app.config.get("SESSION_REDIS_URL")
-    store = RedisSessionStore(redis_url) if redis_url else DatabaseSessionStore()
+    if not redis_url:
+        return ServerSessionInterface(DatabaseSessionStore())
+    store = RedisSessionStore(redis_url)
+    app.extensions["snapshots"] = SnapshotCache(store.client)
     return ServerSessionInterface(store)
 
 

@@ -45,9 +45,9 @@ def test_should_convert_values_both_ways_as_sqlalchemy_does(app):
     at = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)  # a whole second: no microseconds
     with app.app_context():
         store.save("k" * 64, b"\x00\xffdata", at, timedelta(minutes=5))
-        assert store.load("k" * 64, at + timedelta(minutes=4, seconds=59)) == b"\x00\xffdata"
-        assert store.load("k" * 64, at + timedelta(minutes=5)) is None
-        assert store.load("k" * 64, at + timedelta(minutes=5, microseconds=1)) is None
+        assert store.load("k" * 64, at + timedelta(minutes=4, seconds=59)).data == b"\x00\xffdata"
+        assert store.load("k" * 64, at + timedelta(minutes=5)).data is None
+        assert store.load("k" * 64, at + timedelta(minutes=5, microseconds=1)).data is None
 
 
 def test_should_raise_sqlalchemys_error_when_the_database_is_away(make_app, database):
@@ -190,7 +190,7 @@ def test_should_read_the_prescriber_once_per_request(app, client, make_account, 
     client.get("/enroll/get-app")
     direct, rows = [], []
     real_direct, real_row = accounts.signed_in, accounts.by_id
-    monkeypatch.setattr(accounts, "signed_in", lambda i: direct.append(i) or real_direct(i))
+    monkeypatch.setattr(accounts, "signed_in", lambda i, *mark: direct.append(i) or real_direct(i, *mark))
     monkeypatch.setattr(accounts, "by_id", lambda i: rows.append(i) or real_row(i))
 
     assert client.get("/enroll/get-app").status_code == 200

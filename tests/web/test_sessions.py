@@ -26,7 +26,7 @@ from support.pages import page_text
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import StoredSession
-from wizard.store.sessions import WAL, _without_waiting_for_the_disk, store_key
+from wizard.store.sessions import KEY_PREFIX, WAL, _without_waiting_for_the_disk, store_key
 
 STORES = ["database", "redis"]
 
@@ -68,7 +68,8 @@ def uses_redis(app: Flask) -> bool:
 
 def stored_keys(app: Flask) -> list[str]:
     if uses_redis(app):
-        return [k.decode() for k in redis.Redis.from_url(app.config["SESSION_REDIS_URL"]).keys()]
+        found = redis.Redis.from_url(app.config["SESSION_REDIS_URL"]).keys(f"{KEY_PREFIX}*")
+        return [k.decode() for k in found]
     with app.app_context():
         return list(db.session.scalars(select(StoredSession.session_id)))
 
@@ -78,7 +79,7 @@ def stored(app: Flask, client) -> bytes | None:
     with app.app_context():
         return app.session_interface.store.load(
             store_key(session_cookie(client)), app.config["CLOCK"]()
-        )
+        ).data
 
 
 def wrote(response) -> bool:

@@ -20,6 +20,7 @@ from wizard.domain.tokens import Status, active, suspension_over
 from wizard.extensions import db
 from wizard.services import audit, lockout, notices, outages
 from wizard.services.lockout import PRESCRIBER, Lock
+from wizard.store import snapshots
 from wizard.store.direct import DirectRead
 from wizard.store.models import AuditEvent, Prescriber, Token, held_tokens_expression
 
@@ -110,9 +111,17 @@ class SignedIn:
     held_tokens: int  # the tokens the limit counts
 
 
-def signed_in(prescriber_id: int) -> SignedIn | None:
-    found = _SIGNED_IN.row(db.engine, id=prescriber_id)
-    return None if found is None else SignedIn(*found)
+def signed_in(prescriber_id: int, mark: str | None = None) -> SignedIn | None:
+    """The snapshot; with the change mark read with the session, the one this process kept
+    under it, if any (wizard.store.snapshots)."""
+    kept = snapshots.cache()
+    found = None if kept is None else kept.get(prescriber_id, mark)
+    if found is None:
+        row = _SIGNED_IN.row(db.engine, id=prescriber_id)
+        found = None if row is None else SignedIn(*row)
+        if kept is not None:
+            kept.keep(prescriber_id, mark, found)
+    return found
 
 
 def snapshot(prescriber: Prescriber) -> SignedIn:

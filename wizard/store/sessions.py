@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from wizard.extensions import db
 from wizard.store.direct import DirectRead
 from wizard.store.models import StoredSession
+from wizard.store.snapshots import MARK_KEY, new_mark
 from wizard.store.upsert import insert_for
 
 KEY_PREFIX = "session:"
@@ -36,8 +37,13 @@ def store_key(session_id: str) -> str:
     return KEY_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
 
 
+class Loaded(NamedTuple):
+    data: bytes | None  # None: no such session, or expired
+    mark: str | None = None  # the prescribers' change mark read with it (store.snapshots)
+
+
 class SessionStore(Protocol):
-    def load(self, key: str, now: datetime) -> bytes | None: ...
+    def load(self, key: str, now: datetime) -> Loaded: ...
 
     def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None: ...
 
@@ -82,10 +88,10 @@ class DatabaseSessionStore:
         )
     )
 
-    def load(self, key: str, now: datetime) -> bytes | None:
+    def load(self, key: str, now: datetime) -> Loaded:
         # Read on every request, before anything else: straight on a pooled connection.
         found = self.by_key.row(db.engine, key=key, now=_naive(now))
-        return None if found is None else found[0]
+        return Loaded(None if found is None else found[0])
 
     @staticmethod
     def _release_request_connection() -> None:
@@ -145,15 +151,25 @@ class DatabaseSessionStore:
 
 
 class RedisSessionStore:
-    """Redis: each session one key that Redis itself expires (SET with EX)."""
+    """Redis: each session one key that Redis itself expires (SET with EX). A session is read
+    with the prescribers' change mark, in one round trip (wizard.store.snapshots)."""
 
     def __init__(self, url: str) -> None:
         import redis
 
         self.client = redis.Redis.from_url(url)
 
-    def load(self, key: str, now: datetime) -> bytes | None:
-        return self.client.get(key)
+    def load(self, key: str, now: datetime) -> Loaded:
+        data, mark = self.client.mget(key, MARK_KEY)
+        if mark is None and data is not None:
+            mark = self._first_mark()
+        return Loaded(data, None if mark is None else mark.decode())
+
+    def _first_mark(self) -> bytes | None:
+        """Set a mark where there is none (a new or emptied Redis); None if another process
+        set one meanwhile (its value unknown here: nothing is kept this time)."""
+        mark = new_mark().encode()
+        return mark if self.client.set(MARK_KEY, mark, nx=True) else None
 
     def save(self, key: str, data: bytes, now: datetime, lifetime: timedelta) -> None:
         self.client.set(key, data, ex=max(1, int(lifetime.total_seconds())))

@@ -27,7 +27,13 @@ class ServerSession(CallbackDict, SessionMixin):
 
     permanent = True  # the cookie and the stored data expire (PERMANENT_SESSION_LIFETIME)
 
-    def __init__(self, data: dict | None = None, sid: str | None = None, saved: bytes = b""):
+    def __init__(
+        self,
+        data: dict | None = None,
+        sid: str | None = None,
+        saved: bytes = b"",
+        mark: str | None = None,
+    ):
         def on_update(session: ServerSession) -> None:
             session.modified = True
             session.accessed = True
@@ -35,6 +41,7 @@ class ServerSession(CallbackDict, SessionMixin):
         super().__init__(data, on_update)
         self.sid = sid
         self.saved = saved  # the bytes last read or written, to skip writing the same again
+        self.mark = mark  # the prescribers' change mark read with it (wizard.store.snapshots)
         self.replaced: list[str] = []  # ids given up by rotate(), deleted at save
         self.modified = False
         self.accessed = False
@@ -93,14 +100,14 @@ class ServerSessionInterface(SessionInterface):
         sid = request.cookies.get(self.get_cookie_name(app), "")
         if not SESSION_ID.fullmatch(sid):
             return ServerSession()
-        saved = self.store.load(store_key(sid), self.now(app))
+        saved, mark = self.store.load(store_key(sid), self.now(app))
         if saved is None:
             return ServerSession()  # unknown or expired: a new id when there is data to keep
         try:
             data = _decode(saved)
         except ValueError:
             return ServerSession()
-        return ServerSession(data, sid, saved)
+        return ServerSession(data, sid, saved, mark)
 
     def rotate(self, session: ServerSession) -> None:
         """Keep the data under a new id; the old one opens nothing from this response on."""

@@ -181,11 +181,12 @@ def _load_prescriber() -> None:
 
 
 def _read_signed_in(prescriber_id: int) -> accounts.SignedIn | None:
-    """A GET only shows: the snapshot is read directly. Any other request may change
-    something and will load the row anyway: the snapshot is taken from it (one read, not two;
-    on PostgreSQL one round trip fewer)."""
+    """A GET only shows: the snapshot is read directly, or served from memory while the
+    change mark read with the session is the one it was kept under. Any other request may
+    change something and will load the row anyway: the snapshot is taken from it (one read,
+    not two; on PostgreSQL one round trip fewer)."""
     if request.method in ("GET", "HEAD"):
-        return accounts.signed_in(prescriber_id)
+        return accounts.signed_in(prescriber_id, getattr(session, "mark", None))
     row = g.prescriber = accounts.by_id(prescriber_id)
     return None if row is None else accounts.snapshot(row)
 

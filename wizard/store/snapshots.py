@@ -1,0 +1,196 @@
+"""The signed-in prescriber's snapshot (wizard.services.accounts.SignedIn) kept in each
+process's memory between changes, when sessions are in Redis.
+
+Every signed-in page reads the snapshot (name, NPI, session generation, token count): on
+PostgreSQL a round trip of its own, after the session's round trip to Redis. Instead, the
+session's read also fetches the *change mark*, a random value that every commit changing what
+a snapshot holds replaces after that commit (a token added, deleted or moved to another status;
+a prescriber's name, NPI or session generation changed, or the prescriber deleted). A snapshot
+read from the database is kept with the mark read *before* it, and serves a later request only
+while that request reads the same mark. A change committed after the read replaces the mark
+after its commit, before its response: a request that begins after a change's answer never
+sees the state before it, on any app server.
+
+The mark is random, not a counter: a Redis that restarted empty cannot bring back the value an
+old snapshot was kept with. While Redis holds no mark, nothing is kept. A kept snapshot is read
+again after MAX_AGE seconds whatever the mark, which bounds how long one outlives a change whose
+mark could not be replaced (Redis out of reach at that moment) or a change made outside the app
+(SQL typed by hand).
+
+Changes are seen at the ORM session (wizard's writes all go through it): its flushes, and the
+statements run by Session.execute. A statement whose effect cannot be told replaces the mark.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import Delete, Insert, TextClause, Update, event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
+
+MARK_KEY = "prescribers:change-mark"
+MAX_AGE = 60.0  # seconds
+MAX_KEPT = 4096  # snapshots per process (about 0.2 KB each)
+
+# What a snapshot is made of, by table. A change to any other column (a failure count, a
+# replay floor, a passphrase hash) leaves every snapshot true.
+HELD = {
+    "prescribers": frozenset({"id", "name", "npi", "session_generation"}),
+    "tokens": frozenset({"id", "prescriber_id", "status"}),
+}
+_WRITES_HELD = re.compile(
+    r"\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+\W?(" + "|".join(HELD) + r")\b", re.IGNORECASE
+)
+_CHANGED = "wizard.snapshots_changed"  # in the ORM session's info until its commit
+
+log = logging.getLogger(__name__)
+
+
+def new_mark() -> str:
+    return secrets.token_hex(16)
+
+
+class SnapshotCache:
+    """Snapshots by prescriber id, each with the mark it was read under and when."""
+
+    def __init__(
+        self,
+        client,
+        clock: Callable[[], float] = time.monotonic,
+        max_age: float = MAX_AGE,
+        max_kept: int = MAX_KEPT,
+    ) -> None:
+        self.client = client  # redis.Redis: the sessions' own
+        self.clock = clock
+        self.max_age = max_age
+        self.max_kept = max_kept
+        self._kept: OrderedDict[int, tuple[str, float, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # `flask run` serves requests in threads
+
+    def get(self, key: int, mark: str | None) -> Any | None:
+        """The snapshot kept under mark, while young enough; None otherwise."""
+        if mark is None:
+            return None
+        with self._lock:
+            found = self._kept.get(key)
+            if found is None:
+                return None
+            kept_mark, at, value = found
+            if kept_mark != mark or self.clock() - at > self.max_age:
+                del self._kept[key]
+                return None
+            return value
+
+    def keep(self, key: int, mark: str | None, value: Any) -> None:
+        """Keep value, read from the database after mark was read."""
+        if mark is None or value is None:
+            return
+        with self._lock:
+            self._kept[key] = (mark, self.clock(), value)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.max_kept:
+                self._kept.popitem(last=False)
+
+    def replace_mark(self) -> None:
+        """After a commit that changed a snapshot: every process's kept ones stop serving."""
+        with self._lock:
+            self._kept.clear()
+        from redis.exceptions import RedisError
+
+        try:
+            self.client.set(MARK_KEY, new_mark())
+        except RedisError as error:
+            # Committed already: the change stands. Other processes' snapshots serve until
+            # MAX_AGE; this request's next step (saving its session) meets Redis's outage.
+            log.warning("the change mark could not be replaced: %s", type(error).__name__)
+
+
+def cache() -> SnapshotCache | None:
+    """The app's cache; None when sessions are in the database (nothing to save there)."""
+    return current_app.extensions.get("snapshots") if has_app_context() else None
+
+
+# --- Which writes change a snapshot -------------------------------------------------------
+
+
+def _name(column) -> str:
+    return column if isinstance(column, str) else column.key
+
+
+def _set_columns(statement: Update, parameters) -> set[str] | None:
+    """The columns an UPDATE sets; None when they cannot be told. (`_values` is SQLAlchemy's
+    own: were it renamed, every UPDATE of the two tables would count as a change.)"""
+    named = getattr(statement, "_values", None)
+    if named:
+        return {_name(column) for column in named}
+    if isinstance(parameters, Mapping) and parameters:
+        return set(parameters)  # its WHERE's names too: more columns, never fewer
+    if isinstance(parameters, Sequence) and parameters and isinstance(parameters[0], Mapping):
+        return set().union(*parameters)
+    return None
+
+
+def changes_snapshots(statement, parameters=None) -> bool:
+    """Whether running statement may change what a snapshot holds."""
+    if isinstance(statement, TextClause):
+        return _WRITES_HELD.search(statement.text) is not None
+    if not isinstance(statement, Insert | Update | Delete):
+        return False
+    table = statement.table.name
+    if table not in HELD:
+        return False
+    if isinstance(statement, Insert):
+        return table == "tokens"  # a new prescriber has no snapshot yet
+    if isinstance(statement, Delete):
+        return True
+    columns = _set_columns(statement, parameters)
+    return columns is None or bool(columns & HELD[table])
+
+
+def flush_changes_snapshots(session: Session) -> bool:
+    """Whether the flush about to be written (session.new, dirty, deleted) changes one."""
+    for instance in session.new:
+        if inspect(instance).mapper.local_table.name == "tokens":
+            return True
+    for instance in session.deleted:
+        if inspect(instance).mapper.local_table.name in HELD:
+            return True
+    for instance in session.dirty:
+        state = inspect(instance)
+        held = HELD.get(state.mapper.local_table.name, ())
+        if any(state.attrs[name].history.has_changes() for name in held):
+            return True
+    return False
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if not state.is_select and changes_snapshots(state.statement, state.parameters):
+        state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_flush")
+def _on_flush(session: Session, _context, _instances) -> None:
+    if flush_changes_snapshots(session):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _on_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        kept = cache()
+        if kept is not None:
+            kept.replace_mark()
+
+
+@event.listens_for(Session, "after_rollback")
+def _on_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
