@@ -285,3 +285,16 @@ def test_every_limit_that_counts_a_get_is_on_a_help_desk_view(app):
     }
     assert decorated, "Flask-Limiter's table of decorated views has moved: read it anew"
     assert counting_reads == {"wizard.web.helpdesk.routes.console.console"}
+
+
+
+def test_the_limiter_is_not_even_entered_for_a_page_read(app, client, monkeypatch):
+    """Its check would resolve the view's limits and run every filter only to find none: it
+    runs for a POST, and not for a GET."""
+    entered = []
+    real = limiter.identify_request
+    monkeypatch.setattr(limiter, "identify_request", lambda: entered.append(1) or real())
+    assert client.get("/sign-in").status_code == 200
+    assert entered == []
+    post(client, "/sign-in", {"npi": "1234567893", "passphrase": "not the passphrase"})
+    assert entered

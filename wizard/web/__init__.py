@@ -13,7 +13,7 @@ from wizard.web.session import current_prescriber, signed_in
 
 
 def init_app(app: Flask) -> None:
-    from wizard.web import errors, htmx, security, session, support
+    from wizard.web import errors, htmx, limits, security, session, support
     from wizard.web.auth import bp as auth_bp
     from wizard.web.enrol import bp as enrol_bp
     from wizard.web.helpdesk import bp as helpdesk_bp
@@ -21,11 +21,12 @@ def init_app(app: Flask) -> None:
     from wizard.web.navigation import navigation
     from wizard.web.qr import qr_svg
     from wizard.web.sandbox import bp as sandbox_bp
-    from wizard.web.sandbox import limits  # noqa: F401 - registers its request filter
+    from wizard.web.sandbox import limits as _sandbox_limits  # noqa: F401 - its request filter
     from wizard.web.sandbox.api import api as sandbox_api_bp
     from wizard.web.tokens import bp as tokens_bp
     from wizard.web.urls import fixed_url
 
+    limits.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     htmx.init_app(app)
