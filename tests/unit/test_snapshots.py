@@ -90,7 +90,10 @@ _HOLD = select(Prescriber.id).where(Prescriber.id == 1).with_for_update(key_shar
         (update(Prescriber).values(session_generation=Prescriber.session_generation + 1), None),
         (update(Prescriber).where(Prescriber.id == 1).values(name="Dr. New"), None),
         (update(Prescriber.__table__).values({Prescriber.__table__.c.npi: "1234567893"}), None),
-        (update(Token).where(Token.id == 1).values({"status": "Disabled", "updated_at": None}), None),
+        (
+            update(Token).where(Token.id == 1).values({"status": "Disabled", "updated_at": None}),
+            None,
+        ),
         (update(Token).values(prescriber_id=2), None),
         (insert(Token), None),
         (delete(Token).where(Token.id == 1), None),
@@ -100,6 +103,11 @@ _HOLD = select(Prescriber.id).where(Prescriber.id == 1).with_for_update(key_shar
         (text("UPDATE tokens SET status = 'Lost' WHERE id = 1"), None),
         (text('update "prescribers" set name = :n'), None),
         (text("DELETE FROM tokens"), None),
+        (text("UPDATE public.tokens SET status = 'Lost'"), None),
+        (text("WITH gone AS (DELETE FROM tokens RETURNING id) SELECT count(*) FROM gone"), None),
+        (text("TRUNCATE prescribers, tokens"), None),
+        # values() names another column; a parameter named after a held one joins the SET.
+        (update(Prescriber.__table__).values(code_failures=1), {"session_generation": 9}),
     ],
 )
 def test_should_count_as_a_change_every_write_to_what_a_snapshot_holds(statement, parameters):

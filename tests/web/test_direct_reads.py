@@ -190,7 +190,9 @@ def test_should_read_the_prescriber_once_per_request(app, client, make_account, 
     client.get("/enroll/get-app")
     direct, rows = [], []
     real_direct, real_row = accounts.signed_in, accounts.by_id
-    monkeypatch.setattr(accounts, "signed_in", lambda i, *mark: direct.append(i) or real_direct(i, *mark))
+    monkeypatch.setattr(
+        accounts, "signed_in", lambda i, *mark: direct.append(i) or real_direct(i, *mark)
+    )
     monkeypatch.setattr(accounts, "by_id", lambda i: rows.append(i) or real_row(i))
 
     assert client.get("/enroll/get-app").status_code == 200

@@ -287,7 +287,6 @@ def test_every_limit_that_counts_a_get_is_on_a_help_desk_view(app):
     assert counting_reads == {"wizard.web.helpdesk.routes.console.console"}
 
 
-
 def test_the_limiter_is_not_even_entered_for_a_page_read(app, client, monkeypatch):
     """Its check would resolve the view's limits and run every filter only to find none: it
     runs for a POST, and not for a GET."""

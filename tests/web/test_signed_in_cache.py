@@ -15,11 +15,12 @@ from flask import Flask
 from signing import post, sign_in
 from sqlalchemy import event, select
 from support.accounts import account_maker
+from support.csrf import SESSION_COOKIE, session_cookie
 from support.pages import page_text
 
 from wizard.extensions import db
 from wizard.services import accounts, lockout
-from wizard.store import direct
+from wizard.store import direct, schema
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import Prescriber, Token
 from wizard.store.snapshots import MARK_KEY
@@ -212,3 +213,68 @@ def test_should_keep_nothing_until_redis_holds_a_mark_again(nodes, account, cloc
     assert reads_prescribers(here, lambda: browser.get("/enroll/get-app"))
     assert mark(redis_url) not in (None, before)
     assert reads_prescribers(here, lambda: browser.get("/enroll/get-app")) is False
+
+
+def test_should_not_sign_out_the_session_that_made_a_change_the_mark_missed(
+    nodes, account, clock, redis_url, caplog
+):
+    """One browser, served by both servers in turn. It disables its other token on the first
+    server, which ends the prescriber's other sessions and keeps this one; Redis does not take
+    the new mark. The second server's kept snapshot names the old generation: the database,
+    read again before signing anyone out, keeps this session signed in."""
+    here, there = nodes
+    on_here = here.test_client()
+    sign_in(on_here, account, clock(), token=account.tokens[0])
+    on_there = there.test_client()
+    on_there.set_cookie(SESSION_COOKIE, session_cookie(on_here), domain="localhost")
+    assert on_there.get("/enroll/get-app").status_code == 200  # kept there
+    here.extensions["snapshots"].client = redis.Redis(port=1, socket_connect_timeout=0.5)
+    changed = post(on_here, f"/tokens/{account.tokens[1].id}/disable", {"reason": "temporary"})
+    assert changed.status_code == 303
+    assert "the change mark could not be replaced: ConnectionError" in caplog.text
+    assert on_there.get("/enroll/get-app").status_code == 200
+
+
+def test_should_replace_the_mark_once_a_savepoints_changes_are_committed(
+    nodes, account, redis_url
+):
+    here, _ = nodes
+    with here.app_context():
+        db.session.get(Prescriber, account.id).name = "Dr. First Name"
+        db.session.commit()
+        before = mark(redis_url)
+        with db.session.begin_nested():
+            accounts.end_sessions(db.session.get(Prescriber, account.id))
+        assert mark(redis_url) == before  # released, not committed
+        try:
+            with db.session.begin_nested():
+                db.session.get(Prescriber, account.id).passphrase_hash = "rolled back"
+                raise LookupError
+        except LookupError:
+            pass
+        db.session.commit()
+    assert mark(redis_url) != before
+
+
+def test_should_replace_the_mark_when_a_token_moves_to_another_prescriber(
+    nodes, account, clock, redis_url
+):
+    here, _ = nodes
+    other = account_maker(here, clock)(("Active",))
+    with here.app_context():
+        db.session.get(Prescriber, other.id).name = "Dr. Other"
+        db.session.commit()
+        before = mark(redis_url)
+        db.session.get(Token, account.tokens[1].id).prescriber = db.session.get(
+            Prescriber, other.id
+        )
+        db.session.commit()
+    assert mark(redis_url) != before
+
+
+def test_should_replace_the_mark_after_a_migration(nodes, redis_url):
+    here, _ = nodes
+    with here.app_context():
+        before = mark(redis_url)
+        schema.upgrade()
+    assert mark(redis_url) not in (None, before)

@@ -111,11 +111,11 @@ class SignedIn:
     held_tokens: int  # the tokens the limit counts
 
 
-def signed_in(prescriber_id: int, mark: str | None = None) -> SignedIn | None:
+def signed_in(prescriber_id: int, mark: str | None = None, fresh: bool = False) -> SignedIn | None:
     """The snapshot; with the change mark read with the session, the one this process kept
-    under it, if any (wizard.store.snapshots)."""
+    under it, if any (wizard.store.snapshots), unless fresh."""
     kept = snapshots.cache()
-    found = None if kept is None else kept.get(prescriber_id, mark)
+    found = None if kept is None or fresh else kept.get(prescriber_id, mark)
     if found is None:
         row = _SIGNED_IN.row(db.engine, id=prescriber_id)
         found = None if row is None else SignedIn(*row)

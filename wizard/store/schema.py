@@ -20,6 +20,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from wizard.extensions import db
+from wizard.store import snapshots
 
 log = logging.getLogger("wizard.schema")
 
@@ -74,6 +75,7 @@ def upgrade(revision: str = "head") -> Upgrade:
         before = current_revisions(connection)
         new = not inspect(connection).has_table("prescribers")
     command.upgrade(_config(), revision)
+    snapshots.replace_mark()  # a revision may change what the app servers keep in memory
     return Upgrade(before, current_revisions(), new)
 
 

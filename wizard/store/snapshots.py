@@ -14,11 +14,13 @@ sees the state before it, on any app server.
 The mark is random, not a counter: a Redis that restarted empty cannot bring back the value an
 old snapshot was kept with. While Redis holds no mark, nothing is kept. A kept snapshot is read
 again after MAX_AGE seconds whatever the mark, which bounds how long one outlives a change whose
-mark could not be replaced (Redis out of reach at that moment) or a change made outside the app
-(SQL typed by hand).
+mark could not be replaced (Redis out of reach at that moment), a change made outside the app
+(SQL typed by hand) or an old mark brought back (Redis restored from a snapshot). No one is
+signed out on a kept snapshot: wizard.web.session reads the database again first.
 
 Changes are seen at the ORM session (wizard's writes all go through it): its flushes, and the
-statements run by Session.execute. A statement whose effect cannot be told replaces the mark.
+statements run by Session.execute; a migration replaces the mark when it ends. A statement
+whose effect cannot be told counts as a change.
 """
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ HELD = {
     "prescribers": frozenset({"id", "name", "npi", "session_generation"}),
     "tokens": frozenset({"id", "prescriber_id", "status"}),
 }
-_WRITES_HELD = re.compile(
-    r"\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+\W?(" + "|".join(HELD) + r")\b", re.IGNORECASE
-)
+# SQL written out: any that names a table above and writes anything counts (a CTE, a schema
+# prefix, MERGE, TRUNCATE...).
+_NAMES_HELD = re.compile(r"\b(" + "|".join(HELD) + r")\b", re.IGNORECASE)
+_WRITES = re.compile(r"\b(UPDATE|INSERT|DELETE|MERGE|TRUNCATE|REPLACE|COPY)\b", re.IGNORECASE)
 _CHANGED = "wizard.snapshots_changed"  # in the ORM session's info until its commit
 
 log = logging.getLogger(__name__)
@@ -87,6 +90,7 @@ class SnapshotCache:
             if kept_mark != mark or self.clock() - at > self.max_age:
                 del self._kept[key]
                 return None
+            self._kept.move_to_end(key)
             return value
 
     def keep(self, key: int, mark: str | None, value: Any) -> None:
@@ -126,22 +130,23 @@ def _name(column) -> str:
 
 
 def _set_columns(statement: Update, parameters) -> set[str] | None:
-    """The columns an UPDATE sets; None when they cannot be told. (`_values` is SQLAlchemy's
-    own: were it renamed, every UPDATE of the two tables would count as a change.)"""
-    named = getattr(statement, "_values", None)
-    if named:
-        return {_name(column) for column in named}
-    if isinstance(parameters, Mapping) and parameters:
-        return set(parameters)  # its WHERE's names too: more columns, never fewer
-    if isinstance(parameters, Sequence) and parameters and isinstance(parameters[0], Mapping):
-        return set().union(*parameters)
-    return None
+    """The columns an UPDATE may set: those of its values() and every parameter's name (a
+    parameter named after a column is added to the SET; its WHERE's names only add more).
+    None when neither names any. (`_values` is SQLAlchemy's own: were it renamed, the
+    parameters alone would decide, and an UPDATE without them would count as a change.)"""
+    named = {_name(column) for column in getattr(statement, "_values", None) or ()}
+    if isinstance(parameters, Mapping):
+        named |= set(parameters)
+    elif isinstance(parameters, Sequence) and parameters and isinstance(parameters[0], Mapping):
+        named = named.union(*parameters)
+    return named or None
 
 
 def changes_snapshots(statement, parameters=None) -> bool:
     """Whether running statement may change what a snapshot holds."""
     if isinstance(statement, TextClause):
-        return _WRITES_HELD.search(statement.text) is not None
+        text = statement.text
+        return bool(_NAMES_HELD.search(text) and _WRITES.search(text))
     if not isinstance(statement, Insert | Update | Delete):
         return False
     table = statement.table.name
@@ -165,8 +170,13 @@ def flush_changes_snapshots(session: Session) -> bool:
             return True
     for instance in session.dirty:
         state = inspect(instance)
-        held = HELD.get(state.mapper.local_table.name, ())
-        if any(state.attrs[name].history.has_changes() for name in held):
+        table = state.mapper.local_table.name
+        if table not in HELD:
+            continue
+        # A relationship too: a token moved with `token.prescriber = other` changes its
+        # prescriber_id only when the flush writes it.
+        names = [*HELD[table], *state.mapper.relationships.keys()]
+        if any(state.attrs[name].history.has_changes() for name in names):
             return True
     return False
 
@@ -185,12 +195,21 @@ def _on_flush(session: Session, _context, _instances) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the changes commit with the transaction around it
     if session.info.pop(_CHANGED, False):
-        kept = cache()
-        if kept is not None:
-            kept.replace_mark()
+        replace_mark()
 
 
 @event.listens_for(Session, "after_rollback")
 def _on_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+    if not session.in_nested_transaction():  # a savepoint's leaves the changes before it
+        session.info.pop(_CHANGED, None)
+
+
+def replace_mark() -> None:
+    """After a change made beside the ORM's events (a migration): every kept snapshot is read
+    again. Nothing to do without the cache."""
+    kept = cache()
+    if kept is not None:
+        kept.replace_mark()

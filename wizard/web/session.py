@@ -186,7 +186,14 @@ def _read_signed_in(prescriber_id: int) -> accounts.SignedIn | None:
     change something and will load the row anyway: the snapshot is taken from it (one read,
     not two; on PostgreSQL one round trip fewer)."""
     if request.method in ("GET", "HEAD"):
-        return accounts.signed_in(prescriber_id, getattr(session, "mark", None))
+        mark = getattr(session, "mark", None)
+        found = accounts.signed_in(prescriber_id, mark)
+        if found is not None and mark is not None and not current(found, session):
+            # Kept in memory, and not of this session's generation: before anyone is signed
+            # out, the database decides (a change whose mark Redis did not take would
+            # otherwise sign out the very session that made it, on another server).
+            found = accounts.signed_in(prescriber_id, mark, fresh=True)
+        return found
     row = g.prescriber = accounts.by_id(prescriber_id)
     return None if row is None else accounts.snapshot(row)
 
