@@ -113,12 +113,13 @@ class SnapshotCache:
             self.client.set(MARK_KEY, new_mark())
         except RedisError as error:
             # Committed already: the change stands. Other processes' snapshots serve until
-            # MAX_AGE; this request's next step (saving its session) meets Redis's outage.
+            # MAX_AGE, and sign no one out (wizard.web.session reads the database first).
             log.warning("the change mark could not be replaced: %s", type(error).__name__)
 
 
 def cache() -> SnapshotCache | None:
-    """The app's cache; None when sessions are in the database (nothing to save there)."""
+    """The app's cache; None when sessions are in the database (then every page reads the
+    snapshot from it: no mark to read it under)."""
     return current_app.extensions.get("snapshots") if has_app_context() else None
 
 
@@ -203,7 +204,7 @@ def _on_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _on_rollback(session: Session) -> None:
-    if not session.in_nested_transaction():  # a savepoint's leaves the changes before it
+    if not session.in_nested_transaction():  # a savepoint's keeps what came before it
         session.info.pop(_CHANGED, None)
 
 
