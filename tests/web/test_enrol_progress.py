@@ -5,8 +5,11 @@ import json
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 
+from wizard.domain import steps
 from wizard.extensions import db
+from wizard.web.enrol.indicator import step_indicator
 
 STEPS = [
     ("get-app", 1, "Get the app or key fob"),
@@ -357,3 +360,19 @@ def test_should_never_show_the_code_in_any_page(client, client_request, demo, en
         body = response.get_data(as_text=True)
         for code in (enrol.code, wrong):
             assert not re.search(rf"(?<![0-9]){code}(?![0-9])", body), response.request.path
+
+
+@pytest.mark.parametrize("key_fob", [False, True], ids=["app", "key-fob"])
+@pytest.mark.parametrize("oob", [False, True], ids=["in-band", "out-of-band"])
+def test_should_keep_each_step_indicator_as_it_renders(app, key_fob, oob):
+    titles = steps.titles(key_fob=key_fob)
+    with app.app_context():
+        for number, step in enumerate(steps.ORDER, start=1):
+            kept = step_indicator(step, key_fob, oob)
+            assert kept is step_indicator(step, key_fob, oob)  # rendered once
+            nav = BeautifulSoup(str(kept), "html.parser").select_one("nav#step-indicator")
+            assert (nav.get("hx-swap-oob") == "true") is oob
+            states = [li["class"][-1].rsplit("--", 1)[1] for li in nav.select("li")]
+            assert states == ["complete"] * (number - 1) + ["current"] + ["todo"] * (5 - number)
+            current = nav.select_one('[aria-current="step"]')
+            assert titles[step] in current.text

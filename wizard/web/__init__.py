@@ -15,7 +15,9 @@ from wizard.web.session import current_prescriber, signed_in
 def init_app(app: Flask) -> None:
     from wizard.web import errors, htmx, limits, security, session, support
     from wizard.web.auth import bp as auth_bp
+    from wizard.web.forms import field_error, text_field
     from wizard.web.enrol import bp as enrol_bp
+    from wizard.web.enrol.indicator import step_indicator
     from wizard.web.helpdesk import bp as helpdesk_bp
     from wizard.web.main import bp as main_bp
     from wizard.web.navigation import navigation
@@ -36,6 +38,9 @@ def init_app(app: Flask) -> None:
     app.after_request(htmx.redirect_for_htmx)
     app.jinja_env.globals["qr_svg"] = qr_svg
     app.jinja_env.globals["fixed_url"] = fixed_url
+    app.jinja_env.globals.update(
+        text_field=text_field, field_error=field_error, step_indicator=step_indicator
+    )
     app.jinja_env.globals.update(
         allowed_actions=allowed_actions,
         us_time=us_time,

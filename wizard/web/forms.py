@@ -54,6 +54,56 @@ def html_attributes(**attributes) -> Markup:
     return Markup(" ".join(out))  # noqa: S704 - every name and value escaped above
 
 
+def field_error(field: Field) -> Markup:
+    """The message next to an invalid field, tied to it by id (aria-describedby)."""
+    if not field.errors:
+        return Markup("")
+    return Markup(
+        f'<p class="field-error" id="{escape(field.id)}-error">'
+        f'<span class="visually-hidden">Error:</span> {escape(field.errors[0])}</p>'
+    )
+
+
+def text_field(
+    field: Field,
+    hint: str | None = None,
+    label_class: str = "",
+    type: str | None = None,  # noqa: A002 - the input's own attribute name
+    value: str | None = None,
+    caller=None,
+    **attributes,
+) -> Markup:
+    """A text or passphrase field as a group: label, hint, error and input tied together for
+    assistive technology. Called from templates, with {% call %} for something to show
+    under the input; written here rather than as a Jinja macro, whose call costs more than
+    the rest of the field on every page that has one."""
+    ids = f"{field.id}-hint " if hint else ""
+    if field.errors:
+        ids += f"{field.id}-error"
+        attributes["aria-invalid"] = "true"
+    if ids:
+        attributes["aria-describedby"] = ids.strip()
+    control = field(
+        class_="input input--error" if field.errors else "input",
+        type=type or field.widget.input_type,
+        value=value if value is not None else (field.data or ""),
+        **attributes,
+    )
+    group = "form-group form-group--error" if field.errors else "form-group"
+    parts = [
+        f'<div class="{group}">',
+        f'<label class="label {escape(label_class)}" for="{escape(field.id)}">'
+        f"{escape(field.label.text)}</label>",
+    ]
+    if hint:
+        parts.append(f'<p class="hint" id="{escape(field.id)}-hint">{escape(hint)}</p>')
+    parts += [field_error(field), control]
+    if caller is not None:
+        parts.append(caller())
+    parts.append("</div>")
+    return Markup("\n".join(parts))  # noqa: S704 - every value escaped above or by WTForms
+
+
 class _TextInput(TextInput):
     html_params = staticmethod(html_attributes)
 
@@ -70,6 +120,11 @@ class BaseForm(FlaskForm):
     and overlong values in it (PlainText); reads form posts only."""
 
     class Meta:
+        # CSRFProtect checks every POST before any view runs (wizard.extensions.csrf); a form's
+        # own token field would check it a second time, and make and sign a token on every
+        # page that shows a form, the pages themselves writing theirs with csrf_token().
+        csrf = False
+
         def wrap_formdata(self, form, formdata):
             # Flask-WTF would also read a JSON body; our forms are HTML forms, and a JSON
             # object in a text field is refused as missing, not fed to the validators.
@@ -115,7 +170,8 @@ def _strip(value):
 
 
 class EmptyForm(BaseForm):
-    """Gives button-only POST forms their CSRF token."""
+    """A button-only POST form: nothing to read but the request method (its CSRF token is
+    checked before the view)."""
 
 
 def required(noun: str) -> DataRequired:

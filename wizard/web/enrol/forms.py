@@ -14,9 +14,6 @@ DEVICE_CHOICES = [SelectChoice(p.key, p.choice) for p in PLATFORMS.values()]
 class DeviceForm(BaseForm):
     """Step 1, first half: which device will hold the token (a GET form)."""
 
-    class Meta:
-        csrf = False  # a GET that changes nothing
-
     device = RadioField(
         "Which token are you adding?",
         choices=DEVICE_CHOICES,

@@ -99,7 +99,8 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
     forms = [f for f in context.values() if hasattr(f, "error_summary")]
     errors = context.pop("errors", None) or [e for form in forms for e in form.error_summary()]
     # The device shown on step 1 (chosen, not yet saved) names step 2 already.
-    titles = steps.titles(key_fob=(context.get("platform") or platform_of(progress)).hard)
+    key_fob = (context.get("platform") or platform_of(progress)).hard
+    titles = steps.titles(key_fob=key_fob)
     return render_page(
         f"enrol/{step}.html",
         status=status,
@@ -109,10 +110,8 @@ def render_step(step: Step, progress: Progress, status: int = 200, **context):
         errors=errors,
         title=titles[step],
         step_caption=steps.caption(step),
-        step_number=steps.number(step),
-        step_order=steps.ORDER,
+        key_fob=key_fob,
         grouped=grouped,
-        step_titles=titles,
         platforms=PLATFORMS,
         **context,
     )
