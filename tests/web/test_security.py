@@ -52,6 +52,21 @@ def test_cant_post_a_form_without_a_csrf_token(client_request, demo):
     client_request.get("/enroll/credential-id", _expected_redirect="/enroll/get-app")
 
 
+def test_cant_post_to_any_form_without_a_csrf_token(app, client_request, demo):
+    """Forms carry no token check of their own: the one before every view must cover every
+    POST route there is, a new one included (the sandbox's JSON API alone is exempt)."""
+    routes = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and not rule.endpoint.startswith("sandbox_api.")
+    )
+    assert len(routes) > 20
+    for route in routes:
+        path = re.sub(r"<(?:\w+:)?(\w+)>", "1", route)
+        page = client_request.post(path, {"nickname": "x"}, _csrf=False, _expected_status=400)
+        assert page.h1 == EXPIRED, route
+
+
 def test_cant_save_a_token_without_a_csrf_token(client_request, demo, enrol, store):
     enrol.reach("name")
     tokens_before = store.count(Token)
