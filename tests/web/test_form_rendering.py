@@ -89,7 +89,8 @@ MACRO = """
 {%- endmacro %}
 {% macro field_error(field) -%}
 {% if field.errors %}
-<p class="field-error" id="{{ field.id }}-error"><span class="visually-hidden">Error:</span> {{ field.errors[0] }}</p>
+<p class="field-error" id="{{ field.id }}-error"><span class="visually-hidden">Error:</span> {{
+field.errors[0] }}</p>
 {% endif %}
 {%- endmacro %}
 {% macro text_field(field, hint=None, label_class="", type=None, value=None) -%}

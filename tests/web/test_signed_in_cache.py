@@ -235,9 +235,7 @@ def test_should_not_sign_out_the_session_that_made_a_change_the_mark_missed(
     assert on_there.get("/enroll/get-app").status_code == 200
 
 
-def test_should_replace_the_mark_once_a_savepoints_changes_are_committed(
-    nodes, account, redis_url
-):
+def test_should_replace_the_mark_once_a_savepoints_changes_are_committed(nodes, account, redis_url):
     here, _ = nodes
     with here.app_context():
         db.session.get(Prescriber, account.id).name = "Dr. First Name"

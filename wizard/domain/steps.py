@@ -6,7 +6,7 @@ here decide, from that record alone, how far the prescriber may go.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -59,7 +59,7 @@ class Progress:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Progress:
-        known = {f.name for f in fields(cls)}
+        known = cls.__dataclass_fields__  # read at every request: no tuple of fields built
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
     def to_dict(self) -> dict:

@@ -15,9 +15,9 @@ from wizard.web.session import current_prescriber, signed_in
 def init_app(app: Flask) -> None:
     from wizard.web import errors, htmx, limits, security, session, support
     from wizard.web.auth import bp as auth_bp
-    from wizard.web.forms import field_error, text_field
     from wizard.web.enrol import bp as enrol_bp
     from wizard.web.enrol.indicator import step_indicator
+    from wizard.web.forms import field_error, text_field
     from wizard.web.helpdesk import bp as helpdesk_bp
     from wizard.web.main import bp as main_bp
     from wizard.web.navigation import navigation

@@ -58,7 +58,7 @@ def field_error(field: Field) -> Markup:
     """The message next to an invalid field, tied to it by id (aria-describedby)."""
     if not field.errors:
         return Markup("")
-    return Markup(
+    return Markup(  # noqa: S704 - both values escaped
         f'<p class="field-error" id="{escape(field.id)}-error">'
         f'<span class="visually-hidden">Error:</span> {escape(field.errors[0])}</p>'
     )

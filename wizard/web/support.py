@@ -120,14 +120,13 @@ def support_code() -> str | None:
 
 def _record(response: Response) -> Response:
     page = g.get("support_page") or _page_name()
-    if not session_ready():
+    if not page or response.status_code >= 500 or not session_ready():
         return response
     code = session.get("support_code")
-    redirected = 300 <= response.status_code < 400
-    if not page or not code or response.status_code >= 500:
+    if not code:
         return response
-    told = g.get("support_error") or g.get("support_change") or g.get("support_token")
-    if redirected and not told:
+    news = g.get("support_error") or g.get("support_change") or g.get("support_token")
+    if 300 <= response.status_code < 400 and not news:
         return response  # the page it leads to tells the story
     if page == "dashboard" and _welcome():
         return response
@@ -136,6 +135,12 @@ def _record(response: Response) -> Response:
     name, npi = g.get("support_person") or (
         (prescriber.name, prescriber.npi) if prescriber else ("", "")
     )
+    furthest = str(progress.furthest) if page in support.WIZARD_STEPS else ""
+    backup = str(progress.backup)
+    summary = "|".join([page, furthest, progress.platform, progress.credential_id, backup, npi])
+    if not news and session.get("support_seen") == summary:
+        return response  # nothing new for the help desk: spare the write
+    session["support_seen"] = summary
     seen = support.Seen(
         page=page,
         error=g.get("support_error", ""),
@@ -146,14 +151,9 @@ def _record(response: Response) -> Response:
         npi=npi,
         platform=progress.platform,
         credential_id=progress.credential_id,
-        furthest=str(progress.furthest) if page in support.WIZARD_STEPS else "",
-        backup=str(progress.backup),
+        furthest=furthest,
+        backup=backup,
     )
-    summary = "|".join([page, seen.furthest, seen.platform, seen.credential_id, seen.backup, npi])
-    news = seen.error or seen.change or seen.sign_in_token
-    if not news and session.get("support_seen") == summary:
-        return response  # nothing new for the help desk: spare the write
-    session["support_seen"] = summary
     support.record(code, seen, now())
     return response
 
