@@ -7,6 +7,7 @@ import re
 
 import pytest
 from flask import Flask, Response
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
 from wizard.extensions import db
@@ -111,6 +112,53 @@ def test_cant_send_an_htmx_post_without_the_csrf_header(client_request, demo):
 
 def test_should_accept_the_csrf_token_as_an_htmx_header(client_request, demo):
     client_request.post("/enroll/get-app", DEVICE, _htmx=True, _expected_status=200)
+
+
+def test_should_sign_a_session_s_csrf_token_once_and_no_other_session_s(
+    app, client_request, demo, monkeypatch
+):
+    import wizard.web as web
+
+    signed = []
+    monkeypatch.setattr(web, "generate_csrf", lambda: signed.append(1) or generate_csrf())
+    first = client_request.get("/enroll/get-app").select_one('meta[name="csrf-token"]')["content"]
+    again = client_request.get("/help")
+    assert again.select_one('meta[name="csrf-token"]')["content"] == first
+    assert len(signed) <= 1  # none when this session's was already signed and kept
+    # The kept token is the session's: accepted.
+    client_request.post(
+        "/enroll/get-app", DEVICE, _csrf=first, _expected_redirect="/enroll/credential-id"
+    )
+
+    other = app.test_client()
+    page = other.get("/sign-in").get_data(as_text=True)
+    assert first not in page
+
+
+def test_should_keep_a_bounded_number_of_signed_csrf_tokens(app, monkeypatch):
+    import wizard.web as web
+
+    monkeypatch.setattr(web, "SIGNED_KEPT", 2)
+    monkeypatch.setattr(web, "_SIGNED", web.OrderedDict())
+    tokens = [
+        app.test_client().get("/sign-in").get_data(as_text=True).split('csrf-token" content="')[1]
+        for _ in range(3)
+    ]
+    assert len(set(tokens)) == 3
+    assert list(web._SIGNED.values()) == [t.split('"')[0] for t in tokens[1:]]
+
+
+def test_should_sign_the_csrf_token_at_each_request_when_tokens_expire(
+    app, client_request, demo, monkeypatch
+):
+    import wizard.web as web
+
+    signed = []
+    monkeypatch.setattr(web, "generate_csrf", lambda: signed.append(1) or generate_csrf())
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 3600)
+    client_request.get("/enroll/get-app")
+    client_request.get("/enroll/get-app")
+    assert len(signed) == 2
 
 
 def test_cant_sign_in_without_a_csrf_token(client, client_request, demo_seeded):

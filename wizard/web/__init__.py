@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from collections import OrderedDict
+
+import flask
+from flask import Flask, current_app, g
 from flask_wtf.csrf import generate_csrf
 
 from wizard.domain.mail import us_time
@@ -38,6 +41,8 @@ def init_app(app: Flask) -> None:
     app.after_request(htmx.redirect_for_htmx)
     app.jinja_env.globals["qr_svg"] = qr_svg
     app.jinja_env.globals["fixed_url"] = fixed_url
+    # Flask-WTF's own, replaced: macros (imported without the page's context) see this one too.
+    app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals.update(
         text_field=text_field, field_error=field_error, step_indicator=step_indicator
     )
@@ -65,7 +70,7 @@ def init_app(app: Flask) -> None:
             # Called by the page frame only: a partial never counts the tokens.
             "backup_reminder": _needs_backup_reminder,
             "navigation": navigation,
-            "csrf_token": csrf_token,
+            "csrf_token": csrf_token,  # over Flask-WTF's context processor
         }
 
 
@@ -74,7 +79,30 @@ def csrf_token() -> str:
     lookup reads the configuration and the session each time."""
     token = g.get("page_csrf_token")
     if token is None:
-        token = g.page_csrf_token = generate_csrf()
+        token = g.page_csrf_token = _signed_csrf_token()
+    return token
+
+
+# Signed tokens by (secret, the session's raw token), least recently used out first. Signing
+# costs more than the rest of a page's token handling; a token that never expires
+# (WTF_CSRF_TIME_LIMIT None) checks the same whenever it was signed, so one is enough.
+_SIGNED: OrderedDict[tuple[str, str], str] = OrderedDict()
+SIGNED_KEPT = 4096
+
+
+def _signed_csrf_token() -> str:
+    if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()
+    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    session = flask.session  # not the module-level name: the submodule wizard.web.session
+    token = _SIGNED.get((secret, session.get("csrf_token")))
+    if token is not None:
+        _SIGNED.move_to_end((secret, session["csrf_token"]))
+        return token
+    token = generate_csrf()  # makes the session's raw token when it has none yet
+    _SIGNED[(secret, session["csrf_token"])] = token
+    if len(_SIGNED) > SIGNED_KEPT:
+        _SIGNED.popitem(last=False)
     return token
 
 
