@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
+from flask import Flask, flash
+from flask import session as flask_session
 from markupsafe import Markup
 from wtforms.widgets import PasswordInput, TextInput
 
@@ -15,7 +16,9 @@ import wizard.web.auth.forms
 import wizard.web.enrol.forms
 import wizard.web.helpdesk.forms
 import wizard.web.tokens.forms  # noqa: F401 - each module defines forms
-from wizard.web.forms import BaseForm, field_error, html_attributes, text_field
+from wizard.web import parts
+from wizard.web.forms import BaseForm, html_attributes
+from wizard.web.parts import field_error, text_field
 
 
 def _forms(cls: type) -> list[type]:
@@ -145,3 +148,74 @@ def test_should_write_a_field_group_as_the_macro_did(flask_app, form_class, post
             expected = _tags(macro.render(field=field, tricky=TRICKY))
             assert _tags(ours.render(field=field, tricky=TRICKY)) == expected
             assert ("aria-invalid" in expected) == bool(field.errors)
+
+
+# The other pieces as their macros wrote them: the reference for wizard/web/parts.py.
+PIECES = """
+{% macro error_summary(errors) -%}
+{% if errors %}
+<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title"
+ data-error-summary>
+  <h2 id="error-summary-title">There is a problem</h2>
+  <ul>
+    {% for field_id, message in errors %}
+    <li><a href="#{{ field_id }}">{{ message }}</a></li>
+    {% endfor %}
+  </ul>
+</div>
+{% endif %}
+{%- endmacro %}
+{% macro csrf() -%}
+<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+{%- endmacro %}
+{% macro start_over() -%}
+<form class="start-over" method="post" action="{{ fixed_url('enrol.start_over') }}">
+  {{ csrf() }}
+  <button class="link-button" type="submit">Start over</button>
+</form>
+{%- endmacro %}
+{% macro button(text, name=None, value=None, kind="primary") -%}
+<button class="button button--{{ kind }}" type="submit"{% if name %} name="{{ name }}"
+ value="{{ value }}"{% endif %}>{{ text }}</button>
+{%- endmacro %}
+{% macro flashes() -%}
+{% with messages = get_flashed_messages(with_categories=true) %}
+{% for category, message in messages %}
+<div class="notice notice--{{ category }}" role="status">{{ message }}</div>
+{% endfor %}
+{% endwith %}
+{%- endmacro %}
+"""
+PIECE_CALLS = [
+    "{{ error_summary([]) }}",
+    "{{ error_summary(errors) }}",
+    "{{ csrf() }}",
+    "{{ start_over() }}",
+    "{{ button('Continue') }}",
+    "{{ button(tricky, name='action', value=tricky, kind='secondary') }}",
+    "{{ flashes() }}",
+]
+
+
+@pytest.mark.parametrize("call", PIECE_CALLS)
+@pytest.mark.parametrize("flashed", [0, 2], ids=["nothing-flashed", "two-flashed"])
+def test_should_write_each_page_piece_as_its_macro_did(app, call, flashed):
+    errors = [("npi", TRICKY), ("passphrase", Markup("<b>safe</b> & sound"))]
+    ours = app.jinja_env.from_string(call)
+    macro = app.jinja_env.from_string(
+        PIECES.replace("\n data-", " data-").replace("\n value=", " value=") + call
+    )
+    with app.test_request_context("/enroll/credential-id"):
+        for n in range(flashed):
+            flash(TRICKY if n else Markup("Saved <a href='/tokens'>your token</a>"), "success")
+        expected = _tags(macro.render(errors=errors, tricky=TRICKY))
+        flask_session.pop("_flashes", None)  # read by the first render; flash again
+        for n in range(flashed):
+            flash(TRICKY if n else Markup("Saved <a href='/tokens'>your token</a>"), "success")
+        assert _tags(ours.render(errors=errors, tricky=TRICKY)) == expected
+        assert ("notice" in expected) == (flashed > 0 and "flashes" in call)
+
+
+def test_should_give_the_pieces_to_every_template(app):
+    for name in ("text_field", "field_error", "error_summary", "csrf", "button", "start_over"):
+        assert app.jinja_env.globals[name].__module__ == parts.__name__

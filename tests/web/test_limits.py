@@ -297,3 +297,17 @@ def test_the_limiter_is_not_even_entered_for_a_page_read(app, client, monkeypatc
     assert entered == []
     post(client, "/sign-in", {"npi": "1234567893", "passphrase": "not the passphrase"})
     assert entered
+
+
+def test_the_limiter_s_after_request_hook_is_skipped_for_a_page_read(app, client, monkeypatch):
+    entered = []
+    real = limiter._Limiter__check_conditional_deductions
+    monkeypatch.setattr(
+        limiter,
+        "_Limiter__check_conditional_deductions",
+        lambda response: entered.append(1) or real(response),
+    )
+    assert client.get("/sign-in").status_code == 200
+    assert entered == []
+    post(client, "/sign-in", {"npi": "1234567893", "passphrase": "not the passphrase"})
+    assert entered

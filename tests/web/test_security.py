@@ -10,7 +10,7 @@ from flask import Flask, Response
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
-from wizard.extensions import db
+from wizard.extensions import csrf, db
 from wizard.store.models import Token
 from wizard.web.security import CSP, add_security_headers
 
@@ -68,6 +68,18 @@ def test_cant_post_to_any_form_without_a_csrf_token(app, client_request, demo):
         assert page.h1 == EXPIRED, route
 
 
+def test_should_not_enter_the_csrf_check_for_a_page_read(client_request, demo, monkeypatch):
+    """It would look the view and its blueprint up for exemptions before finding nothing to
+    check in a GET."""
+    entered = []
+    real = csrf.protect
+    monkeypatch.setattr(csrf, "protect", lambda **kw: entered.append(1) or real(**kw))
+    client_request.get("/enroll/get-app")
+    assert entered == []
+    client_request.post("/enroll/get-app", DEVICE, _csrf=False, _expected_status=400)
+    assert entered == [1]
+
+
 def test_cant_save_a_token_without_a_csrf_token(client_request, demo, enrol, store):
     enrol.reach("name")
     tokens_before = store.count(Token)
@@ -117,10 +129,10 @@ def test_should_accept_the_csrf_token_as_an_htmx_header(client_request, demo):
 def test_should_sign_a_session_s_csrf_token_once_and_no_other_session_s(
     app, client_request, demo, monkeypatch
 ):
-    import wizard.web as web
+    from wizard.web import csrf as csrf_module
 
     signed = []
-    monkeypatch.setattr(web, "generate_csrf", lambda: signed.append(1) or generate_csrf())
+    monkeypatch.setattr(csrf_module, "generate_csrf", lambda: signed.append(1) or generate_csrf())
     first = client_request.get("/enroll/get-app").select_one('meta[name="csrf-token"]')["content"]
     again = client_request.get("/help")
     assert again.select_one('meta[name="csrf-token"]')["content"] == first
@@ -136,25 +148,25 @@ def test_should_sign_a_session_s_csrf_token_once_and_no_other_session_s(
 
 
 def test_should_keep_a_bounded_number_of_signed_csrf_tokens(app, monkeypatch):
-    import wizard.web as web
+    from wizard.web import csrf as csrf_module
 
-    monkeypatch.setattr(web, "SIGNED_KEPT", 2)
-    monkeypatch.setattr(web, "_SIGNED", web.OrderedDict())
+    monkeypatch.setattr(csrf_module, "SIGNED_KEPT", 2)
+    monkeypatch.setattr(csrf_module, "_SIGNED", csrf_module.OrderedDict())
     tokens = [
         app.test_client().get("/sign-in").get_data(as_text=True).split('csrf-token" content="')[1]
         for _ in range(3)
     ]
     assert len(set(tokens)) == 3
-    assert list(web._SIGNED.values()) == [t.split('"')[0] for t in tokens[1:]]
+    assert list(csrf_module._SIGNED.values()) == [t.split('"')[0] for t in tokens[1:]]
 
 
 def test_should_sign_the_csrf_token_at_each_request_when_tokens_expire(
     app, client_request, demo, monkeypatch
 ):
-    import wizard.web as web
+    from wizard.web import csrf as csrf_module
 
     signed = []
-    monkeypatch.setattr(web, "generate_csrf", lambda: signed.append(1) or generate_csrf())
+    monkeypatch.setattr(csrf_module, "generate_csrf", lambda: signed.append(1) or generate_csrf())
     monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 3600)
     client_request.get("/enroll/get-app")
     client_request.get("/enroll/get-app")

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
-import flask
-from flask import Flask, current_app, g
-from flask_wtf.csrf import generate_csrf
+from flask import Flask, g
 
 from wizard.domain.mail import us_time
 from wizard.domain.tokens import SUSPENSION, allowed_actions, needs_backup
 from wizard.services import accounts, lockout
 from wizard.services.lockout import Counter
+from wizard.web.csrf import csrf_token
 from wizard.web.session import current_prescriber, signed_in
 
 
 def init_app(app: Flask) -> None:
-    from wizard.web import errors, htmx, limits, security, session, support
+    from wizard.web import csrf, errors, htmx, limits, parts, security, session, support
     from wizard.web.auth import bp as auth_bp
     from wizard.web.enrol import bp as enrol_bp
     from wizard.web.enrol.indicator import step_indicator
-    from wizard.web.forms import field_error, text_field
     from wizard.web.helpdesk import bp as helpdesk_bp
     from wizard.web.main import bp as main_bp
     from wizard.web.navigation import navigation
@@ -32,6 +28,7 @@ def init_app(app: Flask) -> None:
     from wizard.web.urls import fixed_url
 
     limits.init_app(app)
+    csrf.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     htmx.init_app(app)
@@ -41,10 +38,15 @@ def init_app(app: Flask) -> None:
     app.after_request(htmx.redirect_for_htmx)
     app.jinja_env.globals["qr_svg"] = qr_svg
     app.jinja_env.globals["fixed_url"] = fixed_url
-    # Flask-WTF's own, replaced: macros (imported without the page's context) see this one too.
-    app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals.update(
-        text_field=text_field, field_error=field_error, step_indicator=step_indicator
+        text_field=parts.text_field,
+        field_error=parts.field_error,
+        error_summary=parts.error_summary,
+        csrf=parts.csrf_field,
+        button=parts.button,
+        start_over=parts.start_over,
+        flashes=parts.flashes,
+        step_indicator=step_indicator,
     )
     app.jinja_env.globals.update(
         allowed_actions=allowed_actions,
@@ -70,40 +72,8 @@ def init_app(app: Flask) -> None:
             # Called by the page frame only: a partial never counts the tokens.
             "backup_reminder": _needs_backup_reminder,
             "navigation": navigation,
-            "csrf_token": csrf_token,  # over Flask-WTF's context processor
+            "csrf_token": csrf_token,
         }
-
-
-def csrf_token() -> str:
-    """Flask-WTF's token for this request, which a page asks for up to six times: its own
-    lookup reads the configuration and the session each time."""
-    token = g.get("page_csrf_token")
-    if token is None:
-        token = g.page_csrf_token = _signed_csrf_token()
-    return token
-
-
-# Signed tokens by (secret, the session's raw token), least recently used out first. Signing
-# costs more than the rest of a page's token handling; a token that never expires
-# (WTF_CSRF_TIME_LIMIT None) checks the same whenever it was signed, so one is enough.
-_SIGNED: OrderedDict[tuple[str, str], str] = OrderedDict()
-SIGNED_KEPT = 4096
-
-
-def _signed_csrf_token() -> str:
-    if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
-        return generate_csrf()
-    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    session = flask.session  # not the module-level name: the submodule wizard.web.session
-    token = _SIGNED.get((secret, session.get("csrf_token")))
-    if token is not None:
-        _SIGNED.move_to_end((secret, session["csrf_token"]))
-        return token
-    token = generate_csrf()  # makes the session's raw token when it has none yet
-    _SIGNED[(secret, session["csrf_token"])] = token
-    if len(_SIGNED) > SIGNED_KEPT:
-        _SIGNED.popitem(last=False)
-    return token
 
 
 def _needs_backup_reminder() -> bool:

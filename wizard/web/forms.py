@@ -54,56 +54,6 @@ def html_attributes(**attributes) -> Markup:
     return Markup(" ".join(out))  # noqa: S704 - every name and value escaped above
 
 
-def field_error(field: Field) -> Markup:
-    """The message next to an invalid field, tied to it by id (aria-describedby)."""
-    if not field.errors:
-        return Markup("")
-    return Markup(  # noqa: S704 - both values escaped
-        f'<p class="field-error" id="{escape(field.id)}-error">'
-        f'<span class="visually-hidden">Error:</span> {escape(field.errors[0])}</p>'
-    )
-
-
-def text_field(
-    field: Field,
-    hint: str | None = None,
-    label_class: str = "",
-    type: str | None = None,  # noqa: A002 - the input's own attribute name
-    value: str | None = None,
-    caller=None,
-    **attributes,
-) -> Markup:
-    """A text or passphrase field as a group: label, hint, error and input tied together for
-    assistive technology. Called from templates, with {% call %} for something to show
-    under the input; written here rather than as a Jinja macro, whose call costs more than
-    the rest of the field on every page that has one."""
-    ids = f"{field.id}-hint " if hint else ""
-    if field.errors:
-        ids += f"{field.id}-error"
-        attributes["aria-invalid"] = "true"
-    if ids:
-        attributes["aria-describedby"] = ids.strip()
-    control = field(
-        class_="input input--error" if field.errors else "input",
-        type=type or field.widget.input_type,
-        value=value if value is not None else (field.data or ""),
-        **attributes,
-    )
-    group = "form-group form-group--error" if field.errors else "form-group"
-    parts = [
-        f'<div class="{group}">',
-        f'<label class="label {escape(label_class)}" for="{escape(field.id)}">'
-        f"{escape(field.label.text)}</label>",
-    ]
-    if hint:
-        parts.append(f'<p class="hint" id="{escape(field.id)}-hint">{escape(hint)}</p>')
-    parts += [field_error(field), control]
-    if caller is not None:
-        parts.append(caller())
-    parts.append("</div>")
-    return Markup("\n".join(parts))  # noqa: S704 - every value escaped above or by WTForms
-
-
 class _TextInput(TextInput):
     html_params = staticmethod(html_attributes)
 

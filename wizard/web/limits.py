@@ -21,10 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
+from flask_limiter import Limiter
 
 from wizard.extensions import client_address as address
 from wizard.extensions import limiter
+
+_inject_headers = Limiter._Limiter__inject_headers  # its after-request hook, name-mangled
 
 
 def _prescriber() -> str:
@@ -63,6 +66,16 @@ def init_app(app: Flask) -> None:
             check()
 
     hooks[hooks.index(check)] = check_where_limited
+
+    # Its after-request hook too (limit headers, deductions on the response): where no limit
+    # was checked, it has nothing to do.
+    afters = app.after_request_funcs[None]
+    (inject,) = [f for f in afters if getattr(f, "func", None) is _inject_headers]
+
+    def after_where_limited(response: Response) -> Response:
+        return response if no_limit_applies() else inject(response)
+
+    afters[afters.index(inject)] = after_where_limited
 
 
 def _setting(name: str) -> Callable[[], str]:
