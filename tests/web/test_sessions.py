@@ -486,3 +486,17 @@ def test_should_wait_for_the_disk_on_a_connection_not_in_wal_mode(app):
         connection.info[WAL] = True
 
     assert inside == 2  # FULL
+
+
+def test_should_replace_a_saved_session_s_data_and_expiry_when_saved_again(app, clock):
+    store = app.session_interface.store
+    now = clock()
+    with app.app_context():
+        store.save("key", b"first", now, timedelta(minutes=5))
+        store.save("other", b"another", now, timedelta(minutes=5))
+        store.save("key", b"second", now, timedelta(minutes=30))
+        assert store.load("key", now + timedelta(minutes=10)).data == b"second"
+        assert store.load("other", now).data == b"another"
+        if not uses_redis(app):  # Redis keeps time itself (a TTL), not by the test clock
+            assert store.load("key", now + timedelta(minutes=31)).data is None
+            assert db.session.scalar(select(func.count()).select_from(StoredSession)) == 2

@@ -28,6 +28,7 @@ from wizard.domain.otp import (
 from wizard.domain.tokens import PLATFORMS, Status
 from wizard.extensions import db
 from wizard.services import accounts, audit, helpdesk, sandbox
+from wizard.store.direct import DirectRead
 from wizard.store.models import (
     HelpdeskAgent,
     OrganisationGrant,
@@ -262,7 +263,9 @@ def agent_code(
     )
 
 
-_MADE_FOR_PRESCRIBER = (
+# Asked at every signed-in POST in sandbox mode, before the view reads anything else: read
+# straight on a pooled connection (wizard.store.direct).
+_MADE_FOR_PRESCRIBER = DirectRead(
     select(SandboxAccount.__table__.c.id)
     .where(SandboxAccount.__table__.c.prescriber_id == bindparam("prescriber"))
     .limit(1)
@@ -286,7 +289,7 @@ def exempt_from_sign_in_limit(
     if prescriber_id is None and not npi and username and not helpdesk.USERNAME.fullmatch(username):
         return False
     if prescriber_id is not None:  # at every signed-in request: a statement built once
-        return db.session.scalar(_MADE_FOR_PRESCRIBER, {"prescriber": prescriber_id}) is not None
+        return _MADE_FOR_PRESCRIBER.row(db.engine, prescriber=prescriber_id) is not None
     query = select(SandboxAccount.id)
     if npi:
         query = query.join(Prescriber, Prescriber.id == SandboxAccount.prescriber_id).where(

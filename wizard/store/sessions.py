@@ -110,12 +110,9 @@ class DatabaseSessionStore:
     def _upsert(self, connection: Connection, key: str, data: bytes, values: dict) -> None:
         dialect = connection.dialect.name
         if dialect in ("sqlite", "postgresql"):
-            insert = insert_for(dialect, self.table)
             connection.execute(
-                insert.values(values).on_conflict_do_update(
-                    index_elements=["session_id"],
-                    set_={"data": data, "expiry": values["expiry"]},
-                )
+                self._upsert_statement(dialect),
+                {"key": key, "blob": data, "until": values["expiry"]},
             )
             return
         found = connection.execute(
@@ -123,6 +120,21 @@ class DatabaseSessionStore:
         )
         if found.rowcount == 0:
             connection.execute(self.table.insert().values(values))
+
+    _upserts: dict = {}  # by dialect: built once, as building one costs more than its run
+
+    @classmethod
+    def _upsert_statement(cls, dialect: str):
+        statement = cls._upserts.get(dialect)
+        if statement is None:
+            insert = insert_for(dialect, cls.table).values(
+                session_id=bindparam("key"), data=bindparam("blob"), expiry=bindparam("until")
+            )
+            statement = cls._upserts[dialect] = insert.on_conflict_do_update(
+                index_elements=["session_id"],
+                set_={"data": insert.excluded.data, "expiry": insert.excluded.expiry},
+            )
+        return statement
 
     def delete(self, *keys: str) -> None:
         self._release_request_connection()
