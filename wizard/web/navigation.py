@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import request
+from markupsafe import Markup, escape
 
 from wizard.web.urls import fixed_url
-
-
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    url: str
-    current: bool
-
 
 # (label, endpoint, endpoints or blueprint prefixes that make it the current page)
 ITEMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -25,9 +18,17 @@ ITEMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def navigation() -> list[NavItem]:
-    endpoint = request.endpoint or ""
-    return [
-        NavItem(label, fixed_url(target), any(endpoint.startswith(m) for m in marks))
-        for label, target, marks in ITEMS
-    ]
+def navigation() -> Markup:
+    """The list's items, the current page's marked with aria-current: the same for every
+    request to an endpoint, so written once per endpoint (and application root)."""
+    return _items(request.script_root, request.endpoint or "")
+
+
+@lru_cache(maxsize=256)
+def _items(script_root: str, endpoint: str) -> Markup:
+    items = []
+    for label, target, marks in ITEMS:
+        current = ' aria-current="page"' if endpoint.startswith(marks) else ""
+        url = escape(fixed_url(target))
+        items.append(f'<li><a class="site-nav__link" href="{url}"{current}>{label}</a></li>')
+    return Markup("\n".join(items))  # noqa: S704 - fixed labels, escaped URLs
