@@ -79,7 +79,10 @@ def record(
     # Changes still pending in the session go first, as any statement through the session
     # would send them: locks are taken in the order the code reads.
     db.session.flush()
-    prev = db.session.execute(_TAKE_HEAD).scalar() or ""
+    # Straight on the session's connection, past the ORM's execution layer: nothing is
+    # pending after the flush, and these tables are no ORM object's.
+    connection = db.session.connection()
+    prev = connection.execute(_TAKE_HEAD).scalar() or ""
     event = SimpleNamespace(
         at=now,
         actor=actor,
@@ -92,11 +95,11 @@ def record(
         prev_hash=prev,
     )
     event.hash = chain_hash(prev, event)
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_ADD_EVENT_MOVING_HEAD, {**vars(event), "new_hash": event.hash})
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ADD_EVENT_MOVING_HEAD, {**vars(event), "new_hash": event.hash})
     else:
-        db.session.execute(_ADD_EVENT, vars(event))
-        db.session.execute(_MOVE_HEAD, {"new_hash": event.hash})
+        connection.execute(_ADD_EVENT, vars(event))
+        connection.execute(_MOVE_HEAD, {"new_hash": event.hash})
     log.info(
         "audit action=%s outcome=%s actor=%s prescriber=%s token=%s",
         action,
