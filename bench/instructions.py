@@ -28,7 +28,7 @@ import pyotp
 
 from bench.common import ROOT
 
-MEASURES = ("step-get", "step-get-partial", "code-post-pair", "credential-post")
+MEASURES = ("bare", "step-get", "step-get-partial", "code-post-pair", "credential-post")
 REQUESTS = 100
 
 
@@ -36,6 +36,12 @@ def _requests(measure: str, count: int) -> None:
     """Run in the valgrind process: set up, warm up, then count instructions over count
     requests of the measure."""
     from werkzeug.test import EnvironBuilder
+
+    if measure == "bare":
+        from bench.bare_app import app as bare
+
+        _counted(lambda: _wsgi_get(bare, EnvironBuilder(path="/").get_environ()), count)
+        return
 
     from bench.client import sign_in_all
     from bench.data import prepare_database
@@ -62,13 +68,8 @@ def _requests(measure: str, count: int) -> None:
         headers |= {"HX-Request": "true", "HX-Target": "step-panel"}
     page = EnvironBuilder(path="/enroll/credential-id", headers=headers).get_environ()
 
-    def answered(status: str, _headers, _exc=None) -> None:
-        assert status.startswith("200"), status
-
     def step_get() -> None:
-        body = app(dict(page), answered)
-        b"".join(body)
-        body.close()
+        _wsgi_get(app, page)
 
     def posts(code_too: bool) -> None:
         credential_id, secret = pool.take()
@@ -87,6 +88,19 @@ def _requests(measure: str, count: int) -> None:
         "code-post-pair": lambda: posts(True),
         "credential-post": lambda: posts(False),
     }[measure]
+    _counted(one, count)
+
+
+def _wsgi_get(app, environ: dict) -> None:
+    def answered(status: str, _headers, _exc=None) -> None:
+        assert status.startswith("200"), status
+
+    body = app(dict(environ), answered)
+    b"".join(body)
+    body.close()
+
+
+def _counted(one, count: int) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(20):
@@ -148,6 +162,7 @@ def main() -> int:
     counted = {measure: count(measure, args.requests) for measure in MEASURES}
     code_post = counted["code-post-pair"] - counted["credential-post"]
     print(f"millions of instructions per request ({args.requests} requests each):")
+    print(f"  bare Flask page          {counted['bare']:.2f}")
     print(f"  step GET, full page      {counted['step-get']:.2f}")
     print(f"  step GET, htmx partial   {counted['step-get-partial']:.2f}")
     print(f"  code-verify POST         {code_post:.2f}")
