@@ -92,7 +92,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--credentials",
         type=int,
-        default=12_000,
+        default=30_000,  # 5 rounds of code POSTs, the what-if's and the cluster's
         help="practice credentials for the code-verify POSTs (each is used once)",
     )
     return parser.parse_args()
