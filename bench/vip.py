@@ -57,7 +57,7 @@ def measure(r: dict, workdir: Path) -> dict:
         standin = start_standin(certs, workdir, {**base_env, **environ})
         servers.append(standin)
         vip_env = {**environ, **vip_settings(standin.port, certs)}
-        credentials = 600 if quick else 4000
+        credentials = 600 if quick else 8000  # each used once; faster POSTs use more
         app = build_app(environ)
         accounts, local_pool = prepare_database(app, SESSIONS, credentials=credentials)
         vip_pool = register_at_standin(workdir / "vip-service.sqlite3", credentials)
