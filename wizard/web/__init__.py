@@ -36,9 +36,10 @@ def init_app(app: Flask) -> None:
     support.init_app(app)
     # Registered last, so it runs first: the other hooks see the response htmx gets.
     app.after_request(htmx.redirect_for_htmx)
-    app.jinja_env.globals["qr_svg"] = qr_svg
-    app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals.update(
+        qr_svg=qr_svg,
+        fixed_url=fixed_url,
+        # The pieces every page repeats, in Python (wizard/web/parts.py).
         text_field=parts.text_field,
         field_error=parts.field_error,
         error_summary=parts.error_summary,
@@ -47,8 +48,6 @@ def init_app(app: Flask) -> None:
         start_over=parts.start_over,
         flashes=parts.flashes,
         step_indicator=step_indicator,
-    )
-    app.jinja_env.globals.update(
         allowed_actions=allowed_actions,
         us_time=us_time,
         suspension=SUSPENSION,

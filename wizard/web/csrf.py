@@ -31,9 +31,10 @@ def _signed() -> str:
     if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return generate_csrf()
     secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    token = _SIGNED.get((secret, session.get("csrf_token")))
+    key = (secret, session.get("csrf_token"))
+    token = _SIGNED.get(key)
     if token is not None:
-        _SIGNED.move_to_end((secret, session["csrf_token"]))
+        _SIGNED.move_to_end(key)
         return token
     token = generate_csrf()  # makes the session's raw token when it has none yet
     _SIGNED[(secret, session["csrf_token"])] = token
