@@ -311,3 +311,40 @@ def test_the_limiter_s_after_request_hook_is_skipped_for_a_page_read(app, client
     assert entered == []
     post(client, "/sign-in", {"npi": "1234567893", "passphrase": "not the passphrase"})
     assert entered
+
+
+def test_the_check_before_the_view_is_skipped_while_no_limit_is_counted_there(
+    app, client, monkeypatch
+):
+    """Every limit here decorates its view: the check Flask-Limiter makes before every view
+    would resolve the view's limits and run every filter only to count nothing."""
+    resolved = []
+    manager = limiter.limit_manager
+    real = manager.resolve_limits
+    monkeypatch.setattr(
+        manager,
+        "resolve_limits",
+        lambda *a, **kw: resolved.append(kw.get("in_middleware", a[4] if len(a) > 4 else False))
+        or real(*a, **kw),
+    )
+    post(client, "/sign-in", {"npi": "1234567893", "passphrase": "not the passphrase"})
+    assert resolved == [False], "the decorator's check alone"
+
+
+def test_a_limit_for_the_whole_application_is_still_counted_before_the_view(
+    app, client, monkeypatch
+):
+    """Such a limit (Flask-Limiter's RATELIMIT_APPLICATION) is counted before every view, the
+    undecorated ones included: with one set, the check before the view runs again."""
+    from flask_limiter import ApplicationLimit
+
+    monkeypatch.setattr(
+        limiter.limit_manager,
+        "_application_limits",
+        [ApplicationLimit(limit_provider="2 per minute").bind(limiter)],
+    )
+    limiter.reset()
+    replies = [post(client, "/enroll/start-over", {}).status_code for _ in range(3)]
+    limiter.reset()
+    assert 429 not in replies[:2]
+    assert replies[2] == 429

@@ -54,6 +54,21 @@ def no_limit_applies() -> bool:
     return request.method in ("GET", "HEAD") and request.blueprint != "helpdesk"
 
 
+def limits_before_views() -> bool:
+    """Whether Flask-Limiter's check before the view has anything to count: limits for the
+    whole application, default or blueprint limits, or an endpoint's hinted ones. Every limit
+    here decorates its view and is counted by the decorator, so today it has none; asked at
+    each request, so that a limit added later (as Flask-Limiter's RATELIMIT_APPLICATION or
+    RATELIMIT_DEFAULT settings add one) is counted."""
+    manager = limiter.limit_manager
+    return bool(
+        manager._application_limits
+        or manager._default_limits
+        or manager._blueprint_limits
+        or manager._endpoint_hints
+    )
+
+
 def init_app(app: Flask) -> None:
     """Flask-Limiter checks before every request; for a request no limit counts, that check
     resolves the view's limits and runs every request filter only to find none (about 70 µs
@@ -62,7 +77,7 @@ def init_app(app: Flask) -> None:
     check = limiter._check_request_limit
 
     def check_where_limited() -> None:
-        if not no_limit_applies():
+        if not no_limit_applies() and limits_before_views():
             check()
 
     hooks[hooks.index(check)] = check_where_limited
