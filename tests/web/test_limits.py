@@ -321,12 +321,12 @@ def test_the_check_before_the_view_is_skipped_while_no_limit_is_counted_there(
     resolved = []
     manager = limiter.limit_manager
     real = manager.resolve_limits
-    monkeypatch.setattr(
-        manager,
-        "resolve_limits",
-        lambda *a, **kw: resolved.append(kw.get("in_middleware", a[4] if len(a) > 4 else False))
-        or real(*a, **kw),
-    )
+
+    def resolve_limits(app, endpoint, blueprint, name, in_middleware, *rest):
+        resolved.append(in_middleware)
+        return real(app, endpoint, blueprint, name, in_middleware, *rest)
+
+    monkeypatch.setattr(manager, "resolve_limits", resolve_limits)
     post(client, "/sign-in", {"npi": "1234567893", "passphrase": "not the passphrase"})
     assert resolved == [False], "the decorator's check alone"
 

@@ -72,7 +72,8 @@ def limits_before_views() -> bool:
 def init_app(app: Flask) -> None:
     """Flask-Limiter checks before every request; for a request no limit counts, that check
     resolves the view's limits and runs every request filter only to find none (about 70 µs
-    of a page read). It runs only where a limit may count."""
+    of a page read). It runs only where a limit may count: for a request some limit counts,
+    and while some limit is counted before the view (limits_before_views)."""
     hooks = app.before_request_funcs[None]
     check = limiter._check_request_limit
 
