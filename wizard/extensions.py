@@ -8,6 +8,7 @@ from htmx_flask import Htmx
 from sqlalchemy.orm import DeclarativeBase
 
 from wizard.domain.lockout import client_key
+from wizard.store import memory_counts  # noqa: F401 - memory:// counts without a thread each
 
 
 class Base(DeclarativeBase):
