@@ -4,8 +4,8 @@
 - No CSRF token: a POST must be JSON, which a cross-site form cannot send; a browser's
   cross-site request is refused outright.
 - With sandbox mode off the API does not exist (404, as any unknown page).
-- Accounts made by the API skip the per-address sign-in limit in sandbox mode only, and
-  nobody else does.
+- Accounts made by the API skip the per-address limits (sign-in, and the code limit once
+  signed in) in sandbox mode only, and nobody else does.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from wizard.store.models import (
     OathCredential,
     Prescriber,
     SignInThrottle,
+    Token,
 )
 
 API = "/sandbox/api"
@@ -345,3 +346,26 @@ def test_api_agents_skip_the_limit_at_the_help_desk_sign_in(limited):
         for _ in range(5)
     ]
     assert 429 not in statuses
+
+
+def test_api_prescribers_skip_the_other_per_address_limits_too(make_app):
+    """The exemption is a request filter: it lifts every per-address limit for an account the
+    API made, the code limit included (a suite enrolls many tokens from one address), while
+    anyone else posting from that address is still counted."""
+    limited = make_app(WIZARD_CODE_RATE_LIMIT="2 per minute")
+    made = api_prescriber(limited)
+    credential_id = made["tokens"][0]["credential_id"]
+    code = limited.test_client().get(f"{API}/otp/{credential_id}").get_json()["code"]
+    browser = limited.test_client()
+    post(browser, "/sign-in", {"npi": made["npi"], "passphrase": made["passphrase"]})
+    with limited.app_context():
+        token = db.session.scalar(select(Token.id).where(Token.credential_id == credential_id))
+    assert post(browser, "/sign-in/code", {"token": token, "code": code}).status_code == 303
+
+    theirs = [post(browser, "/enroll/security-code", {"code": "123456"}) for _ in range(3)]
+    anyone = [
+        post(limited.test_client(), "/enroll/security-code", {"code": "123456"}) for _ in range(3)
+    ]
+
+    assert 429 not in [r.status_code for r in theirs]
+    assert [r.status_code for r in anyone][-1] == 429

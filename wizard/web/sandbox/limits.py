@@ -1,4 +1,7 @@
-"""Sandbox mode: accounts made by the sandbox API skip the per-address sign-in limit.
+"""Sandbox mode: accounts made by the sandbox API skip the per-address limits.
+
+A request filter lifts every limit on the request: the sign-in limit, and for an account
+signed in, the code and Credential ID limits too (docs/SANDBOX-API.md, "The rate limits").
 
 Test suites sign their own accounts in many times a minute from one address. The rule
 (sandbox mode on, an account the API made) is sandbox_accounts.exempt_from_sign_in_limit;
