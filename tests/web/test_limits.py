@@ -13,9 +13,10 @@ from datetime import timedelta
 import pytest
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
 from signing import audit_events, post, prescriber, sign_in
+from sqlalchemy import event
 from support.pages import page_text
 
-from wizard.extensions import limiter
+from wizard.extensions import db, limiter
 from wizard.services import sandbox
 from wizard.web.limits import no_limit_applies
 
@@ -348,3 +349,29 @@ def test_a_limit_for_the_whole_application_is_still_counted_before_the_view(
     limiter.reset()
     assert 429 not in replies[:2]
     assert replies[2] == 429
+
+
+def test_a_limited_post_holds_one_pooled_connection_at_a_time(app, client, signed_in):
+    """The sandbox's exemption is asked inside the view's limit check, after the request has
+    read the prescriber: it reads on the request's own connection, never a second one (a
+    request holding two could wait on the others for the pool)."""
+    held, most = [0], [0]
+
+    def out(*_):
+        held[0] += 1
+        most[0] = max(most[0], held[0])
+
+    def back(*_):
+        held[0] -= 1
+
+    with app.app_context():
+        pool = db.engine.pool
+    event.listen(pool, "checkout", out)
+    event.listen(pool, "checkin", back)
+    try:
+        reply = post(client, "/enroll/security-code", {"code": "123456"})
+    finally:
+        event.remove(pool, "checkout", out)
+        event.remove(pool, "checkin", back)
+    assert reply.status_code in (302, 303, 422)
+    assert most[0] == 1

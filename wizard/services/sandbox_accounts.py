@@ -28,7 +28,6 @@ from wizard.domain.otp import (
 from wizard.domain.tokens import PLATFORMS, Status
 from wizard.extensions import db
 from wizard.services import accounts, audit, helpdesk, sandbox
-from wizard.store.direct import DirectRead
 from wizard.store.models import (
     HelpdeskAgent,
     OrganisationGrant,
@@ -263,9 +262,10 @@ def agent_code(
     )
 
 
-# Asked at every signed-in POST in sandbox mode, before the view reads anything else: read
-# straight on a pooled connection (wizard.store.direct).
-_MADE_FOR_PRESCRIBER = DirectRead(
+# Asked at every limited POST of a signed-in account in sandbox mode, inside the view's limit
+# check: the request has read the prescriber by then, so it runs on the request's connection
+# (a direct read would hold a second one).
+_MADE_FOR_PRESCRIBER = (
     select(SandboxAccount.__table__.c.id)
     .where(SandboxAccount.__table__.c.prescriber_id == bindparam("prescriber"))
     .limit(1)
@@ -289,7 +289,7 @@ def exempt_from_sign_in_limit(
     if prescriber_id is None and not npi and username and not helpdesk.USERNAME.fullmatch(username):
         return False
     if prescriber_id is not None:  # at every signed-in request: a statement built once
-        return _MADE_FOR_PRESCRIBER.row(db.engine, prescriber=prescriber_id) is not None
+        return db.session.scalar(_MADE_FOR_PRESCRIBER, {"prescriber": prescriber_id}) is not None
     query = select(SandboxAccount.id)
     if npi:
         query = query.join(Prescriber, Prescriber.id == SandboxAccount.prescriber_id).where(
