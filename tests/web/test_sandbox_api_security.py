@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from signing import post
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from wizard.extensions import db
 from wizard.services import sandbox
@@ -369,3 +369,34 @@ def test_api_prescribers_skip_the_other_per_address_limits_too(make_app):
 
     assert 429 not in [r.status_code for r in theirs]
     assert [r.status_code for r in anyone][-1] == 429
+
+
+def test_a_signed_in_accounts_exemption_is_read_once_a_session(make_app):
+    """Whether the API made an account never changes: a suite signed in posts at every step,
+    and the sandbox table is read at the first of them only."""
+    app = make_app(WIZARD_CODE_RATE_LIMIT="2 per minute")
+    made = api_prescriber(app)
+    credential_id = made["tokens"][0]["credential_id"]
+    code = app.test_client().get(f"{API}/otp/{credential_id}").get_json()["code"]
+    browser = app.test_client()
+    post(browser, "/sign-in", {"npi": made["npi"], "passphrase": made["passphrase"]})
+    with app.app_context():
+        token = db.session.scalar(select(Token.id).where(Token.credential_id == credential_id))
+        engine = db.engine
+    assert post(browser, "/sign-in/code", {"token": token, "code": code}).status_code == 303
+    asked = []
+
+    def note(conn, cursor, statement, *args):
+        if "sandbox_accounts" in statement:
+            asked.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        statuses = [
+            post(browser, "/enroll/security-code", {"code": "123456"}).status_code for _ in range(4)
+        ]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert 429 not in statuses
+    assert len(asked) == 1
