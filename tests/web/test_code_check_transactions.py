@@ -92,6 +92,35 @@ def test_should_commit_a_code_checked_in_this_process_once(app, clock, demo_seed
     assert outcomes == (["accepted"] if right else ["wrong"])
 
 
+@pytest.mark.parametrize(
+    "wrong_before, right, writes, left",
+    [(0, True, 1, 0), (1, True, 2, 0), (0, False, 2, 1), (1, False, 2, 2)],
+    ids=["right-first", "right-after-a-wrong-one", "wrong-first", "wrong-after-a-wrong-one"],
+)
+def test_should_write_the_accounts_row_again_only_to_count_or_clear(
+    app, clock, demo_seeded, vip, wrong_before, right, writes, left
+):
+    """Checked in this process, the account's row is held by one write; a failure is counted
+    by a second, failures before a right code are cleared by a second, and a right code with
+    nothing counted writes nothing more."""
+    issued = vip.issue()
+    for _ in range(wrong_before):
+        check(app, clock, demo_seeded["npi"], issued.credential_id, vip.wrong_code(issued))
+    code = vip.code(issued) if right else vip.wrong_code(issued)
+    updates = []
+
+    def note(connection, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE PRESCRIBERS"):
+            updates.append(statement)
+
+    with watching(app, "before_cursor_execute", note):
+        result = check(app, clock, demo_seeded["npi"], issued.credential_id, code)
+
+    assert result.accepted is right
+    assert len(updates) == writes, updates
+    assert failures(app, demo_seeded["npi"]) == left
+
+
 def test_should_commit_the_reservation_before_a_remote_authority_is_asked(app, clock, demo_seeded):
     remote = ObservingVip(app, demo_seeded["npi"], in_process=False, answer=Outcome.ACCEPTED)
     app.extensions["token_authority"].vip = remote

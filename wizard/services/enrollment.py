@@ -86,12 +86,13 @@ def check_code(
     An authority that cannot answer decides nothing: outcome unavailable, and the reserved
     attempt given back.
 
-    The attempt is reserved (counted, its lock set) before the check. When the credential's
-    authority answers in this process, the reservation, the check, its outcome and the audit
-    event are one transaction with one commit: the reserving UPDATE makes parallel attempts
-    wait until then, and a failure anywhere rolls back all of it, the replay floor included.
-    When the authority is remote, the reservation is committed first, so that parallel
-    attempts count while the question is in flight (no lock is held across the network)."""
+    The attempt is reserved before the check. When the credential's authority answers in
+    this process, the reservation (the account's row held), the check, its outcome (a failure
+    counted, its lock set) and the audit event are one transaction with one commit: the
+    reserving UPDATE makes parallel attempts wait until then, and a failure anywhere rolls
+    back all of it, the replay floor included. When the authority is remote, the attempt is
+    counted and its lock set first, and committed, so that parallel attempts count while the
+    question is in flight (no lock is held across the network)."""
     # Chosen once: with VIP configured, choosing asks the database whether we hold the seed.
     checker = authority().for_credential(credential_id)
     ticket = lockout.reserve_code(prescriber, now, commit=not checker.in_process)

@@ -1,6 +1,6 @@
 """Failure counters: an attempt is reserved before it is checked, and the lock it would start
-is set at once, so no more attempts are ever checked than the policy allows, whatever the
-concurrency.
+is set at once (or the account held until its outcome is counted), so no more attempts are
+ever checked than the policy allows, whatever the concurrency.
 
 Sign-in (passphrase, sign-in code, passphrase reset; prescribers and help-desk agents):
 - the timed pauses count per account name AND client address (sign_in_throttles), so an
@@ -11,15 +11,17 @@ Codes typed while adding or enabling a token count per account (the person is si
 
 Each reservation is one transaction of conditional UPDATEs whose row counts decide whether
 the check may run; it commits before a check that may be slow (a question to VIP), so that
-parallel attempts count while it is in flight. A code checked in this process instead stays
-in one transaction with its reservation (reserve_code(commit=False)). The outcome then keeps
-the count (fail), gives it back (a right passphrase before the code step), or clears it
-(succeed). The SQL is the same whether or not the account exists, so its timing says nothing.
+parallel attempts count while it is in flight. The outcome then keeps the count (fail), gives
+it back (a right passphrase before the code step), or clears it (succeed). A code checked in
+this process instead holds the account's row for one transaction (reserve_code(commit=False)):
+nothing is counted in advance, a failure is counted before the commit, and a success with
+nothing to clear writes nothing more. The SQL is the same whether or not the account exists,
+so its timing says nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -35,6 +37,7 @@ from wizard.store.counters import (
     code_count,
     count_code_attempt,
     lock_expression,
+    take_code_turn,
     unlocked,
 )
 from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle
@@ -96,13 +99,15 @@ class Ticket:
     counter: Counter
     granted: bool
     lock: Lock = Lock()  # when refused: why
-    failures: int | None = None  # the account's consecutive failures, this one included
-    locks_until: datetime | None = None  # the pause this attempt started, in advance
+    # The account's consecutive failures, this one included; held, before this one.
+    failures: int | None = None
+    # The pause this attempt started, in advance; held, the one the account has.
+    locks_until: datetime | None = None
     kind: Kind | None = None
     typed: str = ""  # the NPI or username as typed (sign-in)
     client: str = ""
     account_id: int | None = None  # (codes)
-    held: bool = False  # reserved in the caller's transaction, not yet committed
+    held: bool = False  # the account's row held in the caller's transaction, nothing counted
 
 
 def client() -> str:
@@ -189,11 +194,16 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
 def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) -> Ticket:
     """Reserve one code check for a signed-in prescriber (adding or enabling a token).
 
-    Commits, unless commit is False: then the reservation stays in the caller's transaction,
-    whose commit must follow the check at once (an authority that answers in this process).
-    Its UPDATE holds the account's row (PostgreSQL) or the database's write lock (SQLite)
-    until then, so parallel checks still wait their turn and each sees the count before it."""
-    row = count_code_attempt(prescriber.id, policy(Counter.CODE), now)
+    Counts it and commits, unless commit is False: then the account's row is only held, in
+    the caller's transaction, whose commit must follow the check at once (an authority that
+    answers in this process). The UPDATE that holds it keeps the row (PostgreSQL) or the
+    database's write lock (SQLite) until then, so parallel checks still wait their turn and
+    each sees the count before it; fail() counts the attempt in that same transaction."""
+    rules = policy(Counter.CODE)
+    if commit:
+        row = count_code_attempt(prescriber.id, rules, now)
+    else:
+        row = take_code_turn(prescriber.id, rules, now)
     if row is None:
         failures, until = code_count(prescriber.id)
         db.session.rollback()
@@ -259,6 +269,9 @@ def fail(
     **detail,
 ) -> Lock:
     """The reserved attempt failed: audit it, and the lock it started. Commits."""
+    if ticket.held:  # counted now, in the transaction that holds the account's row
+        row = count_code_attempt(ticket.account_id, policy(ticket.counter), now)
+        ticket = replace(ticket, failures=row.code_failures, locks_until=row.code_locked_until)
     rules = policy(ticket.counter)
     audit.record(
         action,
@@ -362,7 +375,9 @@ def succeed(ticket: Ticket, now: datetime) -> None:
     account and for this address only (an attacker's address stays paused). The caller
     commits."""
     if ticket.counter is Counter.CODE:
-        clear_code_count(ticket.account_id)
+        nothing_counted = ticket.held and not ticket.failures and ticket.locks_until is None
+        if not nothing_counted:
+            clear_code_count(ticket.account_id)
         return
     clear_sign_in(ticket.kind, ticket.typed, now, ticket.client)
 

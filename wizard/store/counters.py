@@ -42,25 +42,38 @@ _CODE_CLEARED = (
     .values(code_failures=0, code_locked_until=None)
 )
 _code_reservations: dict[LockPolicy, Update] = {}
+_code_turns: dict[LockPolicy, Update] = {}
+
+
+def _when_allowed(rules: LockPolicy) -> Update:
+    """An UPDATE of the account's row while its code counter allows an attempt."""
+    table = _PRESCRIBERS
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("account"),
+            unlocked(table.c.code_locked_until, bindparam("now", type_=UTCDateTime())),
+            table.c.code_failures < rules.hard_limit,
+        )
+        .returning(table.c.code_failures, table.c.code_locked_until)
+    )
 
 
 def _code_reservation(rules: LockPolicy) -> Update:
     if rules not in _code_reservations:
-        table = _PRESCRIBERS
-        _code_reservations[rules] = (
-            update(table)
-            .where(
-                table.c.id == bindparam("account"),
-                unlocked(table.c.code_locked_until, bindparam("now", type_=UTCDateTime())),
-                table.c.code_failures < rules.hard_limit,
-            )
-            .values(
-                code_failures=table.c.code_failures + 1,
-                code_locked_until=lock_expression(table.c.code_failures + 1, rules),
-            )
-            .returning(table.c.code_failures, table.c.code_locked_until)
+        _code_reservations[rules] = _when_allowed(rules).values(
+            code_failures=_PRESCRIBERS.c.code_failures + 1,
+            code_locked_until=lock_expression(_PRESCRIBERS.c.code_failures + 1, rules),
         )
     return _code_reservations[rules]
+
+
+def _code_turn(rules: LockPolicy) -> Update:
+    if rules not in _code_turns:
+        # Writes the count as it is: the write is what takes the row's lock (PostgreSQL) or
+        # the database's write lock (SQLite).
+        _code_turns[rules] = _when_allowed(rules).values(code_failures=_PRESCRIBERS.c.code_failures)
+    return _code_turns[rules]
 
 
 def count_code_attempt(account_id: int, rules: LockPolicy, now: datetime) -> Row | None:
@@ -69,6 +82,13 @@ def count_code_attempt(account_id: int, rules: LockPolicy, now: datetime) -> Row
     values = {"account": account_id, "now": now}
     values.update((f"until_{n}", now + lock) for n, lock in rules.tiers())
     return db.session.execute(_code_reservation(rules), values).one_or_none()
+
+
+def take_code_turn(account_id: int, rules: LockPolicy, now: datetime) -> Row | None:
+    """The account's row held until the transaction ends, nothing counted, unless the account
+    is locked: (code_failures, code_locked_until) as they stand, or None. A check made while
+    it is held is counted afterwards (count_code_attempt) only if it fails."""
+    return db.session.execute(_code_turn(rules), {"account": account_id, "now": now}).one_or_none()
 
 
 def code_count(account_id: int) -> Row:
