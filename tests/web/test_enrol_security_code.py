@@ -4,6 +4,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
+
+from wizard.extensions import db
 
 WRONG = (
     "That code did not match. Wait for the next code and enter it within 30 seconds. "
@@ -71,6 +74,28 @@ def test_should_accept_the_code_the_app_shows(client_request, at_step_3, vip, st
     [accepted] = store.audit("enrollment.code")
     assert accepted.outcome == "accepted"
     assert json.loads(accepted.detail)["credential_id"] == at_step_3.credential_id
+
+
+def test_should_accept_a_code_without_loading_the_prescribers_row(
+    app, client_request, at_step_3, vip
+):
+    """The check reads the prescriber's id and NPI alone: the POST reads the snapshot, never
+    the whole row (the ORM's work, and the passphrase's hash with it)."""
+    code = vip.code(at_step_3)
+    seen = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        post_code(client_request, code, 303, _expected_redirect="/enroll/name")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert seen, "the check's own statements are seen"
+    assert not any("passphrase_hash" in sql for sql in seen)
 
 
 @pytest.mark.parametrize("steps_away", [-1, 1])

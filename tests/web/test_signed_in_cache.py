@@ -97,8 +97,8 @@ def test_should_read_nothing_from_the_database_for_a_page_read_again(nodes, acco
 
 
 def test_should_read_the_prescriber_again_on_a_post(nodes, account, clock):
-    """A request that may change something always loads the row (and checks the session's
-    generation against it)."""
+    """A request that may change something reads the prescriber again from the database (and
+    checks the session's generation against it): here the row."""
     here, _ = nodes
     browser = here.test_client()
     sign_in(browser, account, clock())
@@ -107,6 +107,28 @@ def test_should_read_the_prescriber_again_on_a_post(nodes, account, clock):
         here,
         lambda: post(browser, "/enroll/get-app", {"platform": "iphone", "different_device": "y"}),
     )
+
+
+def test_cant_post_a_code_from_a_session_ended_by_a_change_the_mark_missed(nodes, account, clock):
+    """A session kept on the second server is ended on the first, and Redis does not take the
+    new mark: the second server's kept snapshot still names the old generation. A POST that
+    reads only the snapshot reads it from the database: the session is signed out, and no
+    code is checked."""
+    here, there = nodes
+    acting, other = here.test_client(), there.test_client()
+    sign_in(acting, account, clock(), token=account.tokens[0])
+    sign_in(other, account, clock(), token=account.tokens[1])
+    assert other.get("/enroll/get-app").status_code == 200  # kept there
+    here.extensions["snapshots"].client = redis.Redis(port=1, socket_connect_timeout=0.5)
+    changed = post(acting, f"/tokens/{account.tokens[1].id}/disable", {"reason": "temporary"})
+    assert changed.status_code == 303
+
+    refused = post(other, "/enroll/security-code", {"code": "123456"})
+
+    assert refused.status_code == 302
+    assert ENDED in page_text(other.get(refused.headers["Location"]))
+    with there.app_context():
+        assert db.session.get(Prescriber, account.id).code_failures == 0
 
 
 @pytest.mark.parametrize("action", ["disable", "delete"])

@@ -70,7 +70,7 @@ def code_lock(prescriber: Prescriber, now: datetime) -> Lock:
 
 
 def check_code(
-    prescriber: Prescriber,
+    prescriber: Prescriber | accounts.SignedIn,
     credential_id: str,
     code: str,
     now: datetime,
@@ -81,7 +81,8 @@ def check_code(
     """Verify a code for one credential (adding, enabling, or confirming a token),
     counting failures toward the account's code lock. With second, two consecutive
     codes resynchronize an event-based token. With token_id, the token is the prescriber's
-    and its authority checks the code against their binding.
+    and its authority checks the code against their binding (prescriber is then the row;
+    otherwise the signed-in snapshot will do: a check reads only its id and NPI).
 
     An authority that cannot answer decides nothing: outcome unavailable, and the reserved
     attempt given back.
@@ -95,7 +96,7 @@ def check_code(
     question is in flight (no lock is held across the network)."""
     # Chosen once: with VIP configured, choosing asks the database whether we hold the seed.
     checker = authority().for_credential(credential_id)
-    ticket = lockout.reserve_code(prescriber, now, commit=not checker.in_process)
+    ticket = lockout.reserve_code(prescriber.id, now, commit=not checker.in_process)
     if not ticket.granted:
         return CodeCheck("locked", ticket.lock)
     try:
@@ -110,7 +111,7 @@ def check_code(
 def _checked(
     checker,
     ticket: Ticket,
-    prescriber: Prescriber,
+    prescriber: Prescriber | accounts.SignedIn,
     credential_id: str,
     code: str,
     now: datetime,
@@ -136,10 +137,10 @@ def _checked(
             token_id=token_id,
             credential_id=credential_id,
         )
-        return CodeCheck(Outcome.UNAVAILABLE, code_lock(prescriber, now), error.reason)
+        return CodeCheck(Outcome.UNAVAILABLE, lockout.code_state(prescriber.id, now), error.reason)
     if verdict.outcome is Outcome.OUT_OF_SYNC:
         lockout.give_back(ticket)  # not a wrong code: the fob ran ahead
-        return CodeCheck(Outcome.OUT_OF_SYNC, code_lock(prescriber, now))
+        return CodeCheck(Outcome.OUT_OF_SYNC, lockout.code_state(prescriber.id, now))
     actor = audit.actor_of(prescriber)
     if verdict.accepted:
         lockout.succeed(ticket, now)

@@ -27,7 +27,6 @@ from enum import StrEnum
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import and_, bindparam, delete, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from wizard.domain.lockout import LockPolicy, client_key
 from wizard.extensions import db
@@ -191,7 +190,7 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
     )
 
 
-def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) -> Ticket:
+def reserve_code(account_id: int, now: datetime, *, commit: bool = True) -> Ticket:
     """Reserve one code check for a signed-in prescriber (adding or enabling a token).
 
     Counts it and commits, unless commit is False: then the account's row is only held, in
@@ -201,19 +200,15 @@ def reserve_code(prescriber: Prescriber, now: datetime, *, commit: bool = True) 
     each sees the count before it; fail() counts the attempt in that same transaction."""
     rules = policy(Counter.CODE)
     if commit:
-        row = count_code_attempt(prescriber.id, rules, now)
+        row = count_code_attempt(account_id, rules, now)
     else:
-        row = take_code_turn(prescriber.id, rules, now)
+        row = take_code_turn(account_id, rules, now)
     if row is None:
-        failures, until = code_count(prescriber.id)
+        failures, until = code_count(account_id)
         db.session.rollback()
         return Ticket(Counter.CODE, False, _code_lock(failures, until, now))
-    account_id = prescriber.id
     if commit:
         db.session.commit()
-    else:  # the row as it now stands, without reading it again
-        set_committed_value(prescriber, "code_failures", row.code_failures)
-        set_committed_value(prescriber, "code_locked_until", row.code_locked_until)
     return Ticket(
         Counter.CODE,
         True,
@@ -247,6 +242,11 @@ def _code_lock(failures: int, until: datetime | None, now: datetime) -> Lock:
     if until is not None and until > now:
         return Lock(until=until)
     return Lock(left=rules.left(failures))
+
+
+def code_state(account_id: int, now: datetime) -> Lock:
+    """Where the account's code counter stands, read now (after an attempt's outcome)."""
+    return _code_lock(*code_count(account_id), now)
 
 
 def state(prescriber: Prescriber, counter: Counter, now: datetime) -> Lock:

@@ -4,6 +4,7 @@ prescriber (their code was not refused: it was not checked)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
@@ -12,6 +13,9 @@ from wizard.extensions import db
 from wizard.services import audit
 from wizard.store.models import Prescriber, Token
 
+if TYPE_CHECKING:
+    from wizard.services.accounts import SignedIn
+
 ACTION = "vip.unavailable"
 
 
@@ -19,7 +23,7 @@ def record(
     error: AuthorityUnavailable,
     *,
     during: str,
-    prescriber: Prescriber | None = None,
+    prescriber: Prescriber | SignedIn | None = None,  # its id and NPI
     now: datetime | None = None,
     token: Token | None = None,
     token_id: int | None = None,

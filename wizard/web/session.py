@@ -107,8 +107,19 @@ def background(view):
 
 
 def _background_request() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return getattr(view, "background", False)
+    return getattr(_view(), "background", False)
+
+
+def snapshot_only(view):
+    """Marks a view that changes something but needs only the signed-in snapshot (the id,
+    NPI and token count), never the prescriber's row: its request reads the snapshot from
+    the database, not the row (the ORM's work saved), and not from a process's memory."""
+    view.snapshot_only = True
+    return view
+
+
+def _view():
+    return current_app.view_functions.get(request.endpoint or "")
 
 
 def flow_start(name: str, **data) -> None:
@@ -184,7 +195,9 @@ def _read_signed_in(prescriber_id: int) -> accounts.SignedIn | None:
     """A GET only shows: the snapshot is read directly, or served from memory while the
     change mark read with the session is the one it was kept under. Any other request may
     change something and will load the row anyway: the snapshot is taken from it (one read,
-    not two; on PostgreSQL one round trip fewer)."""
+    not two; on PostgreSQL one round trip fewer), unless the view needs only the snapshot."""
+    if request.method not in ("GET", "HEAD") and getattr(_view(), "snapshot_only", False):
+        return accounts.signed_in(prescriber_id, getattr(session, "mark", None), fresh=True)
     if request.method in ("GET", "HEAD"):
         mark = getattr(session, "mark", None)
         found = accounts.signed_in(prescriber_id, mark)

@@ -15,7 +15,7 @@ from wizard.web.enrol.forms import CodeForm
 from wizard.web.enrol.routes import go_to, guarded, platform_of, render_step, store_progress
 from wizard.web.forms import add_error
 from wizard.web.limits import code_limit
-from wizard.web.session import current_prescriber, now
+from wizard.web.session import current_prescriber, now, signed_in, snapshot_only
 from wizard.web.support import note_error
 
 
@@ -46,6 +46,7 @@ def security_code(progress: Progress):
 
 
 @bp.post("/security-code")
+@snapshot_only  # the row is loaded only to show a refusal's count
 @code_limit
 @guarded(Step.SECURITY_CODE)
 def save_security_code(progress: Progress):
@@ -59,7 +60,7 @@ def save_security_code(progress: Progress):
         note_error("code-format")
         return _code_page(progress, form, 422)
     check = enrollment.check_code(
-        current_prescriber(),
+        signed_in(),
         progress.credential_id,
         form.code.data,
         now(),
