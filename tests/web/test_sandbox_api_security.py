@@ -348,19 +348,25 @@ def test_api_agents_skip_the_limit_at_the_help_desk_sign_in(limited):
     assert 429 not in statuses
 
 
+def signed_in_api_prescriber(app):
+    """A browser signed in as a prescriber the API made, with its token's code."""
+    made = api_prescriber(app)
+    credential_id = made["tokens"][0]["credential_id"]
+    code = app.test_client().get(f"{API}/otp/{credential_id}").get_json()["code"]
+    browser = app.test_client()
+    post(browser, "/sign-in", {"npi": made["npi"], "passphrase": made["passphrase"]})
+    with app.app_context():
+        token = db.session.scalar(select(Token.id).where(Token.credential_id == credential_id))
+    assert post(browser, "/sign-in/code", {"token": token, "code": code}).status_code == 303
+    return browser
+
+
 def test_api_prescribers_skip_the_other_per_address_limits_too(make_app):
     """The exemption is a request filter: it lifts every per-address limit for an account the
     API made, the code limit included (a suite enrolls many tokens from one address), while
     anyone else posting from that address is still counted."""
     limited = make_app(WIZARD_CODE_RATE_LIMIT="2 per minute")
-    made = api_prescriber(limited)
-    credential_id = made["tokens"][0]["credential_id"]
-    code = limited.test_client().get(f"{API}/otp/{credential_id}").get_json()["code"]
-    browser = limited.test_client()
-    post(browser, "/sign-in", {"npi": made["npi"], "passphrase": made["passphrase"]})
-    with limited.app_context():
-        token = db.session.scalar(select(Token.id).where(Token.credential_id == credential_id))
-    assert post(browser, "/sign-in/code", {"token": token, "code": code}).status_code == 303
+    browser = signed_in_api_prescriber(limited)
 
     theirs = [post(browser, "/enroll/security-code", {"code": "123456"}) for _ in range(3)]
     anyone = [
@@ -375,15 +381,9 @@ def test_a_signed_in_accounts_exemption_is_read_once_a_session(make_app):
     """Whether the API made an account never changes: a suite signed in posts at every step,
     and the sandbox table is read at the first of them only."""
     app = make_app(WIZARD_CODE_RATE_LIMIT="2 per minute")
-    made = api_prescriber(app)
-    credential_id = made["tokens"][0]["credential_id"]
-    code = app.test_client().get(f"{API}/otp/{credential_id}").get_json()["code"]
-    browser = app.test_client()
-    post(browser, "/sign-in", {"npi": made["npi"], "passphrase": made["passphrase"]})
+    browser = signed_in_api_prescriber(app)
     with app.app_context():
-        token = db.session.scalar(select(Token.id).where(Token.credential_id == credential_id))
         engine = db.engine
-    assert post(browser, "/sign-in/code", {"token": token, "code": code}).status_code == 303
     asked = []
 
     def note(conn, cursor, statement, *args):
