@@ -76,12 +76,7 @@ def test_should_accept_the_code_the_app_shows(client_request, at_step_3, vip, st
     assert json.loads(accepted.detail)["credential_id"] == at_step_3.credential_id
 
 
-def test_should_accept_a_code_without_loading_the_prescribers_row(
-    app, client_request, at_step_3, vip
-):
-    """The check reads the prescriber's id and NPI alone: the POST reads the snapshot, never
-    the whole row (the ORM's work, and the passphrase's hash with it)."""
-    code = vip.code(at_step_3)
+def statements_during(app, request) -> list[str]:
     seen = []
     with app.app_context():
         engine = db.engine
@@ -91,11 +86,33 @@ def test_should_accept_a_code_without_loading_the_prescribers_row(
 
     event.listen(engine, "before_cursor_execute", note)
     try:
-        post_code(client_request, code, 303, _expected_redirect="/enroll/name")
+        request()
     finally:
         event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_should_accept_a_code_without_loading_the_prescribers_row(
+    app, client_request, at_step_3, vip
+):
+    """The check reads the prescriber's id and NPI alone: the POST reads the snapshot, never
+    the whole row (the ORM's work, and the passphrase's hash with it)."""
+    code = vip.code(at_step_3)
+    seen = statements_during(
+        app, lambda: post_code(client_request, code, 303, _expected_redirect="/enroll/name")
+    )
     assert seen, "the check's own statements are seen"
     assert not any("passphrase_hash" in sql for sql in seen)
+
+
+def test_should_show_the_step_and_a_refusal_without_loading_the_prescribers_row(
+    app, client_request, at_step_3, vip
+):
+    """The page reads only the code counter to say how many tries are left."""
+    shown = statements_during(app, lambda: client_request.get("/enroll/security-code"))
+    refused = statements_during(app, lambda: post_code(client_request, vip.wrong_code(at_step_3)))
+    assert any("code_failures" in sql for sql in refused)
+    assert not any("passphrase_hash" in sql for sql in shown + refused)
 
 
 @pytest.mark.parametrize("steps_away", [-1, 1])

@@ -17,7 +17,7 @@ from wizard.domain.otp import Outcome
 from wizard.domain.tokens import Status, TokenType
 from wizard.extensions import db
 from wizard.services import accounts, audit, lockout, notices, outages
-from wizard.services.lockout import Counter, Lock, Ticket
+from wizard.services.lockout import Lock, Ticket
 from wizard.store.models import Prescriber, Token, count_held_tokens, not_deleted
 
 
@@ -65,8 +65,8 @@ class CodeCheck:
         return self.outcome == Outcome.ACCEPTED
 
 
-def code_lock(prescriber: Prescriber, now: datetime) -> Lock:
-    return lockout.state(prescriber, Counter.CODE, now)
+def code_lock(prescriber_id: int, now: datetime) -> Lock:
+    return lockout.code_state(prescriber_id, now)
 
 
 def check_code(
@@ -137,10 +137,10 @@ def _checked(
             token_id=token_id,
             credential_id=credential_id,
         )
-        return CodeCheck(Outcome.UNAVAILABLE, lockout.code_state(prescriber.id, now), error.reason)
+        return CodeCheck(Outcome.UNAVAILABLE, code_lock(prescriber.id, now), error.reason)
     if verdict.outcome is Outcome.OUT_OF_SYNC:
         lockout.give_back(ticket)  # not a wrong code: the fob ran ahead
-        return CodeCheck(Outcome.OUT_OF_SYNC, lockout.code_state(prescriber.id, now))
+        return CodeCheck(Outcome.OUT_OF_SYNC, code_lock(prescriber.id, now))
     actor = audit.actor_of(prescriber)
     if verdict.accepted:
         lockout.succeed(ticket, now)

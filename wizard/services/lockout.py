@@ -245,17 +245,9 @@ def _code_lock(failures: int, until: datetime | None, now: datetime) -> Lock:
 
 
 def code_state(account_id: int, now: datetime) -> Lock:
-    """Where the account's code counter stands, read now (after an attempt's outcome)."""
+    """Where the account's code counter stands, read now (for the code step's page, or after
+    an attempt's outcome)."""
     return _code_lock(*code_count(account_id), now)
-
-
-def state(prescriber: Prescriber, counter: Counter, now: datetime) -> Lock:
-    """Where the prescriber's code counter stands (for the page before any attempt)."""
-    if counter is Counter.CODE:
-        return _code_lock(prescriber.code_failures or 0, prescriber.code_locked_until, now)
-    if policy(counter).blocked_for_good(prescriber.sign_in_failures or 0):
-        return Lock(for_good=True)
-    return Lock()
 
 
 def fail(

@@ -5,6 +5,7 @@ concurrency (wizard.services.lockout decides what to count)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Row, Update, bindparam, case, literal, or_, select, update
 
@@ -41,8 +42,6 @@ _CODE_CLEARED = (
     .where(_PRESCRIBERS.c.id == bindparam("account"))
     .values(code_failures=0, code_locked_until=None)
 )
-_code_reservations: dict[LockPolicy, Update] = {}
-_code_turns: dict[LockPolicy, Update] = {}
 
 
 def _when_allowed(rules: LockPolicy) -> Update:
@@ -59,21 +58,19 @@ def _when_allowed(rules: LockPolicy) -> Update:
     )
 
 
+@cache  # built once per policy
 def _code_reservation(rules: LockPolicy) -> Update:
-    if rules not in _code_reservations:
-        _code_reservations[rules] = _when_allowed(rules).values(
-            code_failures=_PRESCRIBERS.c.code_failures + 1,
-            code_locked_until=lock_expression(_PRESCRIBERS.c.code_failures + 1, rules),
-        )
-    return _code_reservations[rules]
+    return _when_allowed(rules).values(
+        code_failures=_PRESCRIBERS.c.code_failures + 1,
+        code_locked_until=lock_expression(_PRESCRIBERS.c.code_failures + 1, rules),
+    )
 
 
+@cache
 def _code_turn(rules: LockPolicy) -> Update:
-    if rules not in _code_turns:
-        # Writes the count as it is: the write is what takes the row's lock (PostgreSQL) or
-        # the database's write lock (SQLite).
-        _code_turns[rules] = _when_allowed(rules).values(code_failures=_PRESCRIBERS.c.code_failures)
-    return _code_turns[rules]
+    # Writes the count as it is: the write is what takes the row's lock (PostgreSQL) or the
+    # database's write lock (SQLite).
+    return _when_allowed(rules).values(code_failures=_PRESCRIBERS.c.code_failures)
 
 
 def count_code_attempt(account_id: int, rules: LockPolicy, now: datetime) -> Row | None:

@@ -15,12 +15,12 @@ from wizard.web.enrol.forms import CodeForm
 from wizard.web.enrol.routes import go_to, guarded, platform_of, render_step, store_progress
 from wizard.web.forms import add_error
 from wizard.web.limits import code_limit
-from wizard.web.session import current_prescriber, now, signed_in, snapshot_only
+from wizard.web.session import now, signed_in, snapshot_only
 from wizard.web.support import note_error
 
 
 def _code_page(progress: Progress, form: CodeForm, status: int = 200, **context):
-    lock = enrollment.code_lock(current_prescriber(), now())
+    lock = enrollment.code_lock(signed_in().id, now())
     if progress.resync:
         form.code.label.text = "First code"
     if lock.locked and form.code.errors:
@@ -46,7 +46,7 @@ def security_code(progress: Progress):
 
 
 @bp.post("/security-code")
-@snapshot_only  # the row is loaded only to show a refusal's count
+@snapshot_only
 @code_limit
 @guarded(Step.SECURITY_CODE)
 def save_security_code(progress: Progress):
