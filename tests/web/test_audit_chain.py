@@ -80,10 +80,11 @@ def test_a_clean_log_verifies_and_says_how_many_events_it_checked(app, flask_cli
     assert said in result.output
 
 
-def test_an_event_is_two_statements_on_postgresql_three_on_sqlite(app, flask_cli, clock):
-    """Each audited change waits on the database for the head's hash, then for the event and
-    the head's move together (PostgreSQL: one statement); SQLite, in this process, takes the
-    move as a third. Either way the head names the new event and the chain verifies."""
+def test_an_event_is_one_statement_on_postgresql_three_on_sqlite(app, flask_cli, clock):
+    """Each audited change waits on PostgreSQL for one statement: the head hashed onto, moved and
+    the event added together, the head's lock held for that statement and the commit only.
+    SQLite, in this process, takes the head, adds the event and moves the head in three. Either
+    way the head names the new event, hashed as the chain is verified, and the chain verifies."""
     statements: list[str] = []
 
     def note(connection, cursor, statement, parameters, context, executemany):
@@ -92,20 +93,25 @@ def test_an_event_is_two_statements_on_postgresql_three_on_sqlite(app, flask_cli
     with app.test_request_context():
         event.listen(db.engine, "before_cursor_execute", note)
         try:
-            audit.record("test.event", "done", actor="test", now=clock())
+            audit.record("test.event", "done", actor="test", now=clock(), note='"quoted" é ✓')
+            audit.record("test.event", "again", actor="test", now=clock())
             db.session.commit()
         finally:
             event.remove(db.engine, "before_cursor_execute", note)
-        head = db.session.get(AuditHead, 1).hash
-        newest = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        head = db.session.get(AuditHead, 1)
+        older, newest = db.session.scalars(
+            select(AuditEvent).order_by(AuditEvent.id.desc()).limit(2)
+        ).all()[::-1]
         postgresql = db.engine.dialect.name == "postgresql"
 
-    assert head == newest.hash == chain_hash(newest.prev_hash, newest)
+    assert head.hash == newest.hash == chain_hash(newest.prev_hash, newest)
+    assert newest.prev_hash == older.hash == chain_hash(older.prev_hash, older)
     writes = [s for s in statements if not s.startswith(("BEGIN", "COMMIT"))]
     if postgresql:
-        assert writes == ["UPDATE audit_head SET", "WITH moved_head AS"], writes
+        assert writes == ["WITH moved_head AS"] * 2, writes
+        assert head.prev_hash == older.hash
     else:
-        assert len(writes) == 3, writes
+        assert len(writes) == 6, writes
     assert verify(flask_cli, app).exit_code == 0
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from flask import has_request_context, request
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Insert, Text, bindparam, func, insert, literal, literal_column, select, update
 
 from wizard.extensions import db
 from wizard.store.models import AuditEvent, AuditHead
@@ -31,38 +31,73 @@ def client_address() -> str:
     return address[: AuditEvent.client_address.type.length]
 
 
+def _hashed_fields(event) -> list:
+    return [
+        event.at.isoformat(),
+        event.actor,
+        event.action,
+        event.outcome,
+        event.prescriber_id,
+        event.token_id,
+        event.client_address,
+        event.detail,
+    ]
+
+
 def chain_hash(prev_hash: str, event) -> str:
     """The hash that links an event (a stored AuditEvent, or one being added) to the one
     before it."""
-    body = json.dumps(
-        [
-            prev_hash,
-            event.at.isoformat(),
-            event.actor,
-            event.action,
-            event.outcome,
-            event.prescriber_id,
-            event.token_id,
-            event.client_address,
-            event.detail,
-        ],
-        separators=(",", ":"),
-    )
+    body = json.dumps([prev_hash, *_hashed_fields(event)], separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-# The chain's statements, built once. Bumping seq takes the chain's lock (a write lock in
-# SQLite, a row lock in PostgreSQL), held until the caller's commit, and returns the head
-# hash as it stands under that lock.
+def chain_tail(event) -> str:
+    """What chain_hash hashes after the predecessor's hash: the hash is the SHA-256 of
+    '["' + prev_hash + '",' + chain_tail(event), since a hash (hex, or "" for the first
+    event) needs no escaping in JSON. All ASCII, as json.dumps escapes the rest."""
+    return json.dumps(_hashed_fields(event), separators=(",", ":"))[1:]
+
+
+# The chain's statements, built once. On SQLite (no UPDATE in a WITH), bumping seq takes the
+# chain's lock (the database's write lock), held until the caller's commit, and returns the
+# head hash as it stands under that lock; the event is hashed here, added, and the head moved.
 _HEAD = AuditHead.__table__
+_EVENTS = AuditEvent.__table__
 _TAKE_HEAD = (
     update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.hash)
 )
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
-_ADD_EVENT = insert(AuditEvent.__table__)
-# PostgreSQL adds the event and moves the head in one statement, one round trip less for each
-# audited change; SQLite (no UPDATE in a WITH) takes the two statements one after the other.
-_ADD_EVENT_MOVING_HEAD = _ADD_EVENT.add_cte(_MOVE_HEAD.returning(_HEAD.c.id).cte("moved_head"))
+_ADD_EVENT = insert(_EVENTS)
+_EVENT_FIELDS = ("at", "actor", "action", "outcome", "prescriber_id", "token_id")
+_EVENT_FIELDS += ("client_address", "detail")
+
+
+def _chained_in_one_statement() -> Insert:
+    """PostgreSQL: hash the event onto the head, move the head and add the event in one
+    statement, one round trip, so that the chain's lock is held for that statement and the
+    commit only. The UPDATE's SET reads the head as it stands under its lock (READ COMMITTED
+    re-reads a row it waited for), and keeps the old hash in prev_hash, since RETURNING
+    gives only new values."""
+    body = literal('["') + _HEAD.c.hash + literal('",') + bindparam("tail", type_=Text)
+    moved = (
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(
+            seq=_HEAD.c.seq + 1,
+            prev_hash=_HEAD.c.hash,
+            hash=func.encode(func.sha256(func.convert_to(body, literal_column("'UTF8'"))), "hex"),
+        )
+        .returning(_HEAD.c.prev_hash, _HEAD.c.hash)
+        .cte("moved_head")
+    )
+    values = [bindparam(name, type_=_EVENTS.c[name].type) for name in _EVENT_FIELDS]
+    return insert(_EVENTS).from_select(
+        [*_EVENT_FIELDS, "prev_hash", "hash"],
+        select(*values, moved.c.prev_hash, moved.c.hash),
+    ).returning(_EVENTS.c.id)
+
+
+_CHAINED = _chained_in_one_statement()
 
 
 def record(
@@ -82,7 +117,6 @@ def record(
     # Straight on the session's connection, past the ORM's execution layer: nothing is
     # pending after the flush, and these tables are no ORM object's.
     connection = db.session.connection()
-    prev = connection.execute(_TAKE_HEAD).scalar() or ""
     event = SimpleNamespace(
         at=now,
         actor=actor,
@@ -92,12 +126,14 @@ def record(
         token_id=token_id,
         client_address=client_address(),
         detail=json.dumps(detail, sort_keys=True),
-        prev_hash=prev,
     )
-    event.hash = chain_hash(prev, event)
     if connection.dialect.name == "postgresql":
-        connection.execute(_ADD_EVENT_MOVING_HEAD, {**vars(event), "new_hash": event.hash})
+        added = connection.execute(_CHAINED, {**vars(event), "tail": chain_tail(event)})
+        if added.scalar() is None:  # the head row is made with the schema and never removed
+            raise RuntimeError("the audit chain's head row is missing")
     else:
+        event.prev_hash = connection.execute(_TAKE_HEAD).scalar() or ""
+        event.hash = chain_hash(event.prev_hash, event)
         connection.execute(_ADD_EVENT, vars(event))
         connection.execute(_MOVE_HEAD, {"new_hash": event.hash})
     log.info(

@@ -197,6 +197,8 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64), default="")
+    # The hash before it, as the newest event was chained on PostgreSQL (services/audit.py).
+    prev_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Invitation(db.Model):
