@@ -10,7 +10,17 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from flask import has_request_context, request
-from sqlalchemy import Insert, Text, bindparam, func, insert, literal, literal_column, select, update
+from sqlalchemy import (
+    Insert,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 
 from wizard.extensions import db
 from wizard.store.models import AuditEvent, AuditHead
@@ -91,10 +101,14 @@ def _chained_in_one_statement() -> Insert:
         .cte("moved_head")
     )
     values = [bindparam(name, type_=_EVENTS.c[name].type) for name in _EVENT_FIELDS]
-    return insert(_EVENTS).from_select(
-        [*_EVENT_FIELDS, "prev_hash", "hash"],
-        select(*values, moved.c.prev_hash, moved.c.hash),
-    ).returning(_EVENTS.c.id)
+    return (
+        insert(_EVENTS)
+        .from_select(
+            [*_EVENT_FIELDS, "prev_hash", "hash"],
+            select(*values, moved.c.prev_hash, moved.c.hash),
+        )
+        .returning(_EVENTS.c.id)
+    )
 
 
 _CHAINED = _chained_in_one_statement()
