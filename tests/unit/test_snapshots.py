@@ -120,8 +120,9 @@ def test_should_count_as_a_change_every_write_to_what_a_snapshot_holds(statement
         (select(Prescriber), None),
         (_HOLD, None),
         (counters._CODE_CLEARED, {"account": 1}),
-        (counters._code_reservation(LockPolicy()), None),
-        (counters._code_turn(LockPolicy()), None),
+        (counters._code_reservation(LockPolicy(), False), None),
+        (counters._code_turn(LockPolicy(), False), None),
+        (counters._code_turn(LockPolicy(), True), {"generation": 3}),  # a condition only
         (update(Prescriber).values(passphrase_hash="x", reset_code_hash=None), None),
         (update(Token).values(updated_at=None, vip_bound=True), None),
         (insert(Prescriber), None),  # a new prescriber has no snapshot yet

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pyotp
 import pytest
 import redis
 from cluster.redis_server import RedisServer
@@ -19,10 +20,10 @@ from support.csrf import SESSION_COOKIE, session_cookie
 from support.pages import page_text
 
 from wizard.extensions import db
-from wizard.services import accounts, lockout
+from wizard.services import accounts, lockout, sandbox
 from wizard.store import direct, schema
 from wizard.store.crypto import SeedCipher
-from wizard.store.models import Prescriber, Token
+from wizard.store.models import OathCredential, Prescriber, Token
 from wizard.store.snapshots import MARK_KEY
 
 ENDED = "You were signed out because of a change to your account"
@@ -109,26 +110,64 @@ def test_should_read_the_prescriber_again_on_a_post(nodes, account, clock):
     )
 
 
+def at_code_step(app: Flask, browser, clock) -> sandbox.Issued:
+    with app.app_context():
+        issued = sandbox.issue(clock())
+    post(browser, "/enroll/get-app", {"platform": "iphone", "different_device": "y"})
+    moved = post(browser, "/enroll/credential-id", {"credential_id": issued.credential_id})
+    assert moved.headers["Location"] == "/enroll/security-code"
+    return issued
+
+
+def code_of(issued: sandbox.Issued, clock) -> str:
+    return pyotp.TOTP(issued.secret).at(clock())
+
+
+def test_should_check_a_code_on_the_snapshot_kept_in_memory(nodes, account, clock):
+    """The code step's POST needs only the snapshot: served from memory as a page is, and the
+    session's generation checked by the UPDATE that takes the account's turn."""
+    here, _ = nodes
+    browser = here.test_client()
+    sign_in(browser, account, clock())
+    issued = at_code_step(here, browser, clock)
+    assert browser.get("/enroll/security-code").status_code == 200  # kept
+
+    seen = statements_during(
+        here, lambda: post(browser, "/enroll/security-code", {"code": code_of(issued, clock)})
+    )
+
+    assert not any(sql.lstrip().startswith("SELECT") and "FROM prescribers" in sql for sql in seen)
+    [turn] = [sql for sql in seen if sql.lstrip().startswith("UPDATE prescribers")]
+    assert "session_generation" in turn.split("WHERE", 1)[1]
+    assert browser.get("/enroll/name").status_code == 200
+
+
 def test_cant_post_a_code_from_a_session_ended_by_a_change_the_mark_missed(nodes, account, clock):
-    """A session kept on the second server is ended on the first, and Redis does not take the
-    new mark: the second server's kept snapshot still names the old generation. A POST that
-    reads only the snapshot reads it from the database: the session is signed out, and no
-    code is checked."""
+    """A session kept on the second server, at the code step, is ended on the first, and Redis
+    does not take the new mark: the second server's kept snapshot still names the old
+    generation. The code POST serves that snapshot from memory, but the UPDATE that would take
+    the account's turn finds another generation: the session is signed out, and no code is
+    checked or counted."""
     here, there = nodes
     acting, other = here.test_client(), there.test_client()
     sign_in(acting, account, clock(), token=account.tokens[0])
     sign_in(other, account, clock(), token=account.tokens[1])
-    assert other.get("/enroll/get-app").status_code == 200  # kept there
+    issued = at_code_step(there, other, clock)
+    assert other.get("/enroll/security-code").status_code == 200  # kept there
     here.extensions["snapshots"].client = redis.Redis(port=1, socket_connect_timeout=0.5)
     changed = post(acting, f"/tokens/{account.tokens[1].id}/disable", {"reason": "temporary"})
     assert changed.status_code == 303
 
-    refused = post(other, "/enroll/security-code", {"code": "123456"})
+    refused = post(other, "/enroll/security-code", {"code": code_of(issued, clock)})
 
     assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/sign-in")
     assert ENDED in page_text(other.get(refused.headers["Location"]))
     with there.app_context():
         assert db.session.get(Prescriber, account.id).code_failures == 0
+        floor = select(OathCredential.last_step).filter_by(credential_id=issued.credential_id)
+        assert db.session.scalar(floor) is None  # the code is still unused
+    assert other.get("/enroll/security-code").headers["Location"].startswith("/sign-in")
 
 
 @pytest.mark.parametrize("action", ["disable", "delete"])

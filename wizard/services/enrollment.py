@@ -56,7 +56,7 @@ def availability(
 
 @dataclass(frozen=True)
 class CodeCheck:
-    outcome: str  # an Outcome value, or "locked"
+    outcome: str  # an Outcome value, "locked", or "ended" (the session, by a change elsewhere)
     lock: Lock = Lock()
     reason: str = ""  # why the authority was unavailable
 
@@ -77,12 +77,16 @@ def check_code(
     action: str = "enrollment.code",
     second: str | None = None,
     token_id: int | None = None,
+    generation: int | None = None,
 ) -> CodeCheck:
     """Verify a code for one credential (adding, enabling, or confirming a token),
     counting failures toward the account's code lock. With second, two consecutive
     codes resynchronize an event-based token. With token_id, the token is the prescriber's
     and its authority checks the code against their binding (prescriber is then the row;
     otherwise the signed-in snapshot will do: a check reads only its id and NPI).
+
+    With generation (the session's), nothing is checked once the account's sessions have
+    been ended since: outcome "ended", for a snapshot that may be older than the account.
 
     An authority that cannot answer decides nothing: outcome unavailable, and the reserved
     attempt given back.
@@ -96,9 +100,11 @@ def check_code(
     question is in flight (no lock is held across the network)."""
     # Chosen once: with VIP configured, choosing asks the database whether we hold the seed.
     checker = authority().for_credential(credential_id)
-    ticket = lockout.reserve_code(prescriber.id, now, commit=not checker.in_process)
+    ticket = lockout.reserve_code(
+        prescriber.id, now, commit=not checker.in_process, generation=generation
+    )
     if not ticket.granted:
-        return CodeCheck("locked", ticket.lock)
+        return CodeCheck("ended" if ticket.ended else "locked", ticket.lock)
     try:
         return _checked(
             checker, ticket, prescriber, credential_id, code, now, action, second, token_id

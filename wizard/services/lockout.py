@@ -107,6 +107,7 @@ class Ticket:
     client: str = ""
     account_id: int | None = None  # (codes)
     held: bool = False  # the account's row held in the caller's transaction, nothing counted
+    ended: bool = False  # refused: the session's generation is no longer the account's
 
 
 def client() -> str:
@@ -190,8 +191,14 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
     )
 
 
-def reserve_code(account_id: int, now: datetime, *, commit: bool = True) -> Ticket:
+def reserve_code(
+    account_id: int, now: datetime, *, commit: bool = True, generation: int | None = None
+) -> Ticket:
     """Reserve one code check for a signed-in prescriber (adding or enabling a token).
+
+    With generation (the session's), the reservation is refused as ended when the account's
+    sessions were ended since (or the account removed): in the same UPDATE, so a request that
+    began on a snapshot from memory checks nothing for a session that has ended.
 
     Counts it and commits, unless commit is False: then the account's row is only held, in
     the caller's transaction, whose commit must follow the check at once (an authority that
@@ -200,13 +207,17 @@ def reserve_code(account_id: int, now: datetime, *, commit: bool = True) -> Tick
     each sees the count before it; fail() counts the attempt in that same transaction."""
     rules = policy(Counter.CODE)
     if commit:
-        row = count_code_attempt(account_id, rules, now)
+        row = count_code_attempt(account_id, rules, now, generation)
     else:
-        row = take_code_turn(account_id, rules, now)
+        row = take_code_turn(account_id, rules, now, generation)
     if row is None:
-        failures, until = code_count(account_id)
+        state = code_count(account_id)
         db.session.rollback()
-        return Ticket(Counter.CODE, False, _code_lock(failures, until, now))
+        if state is None or generation not in (None, state.session_generation):
+            return Ticket(Counter.CODE, False, ended=True)
+        return Ticket(
+            Counter.CODE, False, _code_lock(state.code_failures, state.code_locked_until, now)
+        )
     if commit:
         db.session.commit()
     return Ticket(
@@ -247,7 +258,10 @@ def _code_lock(failures: int, until: datetime | None, now: datetime) -> Lock:
 def code_state(account_id: int, now: datetime) -> Lock:
     """Where the account's code counter stands, read now (for the code step's page, or after
     an attempt's outcome)."""
-    return _code_lock(*code_count(account_id), now)
+    state = code_count(account_id)
+    if state is None:  # removed since the request began
+        return Lock()
+    return _code_lock(state.code_failures, state.code_locked_until, now)
 
 
 def fail(

@@ -34,9 +34,11 @@ def unlocked(column, now):
 # The code counter's statements, built once: only the account, the time and the ends of the
 # locks a failure would start change between requests.
 _PRESCRIBERS = Prescriber.__table__
-_CODE_STATE = select(_PRESCRIBERS.c.code_failures, _PRESCRIBERS.c.code_locked_until).where(
-    _PRESCRIBERS.c.id == bindparam("account")
-)
+_CODE_STATE = select(
+    _PRESCRIBERS.c.code_failures,
+    _PRESCRIBERS.c.code_locked_until,
+    _PRESCRIBERS.c.session_generation,
+).where(_PRESCRIBERS.c.id == bindparam("account"))
 _CODE_CLEARED = (
     update(_PRESCRIBERS)
     .where(_PRESCRIBERS.c.id == bindparam("account"))
@@ -44,53 +46,69 @@ _CODE_CLEARED = (
 )
 
 
-def _when_allowed(rules: LockPolicy) -> Update:
-    """An UPDATE of the account's row while its code counter allows an attempt."""
+def _when_allowed(rules: LockPolicy, generation: bool) -> Update:
+    """An UPDATE of the account's row while its code counter allows an attempt, and with
+    generation, while its sessions' generation is the parameter generation."""
     table = _PRESCRIBERS
-    return (
-        update(table)
-        .where(
-            table.c.id == bindparam("account"),
-            unlocked(table.c.code_locked_until, bindparam("now", type_=UTCDateTime())),
-            table.c.code_failures < rules.hard_limit,
-        )
-        .returning(table.c.code_failures, table.c.code_locked_until)
-    )
+    allowed = [
+        table.c.id == bindparam("account"),
+        unlocked(table.c.code_locked_until, bindparam("now", type_=UTCDateTime())),
+        table.c.code_failures < rules.hard_limit,
+    ]
+    if generation:
+        allowed.append(table.c.session_generation == bindparam("generation"))
+    return update(table).where(*allowed).returning(table.c.code_failures, table.c.code_locked_until)
 
 
 @cache  # built once per policy
-def _code_reservation(rules: LockPolicy) -> Update:
-    return _when_allowed(rules).values(
+def _code_reservation(rules: LockPolicy, generation: bool) -> Update:
+    return _when_allowed(rules, generation).values(
         code_failures=_PRESCRIBERS.c.code_failures + 1,
         code_locked_until=lock_expression(_PRESCRIBERS.c.code_failures + 1, rules),
     )
 
 
 @cache
-def _code_turn(rules: LockPolicy) -> Update:
+def _code_turn(rules: LockPolicy, generation: bool) -> Update:
     # Writes the count as it is: the write is what takes the row's lock (PostgreSQL) or the
     # database's write lock (SQLite).
-    return _when_allowed(rules).values(code_failures=_PRESCRIBERS.c.code_failures)
+    return _when_allowed(rules, generation).values(code_failures=_PRESCRIBERS.c.code_failures)
 
 
-def count_code_attempt(account_id: int, rules: LockPolicy, now: datetime) -> Row | None:
-    """One code check counted and its lock set, in one UPDATE ... RETURNING, unless the
-    account is locked: (code_failures, code_locked_until) as they now stand, or None."""
+def _values(account_id: int, now: datetime, generation: int | None) -> dict:
     values = {"account": account_id, "now": now}
+    if generation is not None:
+        values["generation"] = generation
+    return values
+
+
+def count_code_attempt(
+    account_id: int, rules: LockPolicy, now: datetime, generation: int | None = None
+) -> Row | None:
+    """One code check counted and its lock set, in one UPDATE ... RETURNING, unless the
+    account is locked (or, with generation, its sessions' generation is another):
+    (code_failures, code_locked_until) as they now stand, or None."""
+    values = _values(account_id, now, generation)
     values.update((f"until_{n}", now + lock) for n, lock in rules.tiers())
-    return db.session.execute(_code_reservation(rules), values).one_or_none()
+    statement = _code_reservation(rules, generation is not None)
+    return db.session.execute(statement, values).one_or_none()
 
 
-def take_code_turn(account_id: int, rules: LockPolicy, now: datetime) -> Row | None:
+def take_code_turn(
+    account_id: int, rules: LockPolicy, now: datetime, generation: int | None = None
+) -> Row | None:
     """The account's row held until the transaction ends, nothing counted, unless the account
-    is locked: (code_failures, code_locked_until) as they stand, or None. A check made while
-    it is held is counted afterwards (count_code_attempt) only if it fails."""
-    return db.session.execute(_code_turn(rules), {"account": account_id, "now": now}).one_or_none()
+    is locked (or, with generation, its sessions' generation is another): (code_failures,
+    code_locked_until) as they stand, or None. A check made while it is held is counted
+    afterwards (count_code_attempt) only if it fails."""
+    statement = _code_turn(rules, generation is not None)
+    return db.session.execute(statement, _values(account_id, now, generation)).one_or_none()
 
 
-def code_count(account_id: int) -> Row:
-    """(code_failures, code_locked_until) of the account."""
-    return db.session.execute(_CODE_STATE, {"account": account_id}).one()
+def code_count(account_id: int) -> Row | None:
+    """(code_failures, code_locked_until, session_generation) of the account; None when it
+    has been removed."""
+    return db.session.execute(_CODE_STATE, {"account": account_id}).one_or_none()
 
 
 def clear_code_count(account_id: int) -> None:

@@ -23,6 +23,8 @@ from wizard.domain.activity import idle_expired, minute
 from wizard.services import accounts, helpdesk
 
 if TYPE_CHECKING:
+    from werkzeug.wrappers import Response
+
     from wizard.store.models import Prescriber
 
 SEEN = "seen_minute"  # the minute of the last action (wizard.domain.activity)
@@ -112,8 +114,11 @@ def _background_request() -> bool:
 
 def snapshot_only(view):
     """Marks a view that changes something but needs only the signed-in snapshot (the id,
-    NPI and token count), never the prescriber's row: its request reads the snapshot from
-    the database, not the row (the ORM's work saved), and not from a process's memory."""
+    NPI and token count), never the prescriber's row: its request reads the snapshot as a
+    page does, from a process's memory while the change mark holds. Such a view must check
+    session_generation() in the transaction of its change, and answer a session found ended
+    there with ended_elsewhere(): a change whose mark Redis did not take leaves the snapshot
+    naming the old generation for up to a minute."""
     view.snapshot_only = True
     return view
 
@@ -193,12 +198,11 @@ def _load_prescriber() -> None:
 
 def _read_signed_in(prescriber_id: int) -> accounts.SignedIn | None:
     """A GET only shows: the snapshot is read directly, or served from memory while the
-    change mark read with the session is the one it was kept under. Any other request may
-    change something and will load the row anyway: the snapshot is taken from it (one read,
-    not two; on PostgreSQL one round trip fewer), unless the view needs only the snapshot."""
-    if request.method not in ("GET", "HEAD") and getattr(_view(), "snapshot_only", False):
-        return accounts.signed_in(prescriber_id, getattr(session, "mark", None), fresh=True)
-    if request.method in ("GET", "HEAD"):
+    change mark read with the session is the one it was kept under; so does a view that
+    checks the generation itself (snapshot_only). Any other request may change something and
+    will load the row anyway: the snapshot is taken from it (one read, not two; on
+    PostgreSQL one round trip fewer)."""
+    if request.method in ("GET", "HEAD") or getattr(_view(), "snapshot_only", False):
         mark = getattr(session, "mark", None)
         found = accounts.signed_in(prescriber_id, mark)
         if found is not None and mark is not None and not current(found, session):
@@ -227,11 +231,28 @@ def current_prescriber() -> Prescriber:
     return row
 
 
+def session_generation() -> int:
+    """The generation of the prescriber's sessions this session was signed in under."""
+    return session.get("generation", 0)
+
+
+def ended_elsewhere() -> Response:
+    """A view found the session ended by a change elsewhere: signed out and told why, as a
+    request that finds it at its start is."""
+    sign_out()
+    flash(ENDED_ELSEWHERE, "info")
+    return _to_sign_in()
+
+
+def _to_sign_in() -> Response:
+    return redirect(url_for("auth.sign_in_page", next=request.full_path.rstrip("?")))
+
+
 def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if signed_in() is None:
-            return redirect(url_for("auth.sign_in_page", next=request.full_path.rstrip("?")))
+            return _to_sign_in()
         return view(*args, **kwargs)
 
     return wrapped

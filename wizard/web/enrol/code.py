@@ -15,7 +15,13 @@ from wizard.web.enrol.forms import CodeForm
 from wizard.web.enrol.routes import go_to, guarded, platform_of, render_step, store_progress
 from wizard.web.forms import add_error
 from wizard.web.limits import code_limit
-from wizard.web.session import now, signed_in, snapshot_only
+from wizard.web.session import (
+    ended_elsewhere,
+    now,
+    session_generation,
+    signed_in,
+    snapshot_only,
+)
 from wizard.web.support import note_error
 
 
@@ -65,7 +71,10 @@ def save_security_code(progress: Progress):
         form.code.data,
         now(),
         second=form.next_code.data if progress.resync else None,
+        generation=session_generation(),
     )
+    if check.outcome == "ended":
+        return ended_elsewhere()
     if check.outcome == Outcome.OUT_OF_SYNC:
         progress.resync = True
         store_progress(progress)
