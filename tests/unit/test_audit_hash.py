@@ -1,5 +1,6 @@
-"""The audit chain's hash, as PostgreSQL computes it from chain_tail and as verification
-recomputes it with chain_hash: one text, whatever the event holds."""
+"""The audit chain's hash over chain_tail, as the PostgreSQL statement builds its text, and
+as verification recomputes it with chain_hash: one text, whatever the event holds. (The
+statement itself runs in tests/web/test_audit_chain.py.)"""
 
 import hashlib
 import json
