@@ -18,6 +18,7 @@ from support.pages import page_text
 from werkzeug.test import TestResponse
 
 from wizard.extensions import db
+from wizard.services import sandbox
 from wizard.store.models import AuditEvent, Prescriber, SignInThrottle, Token
 
 NOT_SIGNED_IN = "We could not sign you in with those details"
@@ -58,6 +59,16 @@ def sign_in(client: FlaskClient, account, at: datetime, token=None) -> None:
     second = code_step(client, token.id, token.code(at=at))
     assert second.status_code == 303, page_text(second)[:800]
     assert second.headers["Location"] == "/"
+
+
+def at_code_step(app: Flask, client: FlaskClient, clock) -> sandbox.Issued:
+    """A practice credential issued, and the wizard taken to its security code step with it."""
+    with app.app_context():
+        issued = sandbox.issue(clock())
+    post(client, "/enroll/get-app", {"platform": "iphone", "different_device": "y"})
+    moved = post(client, "/enroll/credential-id", {"credential_id": issued.credential_id})
+    assert moved.headers["Location"] == "/enroll/security-code"
+    return issued
 
 
 def audit_events(app: Flask, action: str | None = None, prescriber_id: int | None = None):

@@ -12,12 +12,11 @@ from datetime import timedelta
 
 import pytest
 from helpdesk_helpers import footer_code, make_agent, sign_in_agent
-from signing import audit_events, post, prescriber, sign_in
+from signing import at_code_step, audit_events, post, prescriber, sign_in
 from sqlalchemy import event
 from support.pages import page_text
 
 from wizard.extensions import db, limiter
-from wizard.services import sandbox
 from wizard.web.limits import no_limit_applies
 
 HOME = "198.51.100.20"
@@ -43,15 +42,6 @@ def signed_in(client, make_account, clock):
 def wrong(token, at) -> str:
     near = {token.code(at=at + timedelta(seconds=s)) for s in (-30, 0, 30)}
     return next(c for c in ("000000", "111111", "222222") if c not in near)
-
-
-def at_code_step(app, client, clock) -> sandbox.Issued:
-    with app.app_context():
-        issued = sandbox.issue(clock())
-    post(client, "/enroll/get-app", {"platform": "iphone", "different_device": "y"})
-    response = post(client, "/enroll/credential-id", {"credential_id": issued.credential_id})
-    assert response.headers["Location"] == "/enroll/security-code"
-    return issued
 
 
 def assert_too_many(response) -> None:

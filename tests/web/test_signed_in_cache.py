@@ -13,7 +13,7 @@ import pytest
 import redis
 from cluster.redis_server import RedisServer
 from flask import Flask
-from signing import post, sign_in
+from signing import at_code_step, post, sign_in
 from sqlalchemy import event, select
 from support.accounts import account_maker
 from support.csrf import SESSION_COOKIE, session_cookie
@@ -108,15 +108,6 @@ def test_should_read_the_prescriber_again_on_a_post(nodes, account, clock):
         here,
         lambda: post(browser, "/enroll/get-app", {"platform": "iphone", "different_device": "y"}),
     )
-
-
-def at_code_step(app: Flask, browser, clock) -> sandbox.Issued:
-    with app.app_context():
-        issued = sandbox.issue(clock())
-    post(browser, "/enroll/get-app", {"platform": "iphone", "different_device": "y"})
-    moved = post(browser, "/enroll/credential-id", {"credential_id": issued.credential_id})
-    assert moved.headers["Location"] == "/enroll/security-code"
-    return issued
 
 
 def code_of(issued: sandbox.Issued, clock) -> str:
