@@ -112,9 +112,9 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 # Runs pytest even when ruff finds problems, so one run reports both; fails if either failed.
-# The example suites spend most of their time waiting for the next 30-second code, so they run
-# alongside the tests that need no browser (their output follows those tests'); the cluster
-# tests run last, alone on the machine.
+# The example suites spend much of their time waiting for a token's next 30-second code, so in
+# the full run they go alongside the tests that need no browser (their output follows those
+# tests'); with PYTEST_ARGS they run after it. The cluster tests run last, alone on the machine.
 test: setup test-services $(if $(filter 1,$(EXAMPLES)),$(EXAMPLES_NPM_STAMP))
 	@status=0; \
 	echo "==> ruff check ."; \
@@ -122,27 +122,29 @@ test: setup test-services $(if $(filter 1,$(EXAMPLES)),$(EXAMPLES_NPM_STAMP))
 	export PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	examples_log=$$(mktemp); examples=; \
 	trap 'rm -f "$$examples_log"' EXIT; \
-	if [ "$(EXAMPLES)" = 1 ]; then \
-	  echo "==> The testing kit's example suites (scripts/test-examples), alongside the next tests"; \
-	  scripts/test-examples >"$$examples_log" 2>&1 & examples=$$!; \
-	fi; \
 	if [ -n "$(strip $(PYTEST_ARGS))" ]; then \
 	  echo "==> pytest $(PYTEST_ARGS)"; \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
 	else \
+	  if [ "$(EXAMPLES)" = 1 ]; then \
+	    echo "==> The testing kit's example suites (scripts/test-examples), alongside the next run"; \
+	    scripts/test-examples >"$$examples_log" 2>&1 & examples=$$!; \
+	  fi; \
 	  echo "==> pytest in $(JOBS) processes: tests/unit, tests/web and tests/faults (on SQLite and PostgreSQL)"; \
 	  $(BIN)/python -m pytest -n $(JOBS) tests/unit tests/web tests/faults || status=1; \
-	fi; \
-	if [ -n "$$examples" ]; then \
-	  echo "==> The testing kit's example suites' output"; \
-	  wait $$examples || { status=1; echo "==> The example suites failed." >&2; }; \
-	  cat "$$examples_log"; \
-	fi; \
-	if [ -z "$(strip $(PYTEST_ARGS))" ]; then \
+	  if [ -n "$$examples" ]; then \
+	    echo "==> The testing kit's example suites' output"; \
+	    wait $$examples || { status=1; echo "==> The example suites failed." >&2; }; \
+	    cat "$$examples_log"; \
+	  fi; \
 	  echo "==> pytest in $(JOBS) processes, a file to each: tests/e2e (Chromium) and tests/testing"; \
 	  $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests/e2e tests/testing || status=1; \
 	  echo "==> pytest: tests/cluster (nginx, two app nodes, PostgreSQL, Redis), alone on the machine"; \
 	  $(BIN)/python -m pytest tests/cluster || status=1; \
+	fi; \
+	if [ "$(EXAMPLES)" = 1 ] && [ -n "$(strip $(PYTEST_ARGS))" ]; then \
+	  echo "==> The testing kit's example suites (scripts/test-examples)"; \
+	  scripts/test-examples || status=1; \
 	fi; \
 	if [ $$status -ne 0 ]; then echo "==> make test failed (see the ruff, pytest or example output above)." >&2; fi; \
 	exit $$status
