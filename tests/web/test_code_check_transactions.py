@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import pyotp
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from wizard.domain.otp import Outcome, Verdict
 from wizard.domain.tokens import Status
@@ -119,6 +119,67 @@ def test_should_write_the_accounts_row_again_only_to_count_or_clear(
     assert result.accepted is right
     assert len(updates) == writes, updates
     assert failures(app, demo_seeded["npi"]) == left
+
+
+def test_should_hold_the_turn_for_the_writes_alone_when_a_code_is_accepted(
+    app, clock, demo_seeded, vip
+):
+    """A code checked in this process is judged before the account's turn is taken: from the
+    UPDATE that takes the turn (on SQLite, the database's write lock) to the commit, nothing
+    is read but what the writes return."""
+    issued = vip.issue()
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    with watching(app, "before_cursor_execute", note):
+        result = check(app, clock, demo_seeded["npi"], issued.credential_id, vip.code(issued))
+
+    assert result.accepted
+    turn = next(i for i, s in enumerate(statements) if s.startswith("UPDATE prescribers"))
+    read = next(i for i, s in enumerate(statements) if s.startswith("SELECT oath_credentials"))
+    assert read < turn, statements
+    assert not any(s.startswith("SELECT") for s in statements[turn:]), statements[turn:]
+
+
+def test_should_judge_a_code_again_when_its_step_was_taken_after_it_was_judged(
+    app, clock, demo_seeded, vip
+):
+    """Between the code's first judgment and the account's turn, another check takes the
+    same step (the same code, sent twice at once): the code is judged again, as the floor
+    now stands, and refused as reused; the step stays taken once."""
+    issued = vip.issue()
+    code = vip.code(issued)
+    with app.app_context():
+        engine = db.engine
+    step = int(clock().timestamp()) // 30
+    raced = []
+
+    def take_step_first(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("UPDATE prescribers") and not raced:
+            raced.append(1)
+            with engine.begin() as other:  # the other request, committed first
+                other.execute(
+                    update(OathCredential)
+                    .where(OathCredential.credential_id == issued.credential_id)
+                    .values(last_step=step)
+                )
+
+    with watching(app, "before_cursor_execute", take_step_first):
+        result = check(app, clock, demo_seeded["npi"], issued.credential_id, code)
+
+    assert raced
+    assert result.outcome == Outcome.REUSED
+    assert failures(app, demo_seeded["npi"]) == 1
+    with app.app_context():
+        floor = db.session.scalar(
+            select(OathCredential.last_step).where(
+                OathCredential.credential_id == issued.credential_id
+            )
+        )
+    assert floor == step
+    assert [e.outcome for e in audit_events(app)] == ["reused"]
 
 
 def test_should_commit_the_reservation_before_a_remote_authority_is_asked(app, clock, demo_seeded):

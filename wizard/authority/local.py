@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Row, bindparam, select
@@ -21,7 +21,7 @@ from wizard.domain.otp import (
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import OathCredential, Prescriber
-from wizard.store.replay import consume_step
+from wizard.store.replay import consume_step, consume_step_from
 
 # When no credential accepts a code, the most telling refusal is the one reported.
 _TELLING = (Outcome.REUSED, Outcome.OUT_OF_SYNC, Outcome.WRONG, Outcome.UNKNOWN)
@@ -43,6 +43,18 @@ _SEED = select(
     _SEEDS.c.last_step,
 ).where(_SEEDS.c.credential_id == bindparam("credential"))
 _KNOWN = select(_SEEDS.c.id).where(_SEEDS.c.credential_id == bindparam("credential"))
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A code accepted on a credential as it was read before the check's transaction held
+    anything (LocalOathAuthority.prejudge): its step is taken only if the credential's floor
+    is still the one read."""
+
+    credential_id: str
+    row_id: int
+    floor: int | None
+    verdict: Verdict
 
 
 class LocalOathAuthority:
@@ -78,6 +90,26 @@ class LocalOathAuthority:
         if verdict.outcome is Outcome.WRONG and out_of_sync(oath, code, row.last_step):
             return Verdict(Outcome.OUT_OF_SYNC)
         return self._consume(row, verdict)
+
+    def prejudge(self, credential_id: str, code: str, now: datetime) -> Judged | None:
+        """The credential read, its seed opened and the code judged, writing nothing, so that
+        a caller can do it before taking the account's turn (on SQLite, the database's write
+        lock), which is then held for the writes alone. Only an acceptance is kept: any other
+        outcome is judged again, as it stands, by verify() in the turn."""
+        row = self._row(credential_id)
+        if row is None:
+            return None
+        verdict = judge(self.secret_of(row), code, now, row.last_step)
+        return Judged(credential_id, row.id, row.last_step, verdict) if verdict.accepted else None
+
+    def take(self, judged: Judged) -> Verdict | None:
+        """The prejudged acceptance, its step taken, if the credential's floor has not moved
+        since it was read; None if it has (another check took a step meanwhile): then the code
+        must be verified again."""
+        step = judged.verdict.step
+        if consume_step_from(OathCredential.last_step, judged.row_id, judged.floor, step):
+            return judged.verdict
+        return None
 
     def authenticate(
         self, holder: Prescriber, credential_ids: Sequence[str], code: str, now: datetime

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from wizard.authority import AuthorityUnavailable, BindingRefused, authority
+from wizard.authority.local import Judged
 from wizard.domain import backup
 from wizard.domain.backup import Answer, Backup
 from wizard.domain.otp import Outcome
@@ -95,11 +96,19 @@ def check_code(
     this process, the reservation (the account's row held), the check, its outcome (a failure
     counted, its lock set) and the audit event are one transaction with one commit: the
     reserving UPDATE makes parallel attempts wait until then, and a failure anywhere rolls
-    back all of it, the replay floor included. When the authority is remote, the attempt is
+    back all of it, the replay floor included. A plain check of a seed we hold is judged
+    before the reservation, writing nothing, and its acceptance used only once the reservation
+    is granted, its step taken only if the replay floor has not moved since it was read (else
+    the code is verified again in the turn). When the authority is remote, the attempt is
     counted and its lock set first, and committed, so that parallel attempts count while the
     question is in flight (no lock is held across the network)."""
     # Chosen once: with VIP configured, choosing asks the database whether we hold the seed.
     checker = authority().for_credential(credential_id)
+    # Judged before the turn is taken, so that the turn (on SQLite, the whole database's write
+    # lock) is held for the writes alone; its acceptance is used only once the turn is granted.
+    judged = None
+    if checker is authority().local and second is None and token_id is None:
+        judged = checker.prejudge(credential_id, code, now)
     ticket = lockout.reserve_code(
         prescriber.id, now, commit=not checker.in_process, generation=generation
     )
@@ -107,7 +116,7 @@ def check_code(
         return CodeCheck("ended" if ticket.ended else "locked", ticket.lock)
     try:
         return _checked(
-            checker, ticket, prescriber, credential_id, code, now, action, second, token_id
+            checker, ticket, prescriber, credential_id, code, now, action, second, token_id, judged
         )
     except BaseException:
         db.session.rollback()
@@ -124,6 +133,7 @@ def _checked(
     action: str,
     second: str | None,
     token_id: int | None,
+    judged: Judged | None = None,
 ) -> CodeCheck:
     """The reserved attempt checked, and its outcome recorded and committed."""
     try:
@@ -132,7 +142,7 @@ def _checked(
         elif token_id is not None:
             verdict = checker.authenticate(prescriber, [credential_id], code, now)
         else:
-            verdict = checker.verify(credential_id, code, now)
+            verdict = (judged and checker.take(judged)) or checker.verify(credential_id, code, now)
     except AuthorityUnavailable as error:
         lockout.give_back(ticket)
         outages.record(

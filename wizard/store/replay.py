@@ -7,19 +7,20 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from wizard.extensions import db
 
-_raises: dict[tuple[type, str], Update] = {}  # built once per floor column
+_raises: dict[tuple[type, str, bool], Update] = {}  # built once per floor column and kind
 
 
-def _raise(floor: InstrumentedAttribute) -> Update:
-    key = (floor.class_, floor.key)
+def _raise(floor: InstrumentedAttribute, from_read: bool = False) -> Update:
+    key = (floor.class_, floor.key, from_read)
     if key not in _raises:
         table = floor.class_.__table__
         column = table.c[floor.key]
         step = bindparam("step", type_=column.type)
+        below = or_(column.is_(None), column < step)
+        if from_read:  # still exactly the floor that was read (None included)
+            below = column.is_not_distinct_from(bindparam("read", type_=column.type))
         _raises[key] = (
-            update(table)
-            .where(table.c.id == bindparam("row"), or_(column.is_(None), column < step))
-            .values({column: step})
+            update(table).where(table.c.id == bindparam("row"), below).values({column: step})
         )
     return _raises[key]
 
@@ -29,4 +30,15 @@ def consume_step(floor: InstrumentedAttribute, row_id: int, step: int) -> bool:
     statement that checks it is still below step, so that of two requests racing with one
     code only one is accepted. True when this request took the step. The caller commits."""
     taken = db.session.execute(_raise(floor), {"row": row_id, "step": step})
+    return taken.rowcount == 1
+
+
+def consume_step_from(
+    floor: InstrumentedAttribute, row_id: int, read: int | None, step: int
+) -> bool:
+    """Raise the floor to step only if it is still `read`, the value a code was judged
+    against (read before the caller's transaction held anything; `step` above it): True
+    when this request took the step. False when the floor moved since: the code must be
+    judged again against the floor as it now stands. The caller commits."""
+    taken = db.session.execute(_raise(floor, True), {"row": row_id, "read": read, "step": step})
     return taken.rowcount == 1
