@@ -39,8 +39,18 @@ PARTS = {
         ("open the server-side session (SELECT)", "wizard/web/server_session.py", "open_session"),
         ("load the prescriber (before_request)", "wizard/web/session.py", "_load_prescriber"),
         ("CSRF + form validation", "flask_wtf/form.py", "validate_on_submit"),
-        ("check_code (lock, verify, audit, COMMIT)", "wizard/services/enrollment.py", "check_code"),
-        ("  of which the OATH authority's verify", "wizard/authority/local.py", "verify"),
+        (
+            "check_code (judge, turn, step, audit, COMMIT)",
+            "wizard/services/enrollment.py",
+            "check_code",
+        ),
+        ("  of which judging the code, before the turn", "wizard/authority/local.py", "prejudge"),
+        (
+            "  of which the turn (the account's row, or SQLite's lock)",
+            "wizard/services/lockout.py",
+            "reserve_code",
+        ),
+        ("  of which taking the step, in the turn", "wizard/authority/local.py", "take"),
         ("  of which audit.record (hash chain)", "wizard/services/audit.py", "record"),
         ("save the session (when changed)", "wizard/web/server_session.py", "save_session"),
         (

@@ -21,7 +21,7 @@ from wizard.domain.otp import (
 from wizard.extensions import db
 from wizard.store.crypto import SeedCipher
 from wizard.store.models import OathCredential, Prescriber
-from wizard.store.replay import consume_step, consume_step_from
+from wizard.store.replay import StepClaim, claim_step, consume_step
 
 # When no credential accepts a code, the most telling refusal is the one reported.
 _TELLING = (Outcome.REUSED, Outcome.OUT_OF_SYNC, Outcome.WRONG, Outcome.UNKNOWN)
@@ -49,12 +49,10 @@ _KNOWN = select(_SEEDS.c.id).where(_SEEDS.c.credential_id == bindparam("credenti
 class Judged:
     """A code accepted on a credential as it was read before the check's transaction held
     anything (LocalOathAuthority.prejudge): its step is taken only if the credential's floor
-    is still the one read."""
+    is still the one read (claim)."""
 
-    credential_id: str
-    row_id: int
-    floor: int | None
     verdict: Verdict
+    claim: StepClaim
 
 
 class LocalOathAuthority:
@@ -100,16 +98,20 @@ class LocalOathAuthority:
         if row is None:
             return None
         verdict = judge(self.secret_of(row), code, now, row.last_step)
-        return Judged(credential_id, row.id, row.last_step, verdict) if verdict.accepted else None
+        if not verdict.accepted:
+            return None
+        return Judged(
+            verdict, StepClaim(OathCredential.last_step, row.id, row.last_step, verdict.step)
+        )
 
-    def take(self, judged: Judged) -> Verdict | None:
+    def take(self, judged: Judged, taken: bool | None = None) -> Verdict | None:
         """The prejudged acceptance, its step taken, if the credential's floor has not moved
         since it was read; None if it has (another check took a step meanwhile): then the code
-        must be verified again."""
-        step = judged.verdict.step
-        if consume_step_from(OathCredential.last_step, judged.row_id, judged.floor, step):
-            return judged.verdict
-        return None
+        must be verified again. taken: whether the step was already claimed with the
+        account's turn (None: not tried there, so claimed here)."""
+        if taken is None:
+            taken = claim_step(judged.claim)
+        return judged.verdict if taken else None
 
     def authenticate(
         self, holder: Prescriber, credential_ids: Sequence[str], code: str, now: datetime

@@ -110,7 +110,11 @@ def check_code(
     if checker is authority().local and second is None and token_id is None:
         judged = checker.prejudge(credential_id, code, now)
     ticket = lockout.reserve_code(
-        prescriber.id, now, commit=not checker.in_process, generation=generation
+        prescriber.id,
+        now,
+        commit=not checker.in_process,
+        generation=generation,
+        claim=judged.claim if judged else None,
     )
     if not ticket.granted:
         return CodeCheck("ended" if ticket.ended else "locked", ticket.lock)
@@ -142,7 +146,8 @@ def _checked(
         elif token_id is not None:
             verdict = checker.authenticate(prescriber, [credential_id], code, now)
         else:
-            verdict = (judged and checker.take(judged)) or checker.verify(credential_id, code, now)
+            taken = judged and checker.take(judged, ticket.step_taken)
+            verdict = taken or checker.verify(credential_id, code, now)
     except AuthorityUnavailable as error:
         lockout.give_back(ticket)
         outages.record(

@@ -40,6 +40,7 @@ from wizard.store.counters import (
     unlocked,
 )
 from wizard.store.models import HelpdeskAgent, Prescriber, SignInThrottle
+from wizard.store.replay import StepClaim
 from wizard.store.upsert import insert_for
 
 FORGET_AFTER = timedelta(days=30)  # an address's failures are dropped once this quiet
@@ -108,6 +109,9 @@ class Ticket:
     account_id: int | None = None  # (codes)
     held: bool = False  # the account's row held in the caller's transaction, nothing counted
     ended: bool = False  # refused: the session's generation is no longer the account's
+    # Held with a claim (a code judged right before): whether its step was taken with the
+    # turn; None when it was not tried there (the caller takes it).
+    step_taken: bool | None = None
 
 
 def client() -> str:
@@ -192,7 +196,12 @@ def _reserve_sign_in(kind: Kind, typed: str, now: datetime, resetting: bool) -> 
 
 
 def reserve_code(
-    account_id: int, now: datetime, *, commit: bool = True, generation: int | None = None
+    account_id: int,
+    now: datetime,
+    *,
+    commit: bool = True,
+    generation: int | None = None,
+    claim: StepClaim | None = None,
 ) -> Ticket:
     """Reserve one code check for a signed-in prescriber (adding or enabling a token).
 
@@ -204,12 +213,16 @@ def reserve_code(
     the caller's transaction, whose commit must follow the check at once (an authority that
     answers in this process). The UPDATE that holds it keeps the row (PostgreSQL) or the
     database's write lock (SQLite) until then, so parallel checks still wait their turn and
-    each sees the count before it; fail() counts the attempt in that same transaction."""
+    each sees the count before it; fail() counts the attempt in that same transaction.
+
+    With claim (held only: a code judged right before the turn), the claimed step is taken
+    with the turn where the database can do both in one statement (ticket.step_taken)."""
     rules = policy(Counter.CODE)
+    step_taken = None
     if commit:
         row = count_code_attempt(account_id, rules, now, generation)
     else:
-        row = take_code_turn(account_id, rules, now, generation)
+        row, step_taken = take_code_turn(account_id, rules, now, generation, claim)
     if row is None:
         state = code_count(account_id)
         db.session.rollback()
@@ -227,6 +240,7 @@ def reserve_code(
         locks_until=row.code_locked_until,
         account_id=account_id,
         held=not commit,
+        step_taken=step_taken,
     )
 
 

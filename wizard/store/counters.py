@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Row, Update, bindparam, case, literal, or_, select, update
+from sqlalchemy import Row, Select, Update, bindparam, case, exists, literal, or_, select, update
 
 from wizard.domain.lockout import LockPolicy
 from wizard.extensions import db
 from wizard.store.models import Prescriber, UTCDateTime
+from wizard.store.replay import StepClaim
 
 
 def lock_expression(count, rules: LockPolicy, now: datetime | None = None):
@@ -95,14 +96,47 @@ def count_code_attempt(
 
 
 def take_code_turn(
-    account_id: int, rules: LockPolicy, now: datetime, generation: int | None = None
-) -> Row | None:
+    account_id: int,
+    rules: LockPolicy,
+    now: datetime,
+    generation: int | None = None,
+    claim: StepClaim | None = None,
+) -> tuple[Row | None, bool | None]:
     """The account's row held until the transaction ends, nothing counted, unless the account
     is locked (or, with generation, its sessions' generation is another): (code_failures,
     code_locked_until) as they stand, or None. A check made while it is held is counted
-    afterwards (count_code_attempt) only if it fails."""
+    afterwards (count_code_attempt) only if it fails.
+
+    With claim (a code already judged right), on PostgreSQL the claimed step is taken in the
+    same statement, one round trip, if the turn is granted: then second is whether it was
+    taken. Elsewhere (SQLite has no UPDATE in a WITH) second is None: the caller claims it."""
+    values = _values(account_id, now, generation)
+    if claim is not None and db.engine.dialect.name == "postgresql":
+        statement = _code_turn_claiming(rules, generation is not None, claim.statement())
+        row = db.session.execute(statement, values | claim.params()).one_or_none()
+        return row, None if row is None else row.step_taken
     statement = _code_turn(rules, generation is not None)
-    return db.session.execute(statement, _values(account_id, now, generation)).one_or_none()
+    return db.session.execute(statement, values).one_or_none(), None
+
+
+_claiming: dict[tuple, Select] = {}  # built once per policy and floor
+
+
+def _code_turn_claiming(rules: LockPolicy, generation: bool, claim: Update) -> Select:
+    """PostgreSQL: the turn's UPDATE, and the claim's only where the turn returned a row.
+    The claim waits on the turn (its WHERE reads it), so the account's row is locked before
+    the credential's, the order of every code check."""
+    key = (rules, generation, claim)
+    if key not in _claiming:
+        turn = _code_turn(rules, generation).cte("turn")
+        table = claim.table
+        taken = claim.where(exists(turn.select())).returning(table.c.id).cte("taken")
+        _claiming[key] = select(
+            turn.c.code_failures,
+            turn.c.code_locked_until,
+            exists(taken.select()).label("step_taken"),
+        )
+    return _claiming[key]
 
 
 def code_count(account_id: int) -> Row | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Update, bindparam, or_, update
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -33,12 +35,25 @@ def consume_step(floor: InstrumentedAttribute, row_id: int, step: int) -> bool:
     return taken.rowcount == 1
 
 
-def consume_step_from(
-    floor: InstrumentedAttribute, row_id: int, read: int | None, step: int
-) -> bool:
-    """Raise the floor to step only if it is still `read`, the value a code was judged
-    against (read before the caller's transaction held anything; `step` above it): True
-    when this request took the step. False when the floor moved since: the code must be
-    judged again against the floor as it now stands. The caller commits."""
-    taken = db.session.execute(_raise(floor, True), {"row": row_id, "read": read, "step": step})
-    return taken.rowcount == 1
+@dataclass(frozen=True)
+class StepClaim:
+    """A step to take on a row's floor only if the floor is still `read`, the value a code
+    was judged against before the caller's transaction held anything (`step` is above it)."""
+
+    floor: InstrumentedAttribute
+    row_id: int
+    read: int | None
+    step: int
+
+    def statement(self) -> Update:
+        return _raise(self.floor, from_read=True)
+
+    def params(self) -> dict:
+        return {"row": self.row_id, "read": self.read, "step": self.step}
+
+
+def claim_step(claim: StepClaim) -> bool:
+    """Take the claimed step: True when this request took it; False when the floor moved
+    since it was read, and the code must be judged again as the floor now stands. The
+    caller commits."""
+    return db.session.execute(claim.statement(), claim.params()).rowcount == 1
