@@ -43,7 +43,7 @@ def measure(r: dict, workdir: Path) -> dict:
     log("the cluster: PostgreSQL, Redis, two nodes and nginx (scripts/cluster)")
     with Cluster(port=0, sandbox=True, settings=settings) as cluster:
         app = build_app(cluster.settings)
-        accounts, pool = prepare_database(app, 2 * CONCURRENCY + CODE_SESSIONS, credentials=10_000)
+        accounts, pool = prepare_database(app, 2 * CONCURRENCY + CODE_SESSIONS, credentials=30_000)
         node = cluster.nodes[0]
         clients = sign_in_all(cluster.port, accounts)
         getters = [at_step_two(c) for c in clients[: 2 * CONCURRENCY]]
