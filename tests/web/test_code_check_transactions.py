@@ -187,6 +187,39 @@ def test_should_judge_a_code_again_when_its_step_was_taken_after_it_was_judged(
     assert [e.outcome for e in audit_events(app)] == ["reused"]
 
 
+def test_cant_take_a_step_with_a_right_code_while_the_account_is_paused(
+    app, clock, demo_seeded, vip
+):
+    """A right code is judged before the turn, but a paused account's turn is refused: the
+    code's step is not taken (the same code is accepted once the pause ends), nothing is
+    counted, and no check is audited."""
+    issued = vip.issue()
+    for _ in range(5):
+        check(app, clock, demo_seeded["npi"], issued.credential_id, vip.wrong_code(issued))
+    code = vip.code(issued)
+
+    result = check(app, clock, demo_seeded["npi"], issued.credential_id, code)
+
+    assert result.outcome == "locked"
+    assert failures(app, demo_seeded["npi"]) == 5
+    with app.app_context():
+        floor = db.session.scalar(
+            select(OathCredential.last_step).where(
+                OathCredential.credential_id == issued.credential_id
+            )
+        )
+    assert floor is None, "the paused check took the code's step"
+    assert [e.outcome for e in audit_events(app)] == ["wrong"] * 5
+    with app.app_context():
+        db.session.execute(
+            update(Prescriber)
+            .where(Prescriber.npi == demo_seeded["npi"])
+            .values(code_locked_until=None, code_failures=0)
+        )
+        db.session.commit()
+    assert check(app, clock, demo_seeded["npi"], issued.credential_id, code).accepted
+
+
 def test_should_commit_the_reservation_before_a_remote_authority_is_asked(app, clock, demo_seeded):
     remote = ObservingVip(app, demo_seeded["npi"], in_process=False, answer=Outcome.ACCEPTED)
     app.extensions["token_authority"].vip = remote

@@ -103,11 +103,12 @@ def check_code(
     counted and its lock set first, and committed, so that parallel attempts count while the
     question is in flight (no lock is held across the network)."""
     # Chosen once: with VIP configured, choosing asks the database whether we hold the seed.
-    checker = authority().for_credential(credential_id)
+    authorities = authority()
+    checker = authorities.for_credential(credential_id)
     # Judged before the turn is taken, so that the turn (on SQLite, the whole database's write
     # lock) is held for the writes alone; its acceptance is used only once the turn is granted.
     judged = None
-    if checker is authority().local and second is None and token_id is None:
+    if checker is authorities.local and second is None and token_id is None:
         judged = checker.prejudge(credential_id, code, now)
     ticket = lockout.reserve_code(
         prescriber.id,

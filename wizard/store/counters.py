@@ -119,24 +119,18 @@ def take_code_turn(
     return db.session.execute(statement, values).one_or_none(), None
 
 
-_claiming: dict[tuple, Select] = {}  # built once per policy and floor
-
-
+@cache  # built once per policy and floor
 def _code_turn_claiming(rules: LockPolicy, generation: bool, claim: Update) -> Select:
     """PostgreSQL: the turn's UPDATE, and the claim's only where the turn returned a row.
     The claim waits on the turn (its WHERE reads it), so the account's row is locked before
     the credential's, the order of every code check."""
-    key = (rules, generation, claim)
-    if key not in _claiming:
-        turn = _code_turn(rules, generation).cte("turn")
-        table = claim.table
-        taken = claim.where(exists(turn.select())).returning(table.c.id).cte("taken")
-        _claiming[key] = select(
-            turn.c.code_failures,
-            turn.c.code_locked_until,
-            exists(taken.select()).label("step_taken"),
-        )
-    return _claiming[key]
+    turn = _code_turn(rules, generation).cte("turn")
+    taken = claim.where(exists(turn.select())).returning(claim.table.c.id).cte("taken")
+    return select(
+        turn.c.code_failures,
+        turn.c.code_locked_until,
+        exists(taken.select()).label("step_taken"),
+    )
 
 
 def code_count(account_id: int) -> Row | None:

@@ -18,11 +18,12 @@ def _raise(floor: InstrumentedAttribute, from_read: bool = False) -> Update:
         table = floor.class_.__table__
         column = table.c[floor.key]
         step = bindparam("step", type_=column.type)
-        below = or_(column.is_(None), column < step)
         if from_read:  # still exactly the floor that was read (None included)
-            below = column.is_not_distinct_from(bindparam("read", type_=column.type))
+            free = column.is_not_distinct_from(bindparam("read", type_=column.type))
+        else:
+            free = or_(column.is_(None), column < step)
         _raises[key] = (
-            update(table).where(table.c.id == bindparam("row"), below).values({column: step})
+            update(table).where(table.c.id == bindparam("row"), free).values({column: step})
         )
     return _raises[key]
 
